@@ -1,0 +1,143 @@
+//! The streaming decoder: one per connection, fed from the connection's receive buffer.
+
+use super::fixed_header::FixedHeader;
+use crate::error::{DecodeError, DecodeErrorKind};
+use crate::packet::{decode_frame, Packet, PacketType};
+use crate::types::ProtocolVersion;
+use bytes::BytesMut;
+
+/// Decodes packets one after another from a connection's receive buffer, with the contract
+/// of tokio-util's `Decoder`: `Ok(Some(packet))` when a whole packet was there (its bytes
+/// are split off the buffer), `Ok(None)` when more bytes are needed (nothing is consumed),
+/// `Err` when the stream is unusable and the connection must close.
+///
+/// The packet's whole size is checked against the maximum as soon as its fixed header is
+/// in, before anything is reserved: a 5-byte header that claims 256 MiB fails at once, and
+/// the decoder never reserves more than the maximum. The header is remembered, so a packet
+/// that arrives in pieces is not parsed again for each piece. Decoded packets share the
+/// buffer's memory: a topic or payload is a slice of the frame, not a copy.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use mqttwire::{Decoder, Packet, ProtocolVersion};
+///
+/// let mut decoder = Decoder::new(ProtocolVersion::V3_1_1);
+/// let mut buf = BytesMut::new();
+///
+/// buf.extend_from_slice(&[0x30, 0x05, 0x00, 0x01]); // half a PUBLISH
+/// assert_eq!(decoder.decode(&mut buf).unwrap(), None);
+/// assert_eq!(decoder.bytes_needed(&buf), Some(3));
+///
+/// buf.extend_from_slice(&[b'a', b'h', b'i', 0xC0, 0x00]); // its end, then a PINGREQ
+/// let Some(Packet::Publish(publish)) = decoder.decode(&mut buf).unwrap() else { panic!() };
+/// assert_eq!((publish.topic.as_str(), &publish.payload[..]), ("a", &b"hi"[..]));
+/// assert_eq!(decoder.decode(&mut buf).unwrap(), Some(Packet::PingReq));
+/// assert!(buf.is_empty());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    version: Option<ProtocolVersion>,
+    max_packet_size: usize,
+    strict_strings: bool,
+    /// The fixed header of a packet whose body has not fully arrived.
+    pending: Option<FixedHeader>,
+}
+
+impl Decoder {
+    /// The maximum packet size a new decoder accepts: 1 MiB. Raise it with
+    /// [`with_max_packet_size`](Self::with_max_packet_size) to what the connection
+    /// announces (the Maximum Packet Size property in MQTT 5.0).
+    pub const DEFAULT_MAX_PACKET_SIZE: usize = 1 << 20;
+
+    /// A decoder for a connection that speaks `version`, such as a client's.
+    pub fn new(version: ProtocolVersion) -> Self {
+        Self {
+            version: Some(version),
+            max_packet_size: Self::DEFAULT_MAX_PACKET_SIZE,
+            strict_strings: false,
+            pending: None,
+        }
+    }
+
+    /// A decoder for the server side of a connection: it learns the version from the
+    /// CONNECT packet, and refuses any other packet before it ([MQTT-3.1.0-1]).
+    pub fn for_server() -> Self {
+        Self {
+            version: None,
+            ..Self::new(ProtocolVersion::V5)
+        }
+    }
+
+    /// Sets the largest packet accepted, fixed header included; larger ones fail with
+    /// [`PacketTooLarge`](DecodeErrorKind::PacketTooLarge) (reason code 0x95) before their
+    /// body is buffered. [`MAX_PACKET_SIZE`](crate::MAX_PACKET_SIZE) lifts every limit but
+    /// the protocol's.
+    pub fn with_max_packet_size(mut self, max_packet_size: usize) -> Self {
+        self.max_packet_size = max_packet_size;
+        self
+    }
+
+    /// Refuses strings holding control characters (U+0001 to U+001F, U+007F to U+009F) or
+    /// Unicode non-characters, which MQTT 5.0 section 1.5.4 lets a receiver treat as a
+    /// Malformed Packet. Off by default: such strings are well-formed.
+    pub fn with_strict_strings(mut self, strict: bool) -> Self {
+        self.strict_strings = strict;
+        self
+    }
+
+    /// The protocol version, once known.
+    pub fn version(&self) -> Option<ProtocolVersion> {
+        self.version
+    }
+
+    /// The largest packet accepted.
+    pub fn max_packet_size(&self) -> usize {
+        self.max_packet_size
+    }
+
+    /// Decodes the next packet from the front of `buf`.
+    ///
+    /// After a CONNECT, the decoder speaks the protocol level the CONNECT declares. After an
+    /// error the connection must be closed: the decoder's position in the stream is lost.
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
+        let header = match self.pending {
+            Some(header) => header,
+            None => match FixedHeader::parse(buf, self.version, self.max_packet_size)? {
+                Some(header) => {
+                    if self.version.is_none() && header.packet_type != PacketType::Connect {
+                        return Err(DecodeError::new(DecodeErrorKind::ExpectedConnect)
+                            .with_rule("MQTT-3.1.0-1")
+                            .in_packet(header.packet_type));
+                    }
+                    header
+                }
+                None => return Ok(None),
+            },
+        };
+        let total = header.total_len();
+        if buf.len() < total {
+            self.pending = Some(header);
+            // Bounded by the maximum packet size, which the header was checked against.
+            buf.reserve(total - buf.len());
+            return Ok(None);
+        }
+        self.pending = None;
+        let frame = buf.split_to(total).freeze();
+        let packet = decode_frame(&frame, &header, self.version, self.strict_strings)?;
+        if let Packet::Connect(connect) = &packet {
+            self.version = Some(connect.protocol_version);
+        }
+        Ok(Some(packet))
+    }
+
+    /// How many more bytes `buf` needs before the next packet is complete: `Some(0)` when
+    /// it is, `None` while the fixed header itself is incomplete (at least one more byte)
+    /// or invalid.
+    pub fn bytes_needed(&self, buf: &[u8]) -> Option<usize> {
+        let header = match self.pending {
+            Some(header) => header,
+            None => FixedHeader::parse(buf, self.version, usize::MAX).ok()??,
+        };
+        Some(header.total_len().saturating_sub(buf.len()))
+    }
+}

@@ -1,0 +1,124 @@
+//! The fixed header: packet type and flags in the first byte, then the Remaining Length.
+//!
+//! ```text
+//! bit    7  6  5  4 | 3  2  1  0
+//! byte 1 packet type | flags (PUBLISH: DUP, QoS, QoS, RETAIN)
+//! byte 2..5          Remaining Length, a Variable Byte Integer of 1 to 4 bytes
+//! ```
+//!
+//! Everything the first bytes can tell is checked here, before the body is waited for or
+//! buffered: the type, the flags, the Remaining Length's form, and the packet's whole size
+//! against the maximum.
+
+use super::varint;
+use crate::error::{DecodeError, DecodeErrorKind};
+use crate::packet::PacketType;
+use crate::types::ProtocolVersion;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FixedHeader {
+    pub(crate) packet_type: PacketType,
+    pub(crate) flags: u8,
+    /// 1 + the bytes of the Remaining Length.
+    pub(crate) header_len: usize,
+    pub(crate) remaining_len: usize,
+}
+
+impl FixedHeader {
+    pub(crate) fn total_len(&self) -> usize {
+        self.header_len + self.remaining_len
+    }
+
+    /// Parses the fixed header at the front of `buf`; `Ok(None)` when `buf` ends inside it.
+    pub(crate) fn parse(
+        buf: &[u8],
+        version: Option<ProtocolVersion>,
+        max_packet_size: usize,
+    ) -> Result<Option<Self>, DecodeError> {
+        let Some(&first) = buf.first() else {
+            return Ok(None);
+        };
+        let (bits, flags) = (first >> 4, first & 0x0F);
+        let packet_type = match PacketType::from_bits(bits) {
+            Some(PacketType::Auth) if version.is_some_and(|v| !v.is_v5()) => None,
+            other => other,
+        }
+        .ok_or(DecodeErrorKind::ReservedPacketType { packet_type: bits })?;
+        check_flags(packet_type, flags, version).map_err(|e| e.in_packet(packet_type))?;
+
+        let Some((remaining_len, n)) = varint::decode(&buf[1..], "remaining length", version)
+            .map_err(|e| e.in_packet(packet_type))?
+        else {
+            return Ok(None);
+        };
+        let header = Self {
+            packet_type,
+            flags,
+            header_len: 1 + n,
+            remaining_len: remaining_len as usize,
+        };
+        if header.total_len() > max_packet_size {
+            return Err(DecodeError::new(DecodeErrorKind::PacketTooLarge {
+                size: header.total_len(),
+                max: max_packet_size,
+            })
+            .in_packet(packet_type));
+        }
+        Ok(Some(header))
+    }
+}
+
+/// The fixed header flag rules ([MQTT-2.1.3-1] in 5.0, [MQTT-2.2.2-1] in 3.1.1, and the
+/// per-packet statements). CONNECT's flags wait for its protocol level, which picks the tag.
+fn check_flags(
+    packet_type: PacketType,
+    flags: u8,
+    version: Option<ProtocolVersion>,
+) -> Result<(), DecodeError> {
+    if packet_type == PacketType::Connect {
+        return Ok(());
+    }
+    let Some(required) = packet_type.required_flags() else {
+        return check_publish_flags(flags);
+    };
+    if flags == required {
+        return Ok(());
+    }
+    let err = DecodeError::new(DecodeErrorKind::InvalidFlags { flags });
+    let rule = match packet_type {
+        PacketType::PubRel => Some("MQTT-3.6.1-1"),
+        PacketType::Subscribe => Some("MQTT-3.8.1-1"),
+        PacketType::Unsubscribe => Some("MQTT-3.10.1-1"),
+        PacketType::Disconnect => Some("MQTT-3.14.1-1"),
+        PacketType::Auth => Some("MQTT-3.15.1-1"),
+        _ => version.map(|v| v.tag("MQTT-2.2.2-1", "MQTT-2.1.3-1")),
+    };
+    Err(match rule {
+        Some(rule) => err.with_rule(rule),
+        None => err,
+    })
+}
+
+/// PUBLISH: QoS 3 is malformed ([MQTT-3.3.1-4]) and so is DUP on QoS 0 ([MQTT-3.3.1-2]).
+fn check_publish_flags(flags: u8) -> Result<(), DecodeError> {
+    let qos = (flags >> 1) & 0b11;
+    if qos == 3 {
+        return Err(
+            DecodeError::new(DecodeErrorKind::InvalidQoS { field: "QoS" })
+                .with_rule("MQTT-3.3.1-4"),
+        );
+    }
+    if qos == 0 && flags & 0b1000 != 0 {
+        return Err(DecodeError::new(DecodeErrorKind::DupOnQoS0).with_rule("MQTT-3.3.1-2"));
+    }
+    Ok(())
+}
+
+/// CONNECT's flags, once its protocol level is known.
+pub(crate) fn check_connect_flags(flags: u8, version: ProtocolVersion) -> Result<(), DecodeError> {
+    if flags != 0 {
+        return Err(DecodeError::new(DecodeErrorKind::InvalidFlags { flags })
+            .with_rule(version.tag("MQTT-2.2.2-1", "MQTT-2.1.3-1")));
+    }
+    Ok(())
+}

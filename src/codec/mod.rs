@@ -1,0 +1,27 @@
+//! Wire-level building blocks: Variable Byte Integers, the bounded reader, write helpers,
+//! the fixed header, and the streaming [`Decoder`] and [`Encoder`].
+
+mod decoder;
+mod encoder;
+pub(crate) mod fixed_header;
+pub(crate) mod reader;
+pub(crate) mod varint;
+pub(crate) mod writer;
+
+pub use decoder::Decoder;
+pub use encoder::Encoder;
+
+/// The largest packet the protocol allows: a 5-byte fixed header and a Remaining Length of
+/// 268,435,455 bytes.
+pub const MAX_PACKET_SIZE: usize = 1 + 4 + crate::types::VarInt::MAX as usize;
+
+/// How much optional diagnostic content an encoder may leave out to fit the peer's Maximum
+/// Packet Size. MQTT 5.0 lets a sender drop the Reason String and the User Properties of
+/// CONNACK, the four publish acknowledgements, SUBACK, UNSUBACK, DISCONNECT and AUTH, and
+/// nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Trim {
+    Nothing,
+    ReasonString,
+    ReasonStringAndUserProperties,
+}

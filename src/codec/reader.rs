@@ -1,0 +1,170 @@
+//! A bounded reader over one packet's frame. Every read is length-checked and fails with
+//! `UnexpectedEnd` instead of panicking; byte-string reads return slices of the frame.
+
+use super::varint;
+use crate::error::{DecodeError, DecodeErrorKind};
+use crate::packet::PacketType;
+use crate::types::string::has_discouraged_char;
+use crate::types::{MqttString, PacketId, ProtocolVersion};
+use bytes::Bytes;
+
+pub(crate) struct Reader<'a> {
+    frame: &'a Bytes,
+    pos: usize,
+    end: usize,
+    pub(crate) version: ProtocolVersion,
+    /// Refuse control characters and non-characters in strings (MQTT 5.0 section 1.5.4).
+    pub(crate) strict_strings: bool,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(
+        frame: &'a Bytes,
+        start: usize,
+        version: ProtocolVersion,
+        strict_strings: bool,
+    ) -> Self {
+        Self {
+            frame,
+            pos: start,
+            end: frame.len(),
+            version,
+            strict_strings,
+        }
+    }
+
+    pub(crate) fn remaining(&self) -> usize {
+        self.end - self.pos
+    }
+
+    pub(crate) fn has_remaining(&self) -> bool {
+        self.pos < self.end
+    }
+
+    /// Picks the tag for this reader's version.
+    pub(crate) fn tag(&self, v3: &'static str, v5: &'static str) -> &'static str {
+        self.version.tag(v3, v5)
+    }
+
+    fn take(&mut self, n: usize, field: &'static str) -> Result<usize, DecodeError> {
+        if self.remaining() < n {
+            return Err(DecodeErrorKind::UnexpectedEnd { field }.into());
+        }
+        let start = self.pos;
+        self.pos += n;
+        Ok(start)
+    }
+
+    pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
+        let at = self.take(1, field)?;
+        Ok(self.frame[at])
+    }
+
+    pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
+        let at = self.take(2, field)?;
+        Ok(u16::from_be_bytes([self.frame[at], self.frame[at + 1]]))
+    }
+
+    pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
+        let at = self.take(4, field)?;
+        let b = &self.frame[at..at + 4];
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    pub(crate) fn varint(&mut self, field: &'static str) -> Result<u32, DecodeError> {
+        match varint::decode(&self.frame[self.pos..self.end], field, Some(self.version))? {
+            Some((value, used)) => {
+                self.pos += used;
+                Ok(value)
+            }
+            None => Err(DecodeErrorKind::UnexpectedEnd { field }.into()),
+        }
+    }
+
+    pub(crate) fn packet_id(&mut self, packet_type: PacketType) -> Result<PacketId, DecodeError> {
+        let id = self.u16("packet identifier")?;
+        PacketId::new(id).ok_or_else(|| zero_packet_id(packet_type, self.version))
+    }
+
+    /// `n` bytes as a slice of the frame.
+    pub(crate) fn bytes(&mut self, n: usize, field: &'static str) -> Result<Bytes, DecodeError> {
+        let at = self.take(n, field)?;
+        Ok(self.frame.slice(at..at + n))
+    }
+
+    /// The rest of the packet as a slice of the frame.
+    pub(crate) fn rest(&mut self) -> Bytes {
+        let at = self.pos;
+        self.pos = self.end;
+        self.frame.slice(at..self.end)
+    }
+
+    /// Binary Data: a two-byte length and that many bytes.
+    pub(crate) fn binary(&mut self, field: &'static str) -> Result<Bytes, DecodeError> {
+        let n = self.u16(field)?;
+        self.bytes(usize::from(n), field)
+    }
+
+    /// A UTF-8 Encoded String, checked by the rules of [MQTT-1.5.4-1] and [MQTT-1.5.4-2]
+    /// ([MQTT-1.5.3-1] and [MQTT-1.5.3-2] in 3.1.1).
+    pub(crate) fn string(&mut self, field: &'static str) -> Result<MqttString, DecodeError> {
+        let bytes = self.binary(field)?;
+        let Ok(s) = core::str::from_utf8(&bytes) else {
+            let rule = self.tag("MQTT-1.5.3-1", "MQTT-1.5.4-1");
+            return Err(DecodeError::new(DecodeErrorKind::InvalidUtf8 { field }).with_rule(rule));
+        };
+        if s.as_bytes().contains(&0) {
+            let rule = self.tag("MQTT-1.5.3-2", "MQTT-1.5.4-2");
+            return Err(DecodeError::new(DecodeErrorKind::NullCharacter { field }).with_rule(rule));
+        }
+        if self.strict_strings && has_discouraged_char(s) {
+            return Err(DecodeErrorKind::DiscouragedCharacter { field }.into());
+        }
+        Ok(MqttString::from_utf8(bytes).unwrap_or_default())
+    }
+
+    /// A reader over the next `n` bytes (a property block); this reader skips past them.
+    pub(crate) fn sub(&mut self, n: usize, field: &'static str) -> Result<Reader<'a>, DecodeError> {
+        let at = self.take(n, field)?;
+        Ok(Reader {
+            frame: self.frame,
+            pos: at,
+            end: at + n,
+            version: self.version,
+            strict_strings: self.strict_strings,
+        })
+    }
+
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// What was read since `start`, as a slice of the frame.
+    pub(crate) fn slice_from(&self, start: usize) -> Bytes {
+        self.frame.slice(start..self.pos)
+    }
+
+    /// Fails if anything is left: the fields must fill the Remaining Length exactly.
+    pub(crate) fn finish(&self) -> Result<(), DecodeError> {
+        if self.has_remaining() {
+            return Err(DecodeErrorKind::TrailingBytes {
+                count: self.remaining(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+}
+
+/// Packet identifier 0 where one is required ([MQTT-2.3.1-1] in 3.1.1; [MQTT-2.2.1-3] in
+/// 5.0). MQTT 5.0 names no reason code; like mosquitto, mqttwire answers Protocol Error for
+/// PUBLISH and Malformed Packet elsewhere.
+fn zero_packet_id(packet_type: PacketType, version: ProtocolVersion) -> DecodeError {
+    let err = DecodeError::new(DecodeErrorKind::ZeroPacketId)
+        .with_rule(version.tag("MQTT-2.3.1-1", "MQTT-2.2.1-3"));
+    if packet_type == PacketType::Publish {
+        err.with_reason(crate::ReasonCode::PROTOCOL_ERROR)
+    } else {
+        err
+    }
+}

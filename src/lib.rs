@@ -1,0 +1,98 @@
+//! # mqttwire
+//!
+//! A strict, zero-copy, sans-IO codec for MQTT 3.1, 3.1.1 and 5.0 control packets.
+//!
+//! - **One packet model** for protocol levels 3, 4 and 5: [`Packet`] holds all fifteen
+//!   control packets; what only MQTT 5.0 has (properties, reason codes, AUTH) is typed and
+//!   simply empty below 5.0, and encoding it at 3.1.1 is an error, never silent data loss.
+//! - **Strict**: every rule of the specification that a codec can check is checked when
+//!   decoding and when encoding. A [`DecodeError`] names the MQTT 5.0 reason code to
+//!   disconnect with and the normative statement it enforces.
+//! - **Safe on hostile input**: no input panics, and the [`Decoder`] checks a packet's size
+//!   against its maximum at the fixed header, before it reserves anything.
+//! - **Zero-copy**: topics, payloads, strings and binary properties of a decoded packet are
+//!   [`Bytes`](bytes::Bytes) slices of the received frame; [`Packet::detach`] copies a
+//!   packet out when it must outlive a large buffer.
+//! - **Sans-IO**: no sockets, no clock, no threads: bytes in, packets out, and back.
+//! - **`no_std`** with `alloc`: disable the default `std` feature.
+//!
+//! ## Decoding a stream
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use mqttwire::{Decoder, Packet, ProtocolVersion};
+//!
+//! let mut decoder = Decoder::new(ProtocolVersion::V5).with_max_packet_size(64 * 1024);
+//! let mut rx = BytesMut::from(&[0x30, 0x08, 0x00, 0x03, b'a', b'/', b'b', 0x00, b'h', b'i'][..]);
+//! while let Some(packet) = decoder.decode(&mut rx).unwrap() {
+//!     if let Packet::Publish(publish) = packet {
+//!         assert_eq!(publish.topic, "a/b");
+//!         assert_eq!(&publish.payload[..], b"hi");
+//!     }
+//! }
+//! ```
+//!
+//! ## Encoding
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use mqttwire::{Encoder, Packet, PacketId, ProtocolVersion, PubAck};
+//!
+//! let encoder = Encoder::new(ProtocolVersion::V5);
+//! let mut tx = BytesMut::new();
+//! encoder.encode(&Packet::PubAck(PubAck::new(PacketId::new(7).unwrap())), &mut tx).unwrap();
+//! assert_eq!(&tx[..], [0x40, 0x02, 0x00, 0x07]);
+//! ```
+//!
+//! ## Errors name the rule
+//!
+//! ```
+//! use bytes::Bytes;
+//! use mqttwire::{Packet, ProtocolVersion, ReasonCode};
+//!
+//! // A SUBSCRIBE whose fixed header flags are 0000 instead of 0010.
+//! let err = Packet::decode(&Bytes::from_static(&[0x80, 0x06, 0x00, 0x01, 0x00, 0x01, b'a', 0x00]),
+//!                          ProtocolVersion::V3_1_1).unwrap_err();
+//! assert_eq!(err.reason_code(), ReasonCode::MALFORMED_PACKET);
+//! assert_eq!(err.rule(), Some("MQTT-3.8.1-1"));
+//! ```
+//!
+//! ## Crate features
+//!
+//! - `std` (default): `std` support in `bytes` and `thiserror`. Without it the crate is
+//!   `no_std` and needs only `alloc`.
+//!
+//! ## Minimum supported Rust version
+//!
+//! Rust 1.81, for `core::error::Error`. Raising it is a minor-version change.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod codec;
+pub mod error;
+pub mod packet;
+pub mod properties;
+pub mod types;
+
+pub use codec::{Decoder, Encoder, MAX_PACKET_SIZE};
+pub use error::{DecodeError, DecodeErrorKind, EncodeError};
+pub use packet::{
+    Auth, ConnAck, Connect, Disconnect, Packet, PacketType, PubAck, PubComp, PubRec, PubRel,
+    Publish, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
+    Unsubscribe, Will,
+};
+pub use types::reason_code::{
+    AuthReasonCode, ConnectReasonCode, DisconnectReasonCode, PubAckReasonCode, PubRelReasonCode,
+    ReasonCode, SubAckReasonCode, UnsubAckReasonCode,
+};
+pub use types::{
+    InvalidString, InvalidTopic, MqttString, PacketId, ProtocolVersion, QoS, QosPid,
+    SubscriptionId, TopicFilter, TopicName, VarInt,
+};

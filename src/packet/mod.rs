@@ -1,0 +1,503 @@
+//! The fifteen MQTT control packets, one module each, in one model for MQTT 3.1, 3.1.1 and
+//! 5.0: fields only MQTT 5.0 has are property sets and reason codes that stay empty or at
+//! their success value below 5.0, and encoding anything else below 5.0 is an error.
+
+mod ack;
+mod auth;
+mod connack;
+mod connect;
+mod disconnect;
+mod ping;
+mod publish;
+mod suback;
+mod subscribe;
+mod unsuback;
+mod unsubscribe;
+
+pub use ack::{PubAck, PubComp, PubRec, PubRel};
+pub use auth::Auth;
+pub use connack::ConnAck;
+pub use connect::{Connect, Will};
+pub use disconnect::Disconnect;
+pub use publish::Publish;
+pub use suback::SubAck;
+pub use subscribe::{RetainHandling, Subscribe, Subscription, SubscriptionOptions};
+pub use unsuback::UnsubAck;
+pub use unsubscribe::Unsubscribe;
+
+use crate::codec::fixed_header::FixedHeader;
+use crate::codec::reader::Reader;
+use crate::codec::{varint, Trim, MAX_PACKET_SIZE};
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::types::{ProtocolVersion, VarInt};
+use bytes::{BufMut, Bytes};
+
+/// The type of a control packet: the upper four bits of its first byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PacketType {
+    /// 1: client request to connect.
+    Connect = 1,
+    /// 2: connect acknowledgement.
+    ConnAck = 2,
+    /// 3: publish message.
+    Publish = 3,
+    /// 4: publish acknowledgement (QoS 1).
+    PubAck = 4,
+    /// 5: publish received (QoS 2, part 1).
+    PubRec = 5,
+    /// 6: publish release (QoS 2, part 2).
+    PubRel = 6,
+    /// 7: publish complete (QoS 2, part 3).
+    PubComp = 7,
+    /// 8: subscribe request.
+    Subscribe = 8,
+    /// 9: subscribe acknowledgement.
+    SubAck = 9,
+    /// 10: unsubscribe request.
+    Unsubscribe = 10,
+    /// 11: unsubscribe acknowledgement.
+    UnsubAck = 11,
+    /// 12: ping request.
+    PingReq = 12,
+    /// 13: ping response.
+    PingResp = 13,
+    /// 14: disconnect notification.
+    Disconnect = 14,
+    /// 15: authentication exchange (MQTT 5.0 only).
+    Auth = 15,
+}
+
+impl PacketType {
+    /// The type for its four-bit value; `None` for 0, which is reserved.
+    pub const fn from_bits(bits: u8) -> Option<Self> {
+        use PacketType::*;
+        Some(match bits {
+            1 => Connect,
+            2 => ConnAck,
+            3 => Publish,
+            4 => PubAck,
+            5 => PubRec,
+            6 => PubRel,
+            7 => PubComp,
+            8 => Subscribe,
+            9 => SubAck,
+            10 => Unsubscribe,
+            11 => UnsubAck,
+            12 => PingReq,
+            13 => PingResp,
+            14 => Disconnect,
+            15 => Auth,
+            _ => return None,
+        })
+    }
+
+    /// The upper-case name the specification uses, such as `PUBLISH`.
+    pub const fn name(self) -> &'static str {
+        use PacketType::*;
+        match self {
+            Connect => "CONNECT",
+            ConnAck => "CONNACK",
+            Publish => "PUBLISH",
+            PubAck => "PUBACK",
+            PubRec => "PUBREC",
+            PubRel => "PUBREL",
+            PubComp => "PUBCOMP",
+            Subscribe => "SUBSCRIBE",
+            SubAck => "SUBACK",
+            Unsubscribe => "UNSUBSCRIBE",
+            UnsubAck => "UNSUBACK",
+            PingReq => "PINGREQ",
+            PingResp => "PINGRESP",
+            Disconnect => "DISCONNECT",
+            Auth => "AUTH",
+        }
+    }
+
+    /// The fixed header flags this type requires ([MQTT-2.1.3-1], [MQTT-2.2.2-1] in 3.1.1);
+    /// `None` for PUBLISH, whose flags carry DUP, QoS and RETAIN.
+    pub const fn required_flags(self) -> Option<u8> {
+        match self {
+            Self::Publish => None,
+            Self::PubRel | Self::Subscribe | Self::Unsubscribe => Some(0b0010),
+            _ => Some(0),
+        }
+    }
+}
+
+impl core::fmt::Display for PacketType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An MQTT control packet.
+///
+/// Decode one with [`Packet::decode`] or a [`Decoder`](crate::Decoder); encode one with
+/// [`Packet::encode`] (or [`Packet::encode_with_limit`] to respect the peer's Maximum
+/// Packet Size) or an [`Encoder`](crate::Encoder).
+///
+/// ```
+/// use bytes::BytesMut;
+/// use mqttwire::{Packet, ProtocolVersion, Publish, TopicName};
+///
+/// let publish = Publish::new(TopicName::new("a/b").unwrap(), &b"hello"[..]);
+/// let packet = Packet::Publish(publish);
+/// let mut buf = BytesMut::new();
+/// let written = packet.encode(ProtocolVersion::V3_1_1, &mut buf).unwrap();
+/// assert_eq!(&buf[..], b"\x30\x0a\x00\x03a/bhello");
+/// assert_eq!(written, packet.encoded_len(ProtocolVersion::V3_1_1).unwrap());
+///
+/// let (decoded, used) = Packet::decode(&buf.freeze(), ProtocolVersion::V3_1_1).unwrap();
+/// assert_eq!((decoded, used), (packet, written));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // Boxing would cost an allocation per packet.
+pub enum Packet {
+    /// CONNECT.
+    Connect(Connect),
+    /// CONNACK.
+    ConnAck(ConnAck),
+    /// PUBLISH.
+    Publish(Publish),
+    /// PUBACK.
+    PubAck(PubAck),
+    /// PUBREC.
+    PubRec(PubRec),
+    /// PUBREL.
+    PubRel(PubRel),
+    /// PUBCOMP.
+    PubComp(PubComp),
+    /// SUBSCRIBE.
+    Subscribe(Subscribe),
+    /// SUBACK.
+    SubAck(SubAck),
+    /// UNSUBSCRIBE.
+    Unsubscribe(Unsubscribe),
+    /// UNSUBACK.
+    UnsubAck(UnsubAck),
+    /// PINGREQ.
+    PingReq,
+    /// PINGRESP.
+    PingResp,
+    /// DISCONNECT.
+    Disconnect(Disconnect),
+    /// AUTH (MQTT 5.0 only).
+    Auth(Auth),
+}
+
+/// The body encoding each packet type implements: size first (checking everything that can
+/// make the packet unencodable), then writing, which cannot fail.
+pub(crate) trait EncodeBody {
+    fn flags(&self) -> u8 {
+        0
+    }
+    fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError>;
+    fn put_body<B: BufMut + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B);
+}
+
+macro_rules! dispatch {
+    ($packet:expr, $p:ident => $body:expr, ping => $ping:expr) => {
+        match $packet {
+            Packet::Connect($p) => $body,
+            Packet::ConnAck($p) => $body,
+            Packet::Publish($p) => $body,
+            Packet::PubAck($p) => $body,
+            Packet::PubRec($p) => $body,
+            Packet::PubRel($p) => $body,
+            Packet::PubComp($p) => $body,
+            Packet::Subscribe($p) => $body,
+            Packet::SubAck($p) => $body,
+            Packet::Unsubscribe($p) => $body,
+            Packet::UnsubAck($p) => $body,
+            Packet::Disconnect($p) => $body,
+            Packet::Auth($p) => $body,
+            Packet::PingReq | Packet::PingResp => $ping,
+        }
+    };
+}
+
+impl Packet {
+    /// The packet's type.
+    pub fn packet_type(&self) -> PacketType {
+        match self {
+            Self::Connect(_) => PacketType::Connect,
+            Self::ConnAck(_) => PacketType::ConnAck,
+            Self::Publish(_) => PacketType::Publish,
+            Self::PubAck(_) => PacketType::PubAck,
+            Self::PubRec(_) => PacketType::PubRec,
+            Self::PubRel(_) => PacketType::PubRel,
+            Self::PubComp(_) => PacketType::PubComp,
+            Self::Subscribe(_) => PacketType::Subscribe,
+            Self::SubAck(_) => PacketType::SubAck,
+            Self::Unsubscribe(_) => PacketType::Unsubscribe,
+            Self::UnsubAck(_) => PacketType::UnsubAck,
+            Self::PingReq => PacketType::PingReq,
+            Self::PingResp => PacketType::PingResp,
+            Self::Disconnect(_) => PacketType::Disconnect,
+            Self::Auth(_) => PacketType::Auth,
+        }
+    }
+
+    /// Decodes the first packet of `input` at `version` and says how many bytes it used;
+    /// the rest of `input` is left alone. A CONNECT is decoded at the protocol level its own
+    /// bytes declare, whatever `version` says.
+    ///
+    /// Strings, topics, payloads and binary properties of the result are slices of `input`:
+    /// nothing is copied. Input that ends before the packet does is an error of kind
+    /// [`Incomplete`](DecodeErrorKind::Incomplete); to wait for more bytes instead, use a
+    /// [`Decoder`](crate::Decoder). No size limit applies beyond the protocol's.
+    pub fn decode(input: &Bytes, version: ProtocolVersion) -> Result<(Packet, usize), DecodeError> {
+        decode_one(input, Some(version), MAX_PACKET_SIZE, false)
+    }
+
+    /// Like [`Packet::decode`], for a byte slice: the packet's bytes are copied once into a
+    /// new buffer that its fields then share.
+    pub fn decode_slice(
+        input: &[u8],
+        version: ProtocolVersion,
+    ) -> Result<(Packet, usize), DecodeError> {
+        let header = FixedHeader::parse(input, Some(version), MAX_PACKET_SIZE)?
+            .ok_or_else(|| incomplete(input, Some(version)))?;
+        let frame = input
+            .get(..header.total_len())
+            .ok_or_else(|| incomplete(input, Some(version)))?;
+        decode_one(
+            &Bytes::copy_from_slice(frame),
+            Some(version),
+            MAX_PACKET_SIZE,
+            false,
+        )
+    }
+
+    /// Bytes the packet takes when encoded at `version`, or why it cannot be encoded there.
+    /// A CONNECT is always encoded at its own `protocol_version`.
+    pub fn encoded_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
+        self.size(version, Trim::Nothing).map(|(_, total)| total)
+    }
+
+    /// Encodes the packet at `version` into `buf` and returns the bytes written, exactly
+    /// [`encoded_len`](Self::encoded_len). On error nothing is written. A CONNECT is always
+    /// encoded at its own `protocol_version`.
+    ///
+    /// `buf` must have room for the whole packet; a growable buffer such as `BytesMut` or
+    /// `Vec<u8>` always has, and reserving `encoded_len` first avoids any reallocation (the
+    /// [`Encoder`](crate::Encoder) does that).
+    pub fn encode<B: BufMut + ?Sized>(
+        &self,
+        version: ProtocolVersion,
+        buf: &mut B,
+    ) -> Result<usize, EncodeError> {
+        let (body, total) = self.size(version, Trim::Nothing)?;
+        self.write(version, Trim::Nothing, body, total, buf)
+    }
+
+    /// Encodes the packet so that it is no larger than `max_packet_size`, the peer's Maximum
+    /// Packet Size. Where MQTT 5.0 allows it (CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP,
+    /// SUBACK, UNSUBACK, DISCONNECT and AUTH), the Reason String is left out first, then the
+    /// User Properties too ([MQTT-3.2.2-19], [MQTT-3.2.2-20], [MQTT-3.4.2-2] and the like);
+    /// if the packet still does not fit, nothing is written and the error is
+    /// [`EncodeError::PacketTooLarge`].
+    pub fn encode_with_limit<B: BufMut + ?Sized>(
+        &self,
+        version: ProtocolVersion,
+        max_packet_size: usize,
+        buf: &mut B,
+    ) -> Result<usize, EncodeError> {
+        let mut smallest = usize::MAX;
+        for trim in [
+            Trim::Nothing,
+            Trim::ReasonString,
+            Trim::ReasonStringAndUserProperties,
+        ] {
+            if trim > Trim::Nothing && !self.may_trim() {
+                break;
+            }
+            let (body, total) = self.size(version, trim)?;
+            if total <= max_packet_size {
+                return self.write(version, trim, body, total, buf);
+            }
+            smallest = smallest.min(total);
+        }
+        Err(EncodeError::PacketTooLarge {
+            size: smallest,
+            max: max_packet_size,
+        })
+    }
+
+    /// A copy whose strings, topics, payloads and binary properties own their bytes instead
+    /// of sharing the frame they were decoded from, so that keeping it (say, a small
+    /// retained message) does not keep a large receive buffer alive.
+    pub fn detach(&self) -> Packet {
+        match self {
+            Self::Connect(p) => Self::Connect(p.detach()),
+            Self::ConnAck(p) => Self::ConnAck(p.detach()),
+            Self::Publish(p) => Self::Publish(p.detach()),
+            Self::PubAck(p) => Self::PubAck(p.detach()),
+            Self::PubRec(p) => Self::PubRec(p.detach()),
+            Self::PubRel(p) => Self::PubRel(p.detach()),
+            Self::PubComp(p) => Self::PubComp(p.detach()),
+            Self::Subscribe(p) => Self::Subscribe(p.detach()),
+            Self::SubAck(p) => Self::SubAck(p.detach()),
+            Self::Unsubscribe(p) => Self::Unsubscribe(p.detach()),
+            Self::UnsubAck(p) => Self::UnsubAck(p.detach()),
+            Self::Disconnect(p) => Self::Disconnect(p.detach()),
+            Self::Auth(p) => Self::Auth(p.detach()),
+            Self::PingReq => Self::PingReq,
+            Self::PingResp => Self::PingResp,
+        }
+    }
+
+    fn may_trim(&self) -> bool {
+        !matches!(
+            self,
+            Self::Connect(_)
+                | Self::Publish(_)
+                | Self::Subscribe(_)
+                | Self::Unsubscribe(_)
+                | Self::PingReq
+                | Self::PingResp
+        )
+    }
+
+    fn size(&self, version: ProtocolVersion, trim: Trim) -> Result<(usize, usize), EncodeError> {
+        let body = dispatch!(self, p => p.body_len(version, trim)?, ping => 0);
+        if body > VarInt::MAX as usize {
+            return Err(EncodeError::RemainingLengthTooLarge(body));
+        }
+        Ok((body, 1 + varint::len(body) + body))
+    }
+
+    fn write<B: BufMut + ?Sized>(
+        &self,
+        version: ProtocolVersion,
+        trim: Trim,
+        body: usize,
+        total: usize,
+        buf: &mut B,
+    ) -> Result<usize, EncodeError> {
+        if buf.remaining_mut() < total {
+            return Err(EncodeError::BufferTooSmall {
+                needed: total,
+                available: buf.remaining_mut(),
+            });
+        }
+        let flags = dispatch!(self, p => p.flags(), ping => 0);
+        buf.put_u8((self.packet_type() as u8) << 4 | flags);
+        varint::put(buf, body);
+        dispatch!(self, p => p.put_body(version, trim, buf), ping => ());
+        Ok(total)
+    }
+}
+
+/// The error for input that ends before its packet does.
+fn incomplete(input: &[u8], version: Option<ProtocolVersion>) -> DecodeError {
+    let needed = match FixedHeader::parse(input, version, MAX_PACKET_SIZE) {
+        Ok(Some(header)) => Some(header.total_len() - input.len()),
+        _ => None,
+    };
+    DecodeErrorKind::Incomplete { needed }.into()
+}
+
+/// Decodes the packet at the front of `input`, whose fixed header says it is complete or not.
+pub(crate) fn decode_one(
+    input: &Bytes,
+    version: Option<ProtocolVersion>,
+    max_packet_size: usize,
+    strict_strings: bool,
+) -> Result<(Packet, usize), DecodeError> {
+    let header = FixedHeader::parse(input, version, max_packet_size)?
+        .ok_or_else(|| incomplete(input, version))?;
+    let total = header.total_len();
+    if input.len() < total {
+        return Err(incomplete(input, version));
+    }
+    // Slicing an exact frame lets every field read stop at the packet's end.
+    let frame = if input.len() == total {
+        input.clone()
+    } else {
+        input.slice(..total)
+    };
+    let packet = decode_frame(&frame, &header, version, strict_strings)?;
+    Ok((packet, total))
+}
+
+/// Decodes one complete frame whose fixed header has been checked.
+pub(crate) fn decode_frame(
+    frame: &Bytes,
+    header: &FixedHeader,
+    version: Option<ProtocolVersion>,
+    strict_strings: bool,
+) -> Result<Packet, DecodeError> {
+    let packet_type = header.packet_type;
+    // CONNECT declares its own level; until it is read, 3.1.1 stands in.
+    let version = match (packet_type, version) {
+        (PacketType::Connect, v) => v.unwrap_or(ProtocolVersion::V3_1_1),
+        (_, Some(v)) => v,
+        (_, None) => {
+            return Err(DecodeError::new(DecodeErrorKind::ExpectedConnect)
+                .with_rule("MQTT-3.1.0-1")
+                .in_packet(packet_type))
+        }
+    };
+    let mut r = Reader::new(frame, header.header_len, version, strict_strings);
+    decode_body(&mut r, header)
+        .and_then(|p| r.finish().map(|()| p))
+        .map_err(|e| e.in_packet(packet_type))
+}
+
+fn decode_body(r: &mut Reader<'_>, header: &FixedHeader) -> Result<Packet, DecodeError> {
+    Ok(match header.packet_type {
+        PacketType::Connect => Packet::Connect(Connect::decode(r, header.flags)?),
+        PacketType::ConnAck => Packet::ConnAck(ConnAck::decode(r)?),
+        PacketType::Publish => Packet::Publish(Publish::decode(r, header.flags)?),
+        PacketType::PubAck => Packet::PubAck(PubAck::decode(r)?),
+        PacketType::PubRec => Packet::PubRec(PubRec::decode(r)?),
+        PacketType::PubRel => Packet::PubRel(PubRel::decode(r)?),
+        PacketType::PubComp => Packet::PubComp(PubComp::decode(r)?),
+        PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(r)?),
+        PacketType::SubAck => Packet::SubAck(SubAck::decode(r)?),
+        PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(r)?),
+        PacketType::UnsubAck => Packet::UnsubAck(UnsubAck::decode(r)?),
+        PacketType::PingReq => Packet::PingReq,
+        PacketType::PingResp => Packet::PingResp,
+        PacketType::Disconnect => Packet::Disconnect(Disconnect::decode(r)?),
+        PacketType::Auth => Packet::Auth(Auth::decode(r)?),
+    })
+}
+
+/// Checks that a packet type below MQTT 5.0 carries no properties.
+pub(crate) fn v5_only(
+    version: ProtocolVersion,
+    is_empty: bool,
+    what: &'static str,
+) -> Result<(), EncodeError> {
+    if !version.is_v5() && !is_empty {
+        return Err(EncodeError::UnsupportedInVersion { what, version });
+    }
+    Ok(())
+}
+
+macro_rules! impl_from_packet {
+    ($($variant:ident),+) => {$(
+        impl From<$variant> for Packet {
+            fn from(p: $variant) -> Packet {
+                Packet::$variant(p)
+            }
+        }
+    )+};
+}
+impl_from_packet!(
+    Connect,
+    ConnAck,
+    Publish,
+    PubAck,
+    PubRec,
+    PubRel,
+    PubComp,
+    Subscribe,
+    SubAck,
+    Unsubscribe,
+    UnsubAck,
+    Disconnect,
+    Auth
+);

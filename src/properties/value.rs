@@ -1,0 +1,268 @@
+//! Property value types: how each is read, checked, sized and written.
+
+use crate::codec::reader::Reader;
+use crate::codec::varint;
+use crate::codec::writer::{put_binary, put_str};
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::properties::{id, name};
+use crate::types::{MqttString, QoS, SubscriptionId, TopicName};
+use crate::ReasonCode;
+use bytes::{BufMut, Bytes};
+use core::num::{NonZeroU16, NonZeroU32};
+
+/// Payload Format Indicator (0x01): what the payload of a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PayloadFormat {
+    /// 0: unspecified bytes.
+    #[default]
+    Unspecified = 0,
+    /// 1: UTF-8 encoded character data.
+    Utf8 = 1,
+}
+
+fn invalid_value(id: u8, value: u32) -> DecodeError {
+    let err = DecodeError::new(DecodeErrorKind::InvalidPropertyValue { id, value });
+    if id == id::TOPIC_ALIAS {
+        // Topic Alias 0 is answered with DISCONNECT 0x94 ([MQTT-3.3.2-8]).
+        err.with_reason(ReasonCode::TOPIC_ALIAS_INVALID)
+            .with_rule("MQTT-3.3.2-8")
+    } else {
+        err
+    }
+}
+
+/// A property value: decoded from a property block, checked before encoding, written after.
+pub(crate) trait PropValue: Sized {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError>;
+    /// Bytes of the value, without the identifier.
+    fn wire_len(&self) -> usize;
+    fn put<B: BufMut + ?Sized>(&self, buf: &mut B);
+    fn check(&self, _id: u8) -> Result<(), EncodeError> {
+        Ok(())
+    }
+    /// A copy that shares no received frame.
+    fn detach(&self) -> Self;
+}
+
+impl PropValue for bool {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+        match r.u8(name(id))? {
+            0 => Ok(false),
+            1 => Ok(true),
+            v => Err(invalid_value(id, v.into())),
+        }
+    }
+    fn wire_len(&self) -> usize {
+        1
+    }
+    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        buf.put_u8(u8::from(*self));
+    }
+    fn detach(&self) -> Self {
+        *self
+    }
+}
+
+impl PropValue for PayloadFormat {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+        match r.u8(name(id))? {
+            0 => Ok(Self::Unspecified),
+            1 => Ok(Self::Utf8),
+            v => Err(invalid_value(id, v.into())),
+        }
+    }
+    fn wire_len(&self) -> usize {
+        1
+    }
+    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        buf.put_u8(*self as u8);
+    }
+    fn detach(&self) -> Self {
+        *self
+    }
+}
+
+/// Maximum QoS (0x24): 0 or 1; the absence of the property means 2.
+impl PropValue for QoS {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+        match r.u8(name(id))? {
+            0 => Ok(QoS::AtMostOnce),
+            1 => Ok(QoS::AtLeastOnce),
+            v => Err(invalid_value(id, v.into())),
+        }
+    }
+    fn wire_len(&self) -> usize {
+        1
+    }
+    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        buf.put_u8(self.bits());
+    }
+    fn check(&self, _id: u8) -> Result<(), EncodeError> {
+        if *self == QoS::ExactlyOnce {
+            return Err(EncodeError::invalid(
+                "Maximum QoS must be 0 or 1 (leave it out to mean 2)",
+                None,
+            ));
+        }
+        Ok(())
+    }
+    fn detach(&self) -> Self {
+        *self
+    }
+}
+
+impl PropValue for u16 {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+        r.u16(name(id))
+    }
+    fn wire_len(&self) -> usize {
+        2
+    }
+    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        buf.put_u16(*self);
+    }
+    fn detach(&self) -> Self {
+        *self
+    }
+}
+
+impl PropValue for NonZeroU16 {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+        NonZeroU16::new(r.u16(name(id))?).ok_or_else(|| invalid_value(id, 0))
+    }
+    fn wire_len(&self) -> usize {
+        2
+    }
+    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        buf.put_u16(self.get());
+    }
+    fn detach(&self) -> Self {
+        *self
+    }
+}
+
+impl PropValue for u32 {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+        r.u32(name(id))
+    }
+    fn wire_len(&self) -> usize {
+        4
+    }
+    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        buf.put_u32(*self);
+    }
+    fn detach(&self) -> Self {
+        *self
+    }
+}
+
+impl PropValue for NonZeroU32 {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+        NonZeroU32::new(r.u32(name(id))?).ok_or_else(|| invalid_value(id, 0))
+    }
+    fn wire_len(&self) -> usize {
+        4
+    }
+    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        buf.put_u32(self.get());
+    }
+    fn detach(&self) -> Self {
+        *self
+    }
+}
+
+impl PropValue for SubscriptionId {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+        let v = r.varint(name(id))?;
+        SubscriptionId::new(v).ok_or_else(|| invalid_value(id, v))
+    }
+    fn wire_len(&self) -> usize {
+        varint::len(self.get() as usize)
+    }
+    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        varint::put(buf, self.get() as usize);
+    }
+    fn detach(&self) -> Self {
+        *self
+    }
+}
+
+impl PropValue for MqttString {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+        r.string(name(id))
+    }
+    fn wire_len(&self) -> usize {
+        self.wire_len()
+    }
+    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        put_str(buf, self);
+    }
+    fn detach(&self) -> Self {
+        self.detach()
+    }
+}
+
+/// Response Topic (0x08): a Topic Name, so no wildcards ([MQTT-3.3.2-14]) and not empty
+/// ([MQTT-4.7.3-1]).
+impl PropValue for TopicName {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+        let field = name(id);
+        let s = r.string(field)?;
+        if s.is_empty() {
+            return Err(DecodeError::new(DecodeErrorKind::EmptyTopicName { field })
+                .with_rule("MQTT-4.7.3-1"));
+        }
+        TopicName::from_string(s).map_err(|reason| {
+            DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason })
+                .with_reason(ReasonCode::PROTOCOL_ERROR)
+                .with_rule("MQTT-3.3.2-14")
+        })
+    }
+    fn wire_len(&self) -> usize {
+        self.as_mqtt_str().wire_len()
+    }
+    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        put_str(buf, self.as_mqtt_str());
+    }
+    fn check(&self, _id: u8) -> Result<(), EncodeError> {
+        if self.is_empty() {
+            return Err(EncodeError::invalid(
+                "Response Topic is empty",
+                Some("MQTT-4.7.3-1"),
+            ));
+        }
+        Ok(())
+    }
+    fn detach(&self) -> Self {
+        self.detach()
+    }
+}
+
+impl PropValue for Bytes {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+        r.binary(name(id))
+    }
+    fn wire_len(&self) -> usize {
+        2 + self.len()
+    }
+    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+        put_binary(buf, self);
+    }
+    fn check(&self, id: u8) -> Result<(), EncodeError> {
+        check_binary(self, name(id))
+    }
+    fn detach(&self) -> Self {
+        Bytes::copy_from_slice(self)
+    }
+}
+
+/// Binary Data holds at most 65,535 bytes (section 1.5.6).
+pub(crate) fn check_binary(b: &[u8], field: &'static str) -> Result<(), EncodeError> {
+    if b.len() > usize::from(u16::MAX) {
+        return Err(EncodeError::BinaryTooLong {
+            field,
+            len: b.len(),
+        });
+    }
+    Ok(())
+}

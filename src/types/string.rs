@@ -1,0 +1,172 @@
+use alloc::string::String;
+use bytes::Bytes;
+
+/// Why a string cannot be an MQTT UTF-8 Encoded String.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidString {
+    /// Longer than the 65,535 bytes a two-byte length prefix can count.
+    #[error("string of {0} bytes is longer than 65,535 bytes")]
+    TooLong(usize),
+    /// Contains U+0000, which MQTT forbids ([MQTT-1.5.4-2], [MQTT-1.5.3-2] in 3.1.1).
+    #[error("string contains U+0000")]
+    NullCharacter,
+    /// Not well-formed UTF-8 ([MQTT-1.5.4-1], [MQTT-1.5.3-1] in 3.1.1).
+    #[error("string is not well-formed UTF-8")]
+    InvalidUtf8,
+}
+
+/// An MQTT UTF-8 Encoded String: well-formed UTF-8 (so no surrogates), no U+0000,
+/// at most 65,535 bytes.
+///
+/// It holds its bytes as [`Bytes`], so a decoded string is a slice of the packet's frame
+/// rather than a copy. U+FEFF is an ordinary character and is kept wherever it occurs
+/// ([MQTT-1.5.4-3]).
+///
+/// ```
+/// use mqttwire::MqttString;
+///
+/// let s = MqttString::new("sensors/\u{FEFF}temp").unwrap();
+/// assert_eq!(s.as_str(), "sensors/\u{FEFF}temp");
+/// assert!(MqttString::new("a\0b").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct MqttString(Bytes);
+
+impl MqttString {
+    /// The longest string, in bytes, that a two-byte length prefix can count.
+    pub const MAX_LEN: usize = 65_535;
+
+    /// Copies `s` into a new string after checking it.
+    pub fn new(s: &str) -> Result<Self, InvalidString> {
+        check(s)?;
+        Ok(Self(Bytes::copy_from_slice(s.as_bytes())))
+    }
+
+    /// Wraps a `&'static str` without copying it, after checking it.
+    pub fn from_static(s: &'static str) -> Result<Self, InvalidString> {
+        check(s)?;
+        Ok(Self(Bytes::from_static(s.as_bytes())))
+    }
+
+    /// Checks raw bytes, such as a slice of a received frame, and wraps them without copying.
+    pub fn from_utf8(bytes: Bytes) -> Result<Self, InvalidString> {
+        let s = core::str::from_utf8(&bytes).map_err(|_| InvalidString::InvalidUtf8)?;
+        check(s)?;
+        Ok(Self(bytes))
+    }
+
+    /// The empty string.
+    pub const fn empty() -> Self {
+        Self(Bytes::new())
+    }
+
+    /// The string slice.
+    pub fn as_str(&self) -> &str {
+        // Every constructor checked the bytes, so this never falls back to "".
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The UTF-8 bytes, without the length prefix.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The underlying [`Bytes`].
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the string is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Bytes on the wire: the two-byte length prefix plus the string.
+    pub(crate) fn wire_len(&self) -> usize {
+        2 + self.0.len()
+    }
+
+    /// A copy that owns its bytes instead of sharing a received frame.
+    pub(crate) fn detach(&self) -> Self {
+        Self(Bytes::copy_from_slice(&self.0))
+    }
+}
+
+fn check(s: &str) -> Result<(), InvalidString> {
+    if s.len() > MqttString::MAX_LEN {
+        return Err(InvalidString::TooLong(s.len()));
+    }
+    if s.as_bytes().contains(&0) {
+        return Err(InvalidString::NullCharacter);
+    }
+    Ok(())
+}
+
+/// Whether `s` contains a character that senders should avoid (U+0001..U+001F,
+/// U+007F..U+009F, or a Unicode non-character) and a strict receiver may treat as malformed
+/// (MQTT 5.0 section 1.5.4).
+pub(crate) fn has_discouraged_char(s: &str) -> bool {
+    s.chars().any(|c| {
+        let c = c as u32;
+        matches!(c, 0x01..=0x1F | 0x7F..=0x9F | 0xFDD0..=0xFDEF) || (c & 0xFFFE) == 0xFFFE
+    })
+}
+
+impl core::ops::Deref for MqttString {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for MqttString {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl core::fmt::Debug for MqttString {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl core::fmt::Display for MqttString {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for MqttString {
+    fn eq(&self, other: &str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for MqttString {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl TryFrom<&str> for MqttString {
+    type Error = InvalidString;
+    fn try_from(s: &str) -> Result<Self, InvalidString> {
+        Self::new(s)
+    }
+}
+
+impl TryFrom<String> for MqttString {
+    type Error = InvalidString;
+    /// Takes over the `String`'s buffer without copying it.
+    fn try_from(s: String) -> Result<Self, InvalidString> {
+        check(&s)?;
+        Ok(Self(Bytes::from(s)))
+    }
+}
