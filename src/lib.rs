@@ -71,6 +71,10 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+// Remaining Lengths up to 268,435,455 must fit in a usize.
+#[cfg(target_pointer_width = "16")]
+compile_error!("mqttwire needs a target with 32-bit or wider pointers");
+
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
@@ -80,6 +84,11 @@ pub mod error;
 pub mod packet;
 pub mod properties;
 pub mod types;
+
+/// Compiles the README's examples as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub use codec::{Decoder, Encoder, MAX_PACKET_SIZE};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};

@@ -120,7 +120,7 @@ impl<'a> Reader<'a> {
         if self.strict_strings && has_discouraged_char(s) {
             return Err(DecodeErrorKind::DiscouragedCharacter { field }.into());
         }
-        Ok(MqttString::from_utf8(bytes).unwrap_or_default())
+        Ok(MqttString::from_checked(bytes))
     }
 
     /// A reader over the next `n` bytes (a property block); this reader skips past them.

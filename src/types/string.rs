@@ -56,6 +56,12 @@ impl MqttString {
         Ok(Self(bytes))
     }
 
+    /// Wraps bytes the decoder has already checked (UTF-8, no U+0000, two-byte length).
+    pub(crate) fn from_checked(bytes: Bytes) -> Self {
+        debug_assert!(core::str::from_utf8(&bytes).is_ok());
+        Self(bytes)
+    }
+
     /// The empty string.
     pub const fn empty() -> Self {
         Self(Bytes::new())
