@@ -49,7 +49,10 @@ fn check(version: ProtocolVersion, input: &str, expect: Expect) {
         }
         Incomplete => {
             let err = result.expect_err(input);
-            assert!(matches!(err.kind(), DecodeErrorKind::Incomplete { .. }), "{input}: {err}");
+            assert!(
+                matches!(err.kind(), DecodeErrorKind::Incomplete { .. }),
+                "{input}: {err}"
+            );
         }
     }
 }
