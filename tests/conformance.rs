@@ -245,3 +245,28 @@ vectors! {
     v5_rejects_topic_alias_0_mqtt_3_3_2_8: V5 "30 07 00 01 61 03 23 00 00" => Err(0x94, Some("MQTT-3.3.2-8"));
     v5_rejects_two_topic_aliases: V5 "30 0A 00 01 61 06 23 00 01 23 00 02" => Err(P, None);
 }
+
+/// Section 1.5.4 lets a receiver treat control characters as malformed; mqttwire accepts
+/// them by default and refuses them when asked.
+#[test]
+fn v5_control_characters_are_refused_only_in_strict_mode() {
+    use bytes::BytesMut;
+    use mqttwire::Decoder;
+
+    let publish = hex("30 05 00 01 07 00 78"); // topic "\u{7}", payload "x"
+    let mut lenient = Decoder::new(ProtocolVersion::V5);
+    let packet = lenient.decode(&mut BytesMut::from(&publish[..])).unwrap();
+    assert!(matches!(packet, Some(Packet::Publish(p)) if p.topic == "\u{7}"));
+
+    let mut strict = Decoder::new(ProtocolVersion::V5).with_strict_strings(true);
+    let err = strict
+        .decode(&mut BytesMut::from(&publish[..]))
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &DecodeErrorKind::DiscouragedCharacter {
+            field: "topic name"
+        }
+    );
+    assert_eq!(err.reason_code().0, M);
+}
