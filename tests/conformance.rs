@@ -270,3 +270,30 @@ fn v5_control_characters_are_refused_only_in_strict_mode() {
     );
     assert_eq!(err.reason_code().0, M);
 }
+
+/// MQTT 3.1 resends PUBREL, SUBSCRIBE and UNSUBSCRIBE with DUP set (QoS 1 packets there);
+/// 3.1.1 fixed their flags at 0010 ([MQTT-2.2.2-1]).
+#[test]
+fn v3_1_accepts_dup_on_pubrel_subscribe_and_unsubscribe() {
+    for input in [
+        "6A 02 00 01",
+        "8A 06 00 01 00 01 61 00",
+        "AA 05 00 01 00 01 61",
+    ] {
+        let bytes = Bytes::from(hex(input));
+        assert!(
+            Packet::decode(&bytes, ProtocolVersion::V3_1).is_ok(),
+            "{input}"
+        );
+        let err = Packet::decode(&bytes, ProtocolVersion::V3_1_1).unwrap_err();
+        assert_eq!(
+            err.rule(),
+            Some(match input.as_bytes()[0] {
+                b'6' => "MQTT-3.6.1-1",
+                b'8' => "MQTT-3.8.1-1",
+                _ => "MQTT-3.10.1-1",
+            }),
+            "{input}"
+        );
+    }
+}

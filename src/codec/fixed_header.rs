@@ -84,6 +84,11 @@ fn check_flags(
     if flags == required {
         return Ok(());
     }
+    // MQTT 3.1 sends PUBREL, SUBSCRIBE and UNSUBSCRIBE at QoS 1 with DUP set on a resend;
+    // the flag carries nothing a receiver needs, so it is accepted and not kept.
+    if version == Some(ProtocolVersion::V3_1) && required == 0b0010 && flags == 0b1010 {
+        return Ok(());
+    }
     let err = DecodeError::new(DecodeErrorKind::InvalidFlags { flags });
     let rule = match packet_type {
         PacketType::PubRel => Some("MQTT-3.6.1-1"),

@@ -133,3 +133,630 @@ ack_packet! {
     /// PUBCOMP: the receiver's answer to PUBREL, which ends a QoS 2 exchange.
     PubComp, PubRelReasonCode, PubComp, flags = 0, rule = "MQTT-3.7.2-1"
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::DecodeErrorKind as K;
+    use crate::properties::UserProperties;
+    use crate::types::MqttString;
+    use crate::{Packet, ReasonCode};
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use bytes::Bytes;
+
+    const V3: ProtocolVersion = ProtocolVersion::V3_1;
+    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
+    const V5: ProtocolVersion = ProtocolVersion::V5;
+    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
+    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
+
+    fn hex(s: &str) -> Vec<u8> {
+        s.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect()
+    }
+
+    fn pid(n: u16) -> PacketId {
+        PacketId::new(n).unwrap()
+    }
+
+    /// Decodes one whole packet, from `Bytes` and from a slice alike.
+    fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
+        let shared = Packet::decode(&Bytes::copy_from_slice(bytes), version);
+        assert_eq!(shared, Packet::decode_slice(bytes, version));
+        let (packet, used) = shared?;
+        assert_eq!(used, bytes.len());
+        assert_eq!(packet.detach(), packet);
+        Ok(packet)
+    }
+
+    /// Encodes into a slice of 0xAA sentinels longer than needed; checks that exactly
+    /// `encoded_len` bytes were written and nothing at all on error.
+    fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
+        let len = packet.encoded_len(version);
+        let mut buf = vec![0xAA; len.clone().unwrap_or(0) + 8];
+        let mut out = &mut buf[..];
+        let result = packet.encode(version, &mut out);
+        let left = out.len();
+        let written = buf.len() - left;
+        match (result, len) {
+            (Ok(n), Ok(len)) => {
+                assert_eq!((n, written), (len, len));
+                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
+                buf.truncate(n);
+                Ok(buf)
+            }
+            (Err(e), Err(len_err)) => {
+                assert_eq!(e, len_err);
+                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
+                Err(e)
+            }
+            (r, l) => panic!("encode gave {r:?}, encoded_len {l:?}"),
+        }
+    }
+
+    /// `encode_with_limit` into a sentinel slice; nothing may be written on error.
+    fn encode_limited(
+        packet: &Packet,
+        version: ProtocolVersion,
+        max: usize,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let mut buf = vec![0xAA; max + 8];
+        let mut out = &mut buf[..];
+        let result = packet.encode_with_limit(version, max, &mut out);
+        let left = out.len();
+        let written = buf.len() - left;
+        match result {
+            Ok(n) => {
+                assert_eq!(n, written);
+                assert!(n <= max);
+                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
+                buf.truncate(n);
+                Ok(buf)
+            }
+            Err(e) => {
+                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
+                Err(e)
+            }
+        }
+    }
+
+    #[track_caller]
+    fn both_ways(bytes: &str, version: ProtocolVersion, packet: Packet) {
+        let bytes = hex(bytes);
+        let decoded = decode(&bytes, version).unwrap();
+        assert_eq!(decoded, packet, "decode at {version}");
+        assert_eq!(
+            encode(&packet, version).unwrap(),
+            bytes,
+            "encode at {version}"
+        );
+        assert_eq!(
+            encode(&decoded, version).unwrap(),
+            bytes,
+            "re-encode at {version}"
+        );
+    }
+
+    #[track_caller]
+    fn rejects(
+        bytes: &str,
+        version: ProtocolVersion,
+        kind: K,
+        reason: ReasonCode,
+        rule: Option<&str>,
+    ) {
+        let bytes = hex(bytes);
+        let err = decode(&bytes, version).unwrap_err();
+        assert_eq!(err.kind(), &kind, "{bytes:02X?} at {version}");
+        assert_eq!(err.reason_code(), reason, "{bytes:02X?} at {version}");
+        assert_eq!(err.rule(), rule, "{bytes:02X?} at {version}");
+        let packet_type = PacketType::from_bits(bytes[0] >> 4);
+        assert_eq!(err.packet_type(), packet_type);
+    }
+
+    fn user_kv() -> UserProperties {
+        UserProperties::from_pairs([("k", "v")]).unwrap()
+    }
+
+    fn props(reason_string: Option<&str>, user: UserProperties) -> AckProperties {
+        AckProperties {
+            reason_string: reason_string.map(|s| MqttString::new(s).unwrap()),
+            user_properties: user,
+        }
+    }
+
+    // ---- byte vectors -------------------------------------------------------------------
+
+    #[test]
+    fn acks_are_the_packet_id_alone_at_3_1_and_3_1_1() {
+        for v in [V3, V4] {
+            both_ways("40 02 00 01", v, Packet::PubAck(PubAck::new(pid(1))));
+            both_ways("50 02 00 01", v, Packet::PubRec(PubRec::new(pid(1))));
+            both_ways("62 02 00 01", v, Packet::PubRel(PubRel::new(pid(1))));
+            both_ways("70 02 00 01", v, Packet::PubComp(PubComp::new(pid(1))));
+            both_ways("40 02 12 34", v, Packet::PubAck(PubAck::new(pid(0x1234))));
+            both_ways("70 02 FF FF", v, Packet::PubComp(PubComp::new(pid(0xFFFF))));
+        }
+    }
+
+    #[test]
+    fn remaining_length_2_is_success_at_5_0() {
+        both_ways("40 02 00 01", V5, Packet::PubAck(PubAck::new(pid(1))));
+        both_ways("50 02 00 01", V5, Packet::PubRec(PubRec::new(pid(1))));
+        both_ways("62 02 00 01", V5, Packet::PubRel(PubRel::new(pid(1))));
+        both_ways("70 02 00 01", V5, Packet::PubComp(PubComp::new(pid(1))));
+    }
+
+    #[test]
+    fn remaining_length_3_is_a_bare_reason_code_at_5_0() {
+        let mut puback = PubAck::new(pid(1));
+        puback.reason_code = PubAckReasonCode::NoMatchingSubscribers;
+        both_ways("40 03 00 01 10", V5, Packet::PubAck(puback));
+
+        let mut pubrec = PubRec::new(pid(1));
+        pubrec.reason_code = PubAckReasonCode::QuotaExceeded;
+        both_ways("50 03 00 01 97", V5, Packet::PubRec(pubrec));
+
+        let mut pubrel = PubRel::new(pid(1));
+        pubrel.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
+        both_ways("62 03 00 01 92", V5, Packet::PubRel(pubrel));
+
+        let mut pubcomp = PubComp::new(pid(1));
+        pubcomp.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
+        both_ways("70 03 00 01 92", V5, Packet::PubComp(pubcomp));
+    }
+
+    #[test]
+    fn longer_forms_decode_and_the_encoder_picks_the_shortest() {
+        // RL 3 with Success, RL 4 with an empty property set: both plain successes, which
+        // the encoder writes in the 2-byte form.
+        for bytes in ["40 03 00 01 00", "40 04 00 01 00 00"] {
+            let packet = decode(&hex(bytes), V5).unwrap();
+            assert_eq!(packet, Packet::PubAck(PubAck::new(pid(1))), "{bytes}");
+            assert_eq!(encode(&packet, V5).unwrap(), hex("40 02 00 01"));
+        }
+        // A reason code with an empty property set is written without the property length.
+        let packet = decode(&hex("62 04 00 01 92 00"), V5).unwrap();
+        let mut pubrel = PubRel::new(pid(1));
+        pubrel.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
+        assert_eq!(packet, Packet::PubRel(pubrel));
+        assert_eq!(encode(&packet, V5).unwrap(), hex("62 03 00 01 92"));
+    }
+
+    #[test]
+    fn properties_need_the_reason_code_even_on_success() {
+        // Reason String "no": 1F 00 02 6E 6F (5 bytes).
+        let mut puback = PubAck::new(pid(1));
+        puback.properties = props(Some("no"), UserProperties::new());
+        both_ways(
+            "40 09 00 01 00 05 1F 00 02 6E 6F",
+            V5,
+            Packet::PubAck(puback),
+        );
+    }
+
+    #[test]
+    fn reason_string_and_user_property_both_ways() {
+        // 1F 00 01 78 (4) + 26 00 01 6B 00 01 76 (7) = 11 bytes of properties.
+        let mut pubrel = PubRel::new(pid(1));
+        pubrel.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
+        pubrel.properties = props(Some("x"), user_kv());
+        both_ways(
+            "62 0F 00 01 92 0B 1F 00 01 78 26 00 01 6B 00 01 76",
+            V5,
+            Packet::PubRel(pubrel),
+        );
+        let mut pubrec = PubRec::new(pid(2));
+        pubrec.reason_code = PubAckReasonCode::PayloadFormatInvalid;
+        pubrec.properties = props(None, user_kv());
+        both_ways(
+            "50 0B 00 02 99 07 26 00 01 6B 00 01 76",
+            V5,
+            Packet::PubRec(pubrec),
+        );
+    }
+
+    #[test]
+    fn every_code_of_tables_3_4_to_3_7_decodes_and_no_other() {
+        let puback_codes = [0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99];
+        let pubrel_codes = [0x00, 0x92];
+        for code in 0..=255u8 {
+            for (first, allowed) in [
+                (0x40, &puback_codes[..]),
+                (0x50, &puback_codes[..]),
+                (0x62, &pubrel_codes[..]),
+                (0x70, &pubrel_codes[..]),
+            ] {
+                let result = decode(&[first, 0x03, 0x00, 0x01, code], V5);
+                assert_eq!(
+                    result.is_ok(),
+                    allowed.contains(&code),
+                    "{first:02X} {code:02X}"
+                );
+                if let Ok(packet) = result {
+                    // A bare reason code re-encodes as it came, Success as the 2-byte form.
+                    let expected: &[u8] = if code == 0 {
+                        &[first, 0x02, 0x00, 0x01]
+                    } else {
+                        &[first, 0x03, 0x00, 0x01, code]
+                    };
+                    assert_eq!(encode(&packet, V5).unwrap(), expected);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn incomplete_input_is_not_malformed() {
+        let err = decode(&hex("40 02 00"), V5).unwrap_err();
+        assert_eq!(err.kind(), &K::Incomplete { needed: Some(1) });
+        let err = decode(&hex("40"), V4).unwrap_err();
+        assert!(err.is_incomplete());
+    }
+
+    // ---- rejected input -----------------------------------------------------------------
+
+    #[test]
+    fn rejects_pubrel_with_flags_0000_mqtt_3_6_1_1() {
+        for v in [V4, V5] {
+            rejects(
+                "60 02 00 01",
+                v,
+                K::InvalidFlags { flags: 0 },
+                M,
+                Some("MQTT-3.6.1-1"),
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_pubrel_with_flags_0011_mqtt_3_6_1_1() {
+        for v in [V4, V5] {
+            rejects(
+                "63 02 00 01",
+                v,
+                K::InvalidFlags { flags: 3 },
+                M,
+                Some("MQTT-3.6.1-1"),
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_puback_pubrec_pubcomp_with_flags_set_mqtt_2_1_3_1_and_3_1_1_mqtt_2_2_2_1() {
+        for (bytes, flags) in [("41 02 00 01", 1), ("52 02 00 01", 2), ("78 02 00 01", 8)] {
+            rejects(
+                bytes,
+                V5,
+                K::InvalidFlags { flags },
+                M,
+                Some("MQTT-2.1.3-1"),
+            );
+            rejects(
+                bytes,
+                V4,
+                K::InvalidFlags { flags },
+                M,
+                Some("MQTT-2.2.2-1"),
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_packet_id_0_mqtt_2_2_1_3_and_3_1_1_mqtt_2_3_1_1() {
+        for bytes in ["40 02 00 00", "50 02 00 00", "62 02 00 00", "70 02 00 00"] {
+            rejects(bytes, V5, K::ZeroPacketId, M, Some("MQTT-2.2.1-3"));
+            rejects(bytes, V4, K::ZeroPacketId, M, Some("MQTT-2.3.1-1"));
+        }
+        rejects(
+            "40 03 00 00 10",
+            V5,
+            K::ZeroPacketId,
+            M,
+            Some("MQTT-2.2.1-3"),
+        );
+    }
+
+    #[test]
+    fn rejects_3_1_1_ack_longer_than_2() {
+        // 3.1.1 sections 3.4 to 3.7: the Remaining Length is 2 (untagged).
+        for bytes in [
+            "40 03 00 01 00",
+            "50 03 00 01 00",
+            "62 03 00 01 00",
+            "70 03 00 01 00",
+        ] {
+            rejects(bytes, V4, K::TrailingBytes { count: 1 }, M, None);
+            rejects(bytes, V3, K::TrailingBytes { count: 1 }, M, None);
+        }
+        rejects(
+            "40 04 00 01 00 00",
+            V4,
+            K::TrailingBytes { count: 2 },
+            M,
+            None,
+        );
+    }
+
+    #[test]
+    fn rejects_ack_without_a_whole_packet_id() {
+        let end = K::UnexpectedEnd {
+            field: "packet identifier",
+        };
+        rejects("40 01 00", V5, end.clone(), M, None);
+        rejects("40 00", V4, end, M, None);
+    }
+
+    #[test]
+    fn rejects_puback_reason_outside_table_3_4_mqtt_3_4_2_1() {
+        rejects(
+            "40 03 00 01 92",
+            V5,
+            K::InvalidReasonCode { code: 0x92 },
+            P,
+            Some("MQTT-3.4.2-1"),
+        );
+    }
+
+    #[test]
+    fn rejects_pubrec_reason_outside_table_3_5_mqtt_3_5_2_1() {
+        rejects(
+            "50 03 00 01 8F",
+            V5,
+            K::InvalidReasonCode { code: 0x8F },
+            P,
+            Some("MQTT-3.5.2-1"),
+        );
+    }
+
+    #[test]
+    fn rejects_pubrel_reason_outside_table_3_6_mqtt_3_6_2_1() {
+        rejects(
+            "62 03 00 01 80",
+            V5,
+            K::InvalidReasonCode { code: 0x80 },
+            P,
+            Some("MQTT-3.6.2-1"),
+        );
+    }
+
+    #[test]
+    fn rejects_pubcomp_reason_outside_table_3_7_mqtt_3_7_2_1() {
+        rejects(
+            "70 03 00 01 80",
+            V5,
+            K::InvalidReasonCode { code: 0x80 },
+            P,
+            Some("MQTT-3.7.2-1"),
+        );
+    }
+
+    #[test]
+    fn rejects_properties_acks_may_not_carry() {
+        // Section 2.2.2.2 / Table 2-4: Malformed Packet. Topic Alias in PUBACK, Subscription
+        // Identifier in PUBREC, Session Expiry Interval in PUBREL, Authentication Method in
+        // PUBCOMP.
+        rejects(
+            "40 07 00 01 00 03 23 00 01",
+            V5,
+            K::PropertyNotAllowed { id: 0x23 },
+            M,
+            None,
+        );
+        rejects(
+            "50 06 00 01 00 02 0B 01",
+            V5,
+            K::PropertyNotAllowed { id: 0x0B },
+            M,
+            None,
+        );
+        rejects(
+            "62 09 00 01 00 05 11 00 00 00 00",
+            V5,
+            K::PropertyNotAllowed { id: 0x11 },
+            M,
+            None,
+        );
+        rejects(
+            "70 08 00 01 00 04 15 00 01 4D",
+            V5,
+            K::PropertyNotAllowed { id: 0x15 },
+            M,
+            None,
+        );
+    }
+
+    #[test]
+    fn rejects_two_reason_strings() {
+        // A property that may appear once appears twice: Protocol Error.
+        rejects(
+            "40 0C 00 01 00 08 1F 00 01 61 1F 00 01 62",
+            V5,
+            K::DuplicateProperty { id: 0x1F },
+            P,
+            None,
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_property_identifier() {
+        rejects(
+            "40 05 00 01 00 01 7F",
+            V5,
+            K::UnknownProperty { id: 0x7F },
+            M,
+            None,
+        );
+    }
+
+    #[test]
+    fn rejects_property_length_past_the_end_and_bytes_after_the_properties() {
+        rejects(
+            "40 05 00 01 00 05 1F",
+            V5,
+            K::UnexpectedEnd {
+                field: "properties",
+            },
+            M,
+            None,
+        );
+        rejects(
+            "40 05 00 01 00 00 00",
+            V5,
+            K::TrailingBytes { count: 1 },
+            M,
+            None,
+        );
+        // A Reason String whose length runs past the property block.
+        rejects(
+            "40 07 00 01 00 03 1F 00 05",
+            V5,
+            K::UnexpectedEnd {
+                field: "Reason String",
+            },
+            M,
+            None,
+        );
+    }
+
+    #[test]
+    fn rejects_invalid_utf8_reason_string_mqtt_1_5_4_1() {
+        rejects(
+            "40 08 00 01 00 04 1F 00 01 FF",
+            V5,
+            K::InvalidUtf8 {
+                field: "Reason String",
+            },
+            M,
+            Some("MQTT-1.5.4-1"),
+        );
+    }
+
+    // ---- encoder ------------------------------------------------------------------------
+
+    #[test]
+    fn refuses_reason_codes_and_properties_below_5_0() {
+        let mut puback = PubAck::new(pid(1));
+        puback.reason_code = PubAckReasonCode::NotAuthorized;
+        let mut pubrec = PubRec::new(pid(1));
+        pubrec.properties = props(None, user_kv());
+        let mut pubrel = PubRel::new(pid(1));
+        pubrel.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
+        let mut pubcomp = PubComp::new(pid(1));
+        pubcomp.properties = props(Some("x"), UserProperties::new());
+        for packet in [
+            Packet::PubAck(puback),
+            Packet::PubRec(pubrec),
+            Packet::PubRel(pubrel),
+            Packet::PubComp(pubcomp),
+        ] {
+            for version in [V3, V4] {
+                let err = encode(&packet, version).unwrap_err();
+                assert!(
+                    matches!(err, EncodeError::UnsupportedInVersion { version: v, .. } if v == version),
+                    "{err:?}"
+                );
+                assert_eq!(encode_limited(&packet, version, 1000), Err(err));
+            }
+            assert!(encode(&packet, V5).is_ok());
+        }
+    }
+
+    #[test]
+    fn refuses_a_buffer_too_small() {
+        let packet = Packet::PubAck(PubAck::new(pid(1)));
+        let mut buf = [0xAA; 3];
+        let err = packet.encode(V5, &mut &mut buf[..]).unwrap_err();
+        assert_eq!(
+            err,
+            EncodeError::BufferTooSmall {
+                needed: 4,
+                available: 3
+            }
+        );
+        assert_eq!(buf, [0xAA; 3]);
+    }
+
+    #[test]
+    fn encode_with_limit_drops_reason_string_then_user_properties_mqtt_3_4_2_2_and_3() {
+        // Reason String "denied": 1F 00 06 64 65 6E 69 65 64 (9); User Property (k, v): 7.
+        // Full: body 2 + 1 + 1 + 16 = 20, 22 bytes. Without the Reason String: body 11,
+        // 13 bytes. Without both: body 3, 5 bytes. The reason code always stays.
+        let full = hex("40 14 00 01 87 10 1F 00 06 64 65 6E 69 65 64 26 00 01 6B 00 01 76");
+        let no_reason_string = hex("40 0B 00 01 87 07 26 00 01 6B 00 01 76");
+        let bare = hex("40 03 00 01 87");
+        let mut puback = PubAck::new(pid(1));
+        puback.reason_code = PubAckReasonCode::NotAuthorized;
+        puback.properties = props(Some("denied"), user_kv());
+        let packet = Packet::PubAck(puback);
+        assert_eq!(encode(&packet, V5).unwrap(), full);
+        assert_eq!(encode_limited(&packet, V5, 22).unwrap(), full);
+        assert_eq!(encode_limited(&packet, V5, 21).unwrap(), no_reason_string);
+        assert_eq!(encode_limited(&packet, V5, 13).unwrap(), no_reason_string);
+        assert_eq!(encode_limited(&packet, V5, 12).unwrap(), bare);
+        assert_eq!(encode_limited(&packet, V5, 5).unwrap(), bare);
+        assert_eq!(
+            encode_limited(&packet, V5, 4),
+            Err(EncodeError::PacketTooLarge { size: 5, max: 4 })
+        );
+    }
+
+    #[test]
+    fn encode_with_limit_trims_pubrec_pubrel_pubcomp_mqtt_3_5_2_2_to_3_7_2_3() {
+        // The same properties on the other three: type byte and reason code differ.
+        let cases: [(u8, Packet); 3] = [
+            (0x50, {
+                let mut p = PubRec::new(pid(1));
+                p.reason_code = PubAckReasonCode::NotAuthorized;
+                p.properties = props(Some("denied"), user_kv());
+                Packet::PubRec(p)
+            }),
+            (0x62, {
+                let mut p = PubRel::new(pid(1));
+                p.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
+                p.properties = props(Some("denied"), user_kv());
+                Packet::PubRel(p)
+            }),
+            (0x70, {
+                let mut p = PubComp::new(pid(1));
+                p.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
+                p.properties = props(Some("denied"), user_kv());
+                Packet::PubComp(p)
+            }),
+        ];
+        for (first, packet) in cases {
+            let code = if first == 0x50 { 0x87 } else { 0x92 };
+            let mut no_reason_string = vec![first, 0x0B, 0x00, 0x01, code];
+            no_reason_string.extend(hex("07 26 00 01 6B 00 01 76"));
+            assert_eq!(encode(&packet, V5).unwrap().len(), 22);
+            assert_eq!(encode_limited(&packet, V5, 21).unwrap(), no_reason_string);
+            assert_eq!(
+                encode_limited(&packet, V5, 12).unwrap(),
+                [first, 0x03, 0x00, 0x01, code]
+            );
+            assert_eq!(
+                encode_limited(&packet, V5, 4),
+                Err(EncodeError::PacketTooLarge { size: 5, max: 4 })
+            );
+        }
+    }
+
+    #[test]
+    fn encode_with_limit_falls_back_to_the_2_byte_form_for_success() {
+        let mut pubcomp = PubComp::new(pid(7));
+        pubcomp.properties = props(Some("done"), UserProperties::new());
+        let packet = Packet::PubComp(pubcomp);
+        // 1F 00 04 64 6F 6E 65 (7): body 2 + 1 + 1 + 7 = 11.
+        assert_eq!(
+            encode(&packet, V5).unwrap(),
+            hex("70 0B 00 07 00 07 1F 00 04 64 6F 6E 65")
+        );
+        assert_eq!(encode_limited(&packet, V5, 4).unwrap(), hex("70 02 00 07"));
+        assert_eq!(
+            encode_limited(&packet, V5, 3),
+            Err(EncodeError::PacketTooLarge { size: 4, max: 3 })
+        );
+    }
+}

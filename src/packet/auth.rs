@@ -96,3 +96,317 @@ impl EncodeBody for Auth {
         self.properties.put(buf, trim);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::DecodeErrorKind as K;
+    use crate::packet::PacketType;
+    use crate::properties::UserProperties;
+    use crate::types::MqttString;
+    use crate::{Packet, ReasonCode};
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use bytes::Bytes;
+    use AuthReasonCode as C;
+
+    const V3: ProtocolVersion = ProtocolVersion::V3_1;
+    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
+    const V5: ProtocolVersion = ProtocolVersion::V5;
+    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
+    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
+
+    fn hex(s: &str) -> Vec<u8> {
+        s.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect()
+    }
+
+    /// Decodes one whole packet, from `Bytes` and from a slice alike.
+    fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
+        let shared = Packet::decode(&Bytes::copy_from_slice(bytes), version);
+        assert_eq!(shared, Packet::decode_slice(bytes, version));
+        let (packet, used) = shared?;
+        assert_eq!(used, bytes.len());
+        assert_eq!(packet.detach(), packet);
+        Ok(packet)
+    }
+
+    /// Encodes into a slice of 0xAA sentinels longer than needed; checks that exactly
+    /// `encoded_len` bytes were written and nothing at all on error.
+    fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
+        let len = packet.encoded_len(version);
+        let mut buf = vec![0xAA; len.clone().unwrap_or(0) + 8];
+        let mut out = &mut buf[..];
+        let result = packet.encode(version, &mut out);
+        let left = out.len();
+        let written = buf.len() - left;
+        match (result, len) {
+            (Ok(n), Ok(len)) => {
+                assert_eq!((n, written), (len, len));
+                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
+                buf.truncate(n);
+                Ok(buf)
+            }
+            (Err(e), Err(len_err)) => {
+                assert_eq!(e, len_err);
+                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
+                Err(e)
+            }
+            (r, l) => panic!("encode gave {r:?}, encoded_len {l:?}"),
+        }
+    }
+
+    /// `encode_with_limit` into a sentinel slice; nothing may be written on error.
+    fn encode_limited(
+        packet: &Packet,
+        version: ProtocolVersion,
+        max: usize,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let mut buf = vec![0xAA; max + 8];
+        let mut out = &mut buf[..];
+        let result = packet.encode_with_limit(version, max, &mut out);
+        let left = out.len();
+        let written = buf.len() - left;
+        match result {
+            Ok(n) => {
+                assert_eq!(n, written);
+                assert!(n <= max);
+                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
+                buf.truncate(n);
+                Ok(buf)
+            }
+            Err(e) => {
+                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
+                Err(e)
+            }
+        }
+    }
+
+    #[track_caller]
+    fn both_ways(bytes: &str, packet: Packet) {
+        let bytes = hex(bytes);
+        let decoded = decode(&bytes, V5).unwrap();
+        assert_eq!(decoded, packet, "decode");
+        assert_eq!(encode(&packet, V5).unwrap(), bytes, "encode");
+        assert_eq!(encode(&decoded, V5).unwrap(), bytes, "re-encode");
+    }
+
+    #[track_caller]
+    fn rejects(
+        bytes: &str,
+        version: ProtocolVersion,
+        kind: K,
+        reason: ReasonCode,
+        rule: Option<&str>,
+    ) {
+        let bytes = hex(bytes);
+        let err = decode(&bytes, version).unwrap_err();
+        assert_eq!(err.kind(), &kind, "{bytes:02X?} at {version}");
+        assert_eq!(err.reason_code(), reason, "{bytes:02X?} at {version}");
+        assert_eq!(err.rule(), rule, "{bytes:02X?} at {version}");
+    }
+
+    fn auth(code: C, f: impl FnOnce(&mut AuthProperties)) -> Packet {
+        let mut packet = Auth::new(code);
+        f(&mut packet.properties);
+        Packet::Auth(packet)
+    }
+
+    fn s(value: &str) -> Option<MqttString> {
+        Some(MqttString::new(value).unwrap())
+    }
+
+    // ---- byte vectors -------------------------------------------------------------------
+
+    #[test]
+    fn remaining_length_0_is_success() {
+        both_ways("F0 00", Packet::Auth(Auth::default()));
+        both_ways("F0 00", Packet::Auth(Auth::new(C::Success)));
+    }
+
+    #[test]
+    fn continue_and_re_authenticate_with_method() {
+        // Authentication Method "M": 15 00 01 4D.
+        let packet = auth(C::ContinueAuthentication, |p| {
+            p.authentication_method = s("M")
+        });
+        both_ways("F0 06 18 04 15 00 01 4D", packet);
+        let packet = auth(C::ReAuthenticate, |p| p.authentication_method = s("M"));
+        both_ways("F0 06 19 04 15 00 01 4D", packet);
+        let packet = auth(C::Success, |p| p.authentication_method = s("M"));
+        both_ways("F0 06 00 04 15 00 01 4D", packet);
+    }
+
+    #[test]
+    fn method_and_data() {
+        // 15 00 01 4D (4) + 16 00 02 AB CD (5) = 9 bytes of properties.
+        let packet = auth(C::ContinueAuthentication, |p| {
+            p.authentication_method = s("M");
+            p.authentication_data = Some(Bytes::from_static(&[0xAB, 0xCD]));
+        });
+        both_ways("F0 0B 18 09 15 00 01 4D 16 00 02 AB CD", packet);
+    }
+
+    #[test]
+    fn every_code_of_table_3_11_decodes_and_no_other() {
+        for code in 0..=255u8 {
+            let bytes = [0xF0, 0x06, code, 0x04, 0x15, 0x00, 0x01, 0x4D];
+            let ok = matches!(code, 0x00 | 0x18 | 0x19);
+            assert_eq!(decode(&bytes, V5).is_ok(), ok, "{code:02X}");
+        }
+    }
+
+    // ---- rejected input -----------------------------------------------------------------
+
+    #[test]
+    fn rejects_auth_with_flags_set_mqtt_3_15_1_1() {
+        let kind = K::InvalidFlags { flags: 2 };
+        rejects("F2 00", V5, kind, M, Some("MQTT-3.15.1-1"));
+        let kind = K::InvalidFlags { flags: 1 };
+        rejects(
+            "F1 06 18 04 15 00 01 4D",
+            V5,
+            kind,
+            M,
+            Some("MQTT-3.15.1-1"),
+        );
+    }
+
+    #[test]
+    fn rejects_auth_below_5_0_as_reserved_packet_type() {
+        // 3.1.1 section 2.2.1: packet type 15 is reserved. No fixed header check runs
+        // after the type, so the flags do not matter.
+        for v in [V3, V4] {
+            let kind = K::ReservedPacketType { packet_type: 15 };
+            rejects("F0 00", v, kind.clone(), M, None);
+            rejects("F2 00", v, kind, M, None);
+            let err = decode(&hex("F0 00"), v).unwrap_err();
+            assert_eq!(err.packet_type(), None);
+        }
+    }
+
+    #[test]
+    fn rejects_auth_with_remaining_length_1() {
+        // mqttwire's documented choice: section 3.15.2.1 omits the reason code and the
+        // properties only together, so a bare reason code lacks its Property Length.
+        let kind = K::UnexpectedEnd {
+            field: "property length",
+        };
+        rejects("F0 01 18", V5, kind.clone(), M, None);
+        rejects("F0 01 00", V5, kind, M, None);
+        let err = decode(&hex("F0 01 18"), V5).unwrap_err();
+        assert_eq!(err.packet_type(), Some(PacketType::Auth));
+    }
+
+    #[test]
+    fn rejects_auth_without_authentication_method_section_3_15_2_2_2() {
+        rejects("F0 02 18 00", V5, K::MissingAuthenticationMethod, P, None);
+        rejects("F0 02 00 00", V5, K::MissingAuthenticationMethod, P, None);
+        // Authentication Data alone: 16 00 02 AB CD.
+        rejects(
+            "F0 07 18 05 16 00 02 AB CD",
+            V5,
+            K::MissingAuthenticationMethod,
+            P,
+            None,
+        );
+    }
+
+    #[test]
+    fn rejects_two_authentication_methods_section_3_15_2_2_2() {
+        rejects(
+            "F0 0A 18 08 15 00 01 4D 15 00 01 4E",
+            V5,
+            K::DuplicateProperty { id: 0x15 },
+            P,
+            None,
+        );
+    }
+
+    #[test]
+    fn rejects_auth_code_outside_table_3_11_mqtt_3_15_2_1() {
+        let kind = K::InvalidReasonCode { code: 0x80 };
+        rejects("F0 02 80 00", V5, kind, P, Some("MQTT-3.15.2-1"));
+    }
+
+    #[test]
+    fn rejects_properties_auth_may_not_carry() {
+        // Session Expiry Interval: Malformed Packet (section 2.2.2.2).
+        rejects(
+            "F0 0B 18 09 15 00 01 4D 11 00 00 00 00",
+            V5,
+            K::PropertyNotAllowed { id: 0x11 },
+            M,
+            None,
+        );
+    }
+
+    #[test]
+    fn rejects_bytes_after_the_properties() {
+        let kind = K::TrailingBytes { count: 1 };
+        rejects("F0 07 18 04 15 00 01 4D 00", V5, kind, M, None);
+    }
+
+    // ---- encoder ------------------------------------------------------------------------
+
+    #[test]
+    fn refuses_auth_below_5_0() {
+        let with_method = auth(C::ContinueAuthentication, |p| {
+            p.authentication_method = s("M")
+        });
+        for packet in [Packet::Auth(Auth::default()), with_method] {
+            for v in [V3, V4] {
+                assert_eq!(
+                    encode(&packet, v),
+                    Err(EncodeError::UnsupportedInVersion {
+                        what: "AUTH",
+                        version: v,
+                    })
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_auth_without_authentication_method() {
+        let err = EncodeError::invalid("AUTH without an Authentication Method", None);
+        for packet in [
+            Packet::Auth(Auth::new(C::ContinueAuthentication)),
+            Packet::Auth(Auth::new(C::ReAuthenticate)),
+            auth(C::Success, |p| p.reason_string = s("ok")),
+            auth(C::ContinueAuthentication, |p| {
+                p.authentication_data = Some(Bytes::from_static(b"x"))
+            }),
+        ] {
+            assert_eq!(encode(&packet, V5), Err(err.clone()));
+            assert_eq!(encode_limited(&packet, V5, 100), Err(err.clone()));
+        }
+    }
+
+    #[test]
+    fn encode_with_limit_keeps_the_method_mqtt_3_15_2_2_and_3() {
+        // Method "M" (4) + Data AB CD (5) + Reason String "r" 1F 00 01 72 (4) + User
+        // Property (k, v) (7) = 20: body 22, 24 bytes. Without the Reason String body 18,
+        // 20 bytes; without both body 11, 13 bytes.
+        let packet = auth(C::ContinueAuthentication, |p| {
+            p.authentication_method = s("M");
+            p.authentication_data = Some(Bytes::from_static(&[0xAB, 0xCD]));
+            p.reason_string = s("r");
+            p.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        });
+        let full = hex("F0 16 18 14 15 00 01 4D 16 00 02 AB CD 1F 00 01 72 26 00 01 6B 00 01 76");
+        let no_reason_string = hex("F0 12 18 10 15 00 01 4D 16 00 02 AB CD 26 00 01 6B 00 01 76");
+        let bare = hex("F0 0B 18 09 15 00 01 4D 16 00 02 AB CD");
+        assert_eq!(encode(&packet, V5).unwrap(), full);
+        assert_eq!(encode_limited(&packet, V5, 24).unwrap(), full);
+        assert_eq!(encode_limited(&packet, V5, 23).unwrap(), no_reason_string);
+        assert_eq!(encode_limited(&packet, V5, 20).unwrap(), no_reason_string);
+        assert_eq!(encode_limited(&packet, V5, 19).unwrap(), bare);
+        assert_eq!(encode_limited(&packet, V5, 13).unwrap(), bare);
+        assert_eq!(
+            encode_limited(&packet, V5, 12),
+            Err(EncodeError::PacketTooLarge { size: 13, max: 12 })
+        );
+    }
+}

@@ -46,7 +46,13 @@ impl ConnAck {
 
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let flags = r.u8("acknowledge flags")?;
-        if flags & 0xFE != 0 {
+        // MQTT 3.1 has no Session Present: its whole first byte is reserved.
+        let reserved = if r.version == ProtocolVersion::V3_1 {
+            0xFF
+        } else {
+            0xFE
+        };
+        if flags & reserved != 0 {
             let err = DecodeError::new(DecodeErrorKind::ConnAckReservedFlags { flags });
             return Err(if r.version.is_v5() {
                 err.with_rule("MQTT-3.2.2-1")
@@ -84,6 +90,12 @@ impl ConnAck {
 
 impl EncodeBody for ConnAck {
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {
+        if self.session_present && version == ProtocolVersion::V3_1 {
+            return Err(EncodeError::UnsupportedInVersion {
+                what: "Session Present",
+                version,
+            });
+        }
         if self.session_present && self.reason_code.is_error() {
             return Err(EncodeError::invalid(
                 "Session Present set on a refused connection",
@@ -111,6 +123,575 @@ impl EncodeBody for ConnAck {
             self.properties.put(buf, trim);
         } else {
             buf.put_u8(self.reason_code.v3_return_code().unwrap_or_default());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Byte vectors from CONFORMANCE.md and hand-assembled ones, checked by hand against the
+    //! layout at the top of this file.
+
+    use super::*;
+    use crate::packet::{Packet, PacketType};
+    use crate::properties::UserProperties;
+    use crate::types::{MqttString, QoS};
+    use crate::ReasonCode;
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use bytes::Bytes;
+    use core::num::{NonZeroU16, NonZeroU32};
+
+    const V3: ProtocolVersion = ProtocolVersion::V3_1;
+    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
+    const V5: ProtocolVersion = ProtocolVersion::V5;
+    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
+    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
+
+    /// MQTT 5.0 Table 3-1, the CONNACK reason codes ([MQTT-3.2.2-8]).
+    const TABLE_3_1: [u8; 22] = [
+        0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x90, 0x95,
+        0x97, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9F,
+    ];
+
+    /// MQTT 3.1.1 return codes 0 to 5 and their 5.0 counterparts.
+    const RETURN_CODES: [(u8, ConnectReasonCode); 6] = [
+        (0, ConnectReasonCode::Success),
+        (1, ConnectReasonCode::UnsupportedProtocolVersion),
+        (2, ConnectReasonCode::ClientIdentifierNotValid),
+        (3, ConnectReasonCode::ServerUnavailable),
+        (4, ConnectReasonCode::BadUserNameOrPassword),
+        (5, ConnectReasonCode::NotAuthorized),
+    ];
+
+    fn s(v: &str) -> MqttString {
+        MqttString::new(v).unwrap()
+    }
+
+    fn decode(bytes: &[u8], version: ProtocolVersion) -> ConnAck {
+        let input = Bytes::copy_from_slice(bytes);
+        let (packet, used) = Packet::decode(&input, version).unwrap();
+        assert_eq!(used, bytes.len());
+        match packet {
+            Packet::ConnAck(connack) => connack,
+            other => panic!("not a CONNACK: {other:?}"),
+        }
+    }
+
+    /// Encodes into buffers prefilled with sentinels, checking that exactly `encoded_len`
+    /// bytes are written and nothing after them is touched.
+    fn encode(connack: &ConnAck, version: ProtocolVersion) -> Vec<u8> {
+        let packet = Packet::ConnAck(connack.clone());
+        let len = packet.encoded_len(version).unwrap();
+        let mut out: Option<Vec<u8>> = None;
+        for fill in [0xAA, 0x55] {
+            let mut buf = vec![fill; len + 16];
+            let written = packet.encode(version, &mut &mut buf[..]).unwrap();
+            assert_eq!(written, len, "encoded_len disagrees with bytes written");
+            assert!(
+                buf[written..].iter().all(|&b| b == fill),
+                "wrote past packet"
+            );
+            match &out {
+                Some(first) => assert_eq!(first[..], buf[..written], "unwritten byte"),
+                None => out = Some(buf[..written].to_vec()),
+            }
+        }
+        out.unwrap()
+    }
+
+    #[track_caller]
+    fn assert_vector(bytes: &[u8], version: ProtocolVersion, expected: &ConnAck) {
+        assert_eq!(&decode(bytes, version), expected, "decoding at {version}");
+        assert_eq!(encode(expected, version), bytes, "encoding at {version}");
+    }
+
+    #[track_caller]
+    fn assert_rejects(
+        bytes: &[u8],
+        version: ProtocolVersion,
+        kind: DecodeErrorKind,
+        reason: ReasonCode,
+        rule: Option<&str>,
+    ) {
+        let err = Packet::decode(&Bytes::copy_from_slice(bytes), version).unwrap_err();
+        assert_eq!(err.packet_type(), Some(PacketType::ConnAck));
+        assert_eq!(err.kind(), &kind);
+        assert_eq!(err.reason_code(), reason);
+        assert_eq!(err.rule(), rule);
+    }
+
+    /// The encoder's refusal: nothing written, and `encoded_len` refuses alike.
+    fn encode_err(connack: &ConnAck, version: ProtocolVersion) -> EncodeError {
+        let packet = Packet::ConnAck(connack.clone());
+        let mut buf = [0xAA; 64];
+        let err = packet.encode(version, &mut &mut buf[..]).unwrap_err();
+        assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
+        assert_eq!(packet.encoded_len(version), Err(err.clone()));
+        err
+    }
+
+    // ---- byte vectors ------------------------------------------------------------------
+
+    #[test]
+    fn accepted_without_session_v3_v311_v5() {
+        let expected = ConnAck::new(ConnectReasonCode::Success);
+        assert_vector(&[0x20, 0x02, 0x00, 0x00], V3, &expected);
+        assert_vector(&[0x20, 0x02, 0x00, 0x00], V4, &expected);
+        assert_vector(&[0x20, 0x03, 0x00, 0x00, 0x00], V5, &expected);
+    }
+
+    /// 3.1.1 [MQTT-3.2.2-2], 5.0 [MQTT-3.2.2-3]: Session Present is bit 0 of the flags.
+    #[test]
+    fn accepted_with_session_present_v311_v5() {
+        let mut expected = ConnAck::new(ConnectReasonCode::Success);
+        expected.session_present = true;
+        assert_vector(&[0x20, 0x02, 0x01, 0x00], V4, &expected);
+        assert_vector(&[0x20, 0x03, 0x01, 0x00, 0x00], V5, &expected);
+    }
+
+    /// 3.1.1 section 3.2.2.3: return codes 0 to 5 map to their 5.0 reason codes, both ways
+    /// (3.1 uses the same codes).
+    #[test]
+    fn v311_return_codes_map_both_ways() {
+        for (code, reason) in RETURN_CODES {
+            for version in [V3, V4] {
+                assert_vector(&[0x20, 0x02, 0x00, code], version, &ConnAck::new(reason));
+            }
+        }
+        // In 5.0 the same refusals carry their own codes.
+        let expected = ConnAck::new(ConnectReasonCode::NotAuthorized);
+        assert_vector(&[0x20, 0x03, 0x00, 0x87, 0x00], V5, &expected);
+        let expected = ConnAck::new(ConnectReasonCode::UnsupportedProtocolVersion);
+        assert_vector(&[0x20, 0x03, 0x00, 0x84, 0x00], V5, &expected);
+    }
+
+    /// 5.0 [MQTT-3.2.2-8]: exactly the codes of Table 3-1 decode, and each re-encodes.
+    #[test]
+    fn v5_reason_codes_are_table_3_1() {
+        for code in 0..=u8::MAX {
+            let bytes = [0x20, 0x03, 0x00, code, 0x00];
+            let result = Packet::decode(&Bytes::copy_from_slice(&bytes), V5);
+            if TABLE_3_1.contains(&code) {
+                let reason = ConnectReasonCode::from_code(code).unwrap();
+                assert_vector(&bytes, V5, &ConnAck::new(reason));
+            } else {
+                let err = result.unwrap_err();
+                assert_eq!(err.kind(), &DecodeErrorKind::InvalidReasonCode { code });
+            }
+        }
+    }
+
+    /// Single properties from CONFORMANCE.md sections 3.2, 8, 10, 11 and 12.
+    #[test]
+    fn single_property_vectors_v5() {
+        let rows: [(&[u8], ConnAckProperties); 7] = [
+            (
+                // Assigned Client Identifier "x1" ([MQTT-3.2.2-16]).
+                &[0x20, 0x08, 0x00, 0x00, 0x05, 0x12, 0x00, 0x02, 0x78, 0x31],
+                ConnAckProperties {
+                    assigned_client_identifier: Some(s("x1")),
+                    ..Default::default()
+                },
+            ),
+            (
+                // Receive Maximum 2.
+                &[0x20, 0x06, 0x00, 0x00, 0x03, 0x21, 0x00, 0x02],
+                ConnAckProperties {
+                    receive_maximum: NonZeroU16::new(2),
+                    ..Default::default()
+                },
+            ),
+            (
+                // Topic Alias Maximum 4.
+                &[0x20, 0x06, 0x00, 0x00, 0x03, 0x22, 0x00, 0x04],
+                ConnAckProperties {
+                    topic_alias_maximum: Some(4),
+                    ..Default::default()
+                },
+            ),
+            (
+                // Server Keep Alive 5.
+                &[0x20, 0x06, 0x00, 0x00, 0x03, 0x13, 0x00, 0x05],
+                ConnAckProperties {
+                    server_keep_alive: Some(5),
+                    ..Default::default()
+                },
+            ),
+            (
+                // Maximum QoS 1.
+                &[0x20, 0x05, 0x00, 0x00, 0x02, 0x24, 0x01],
+                ConnAckProperties {
+                    maximum_qos: Some(QoS::AtLeastOnce),
+                    ..Default::default()
+                },
+            ),
+            (
+                // Retain Available 0.
+                &[0x20, 0x05, 0x00, 0x00, 0x02, 0x25, 0x00],
+                ConnAckProperties {
+                    retain_available: Some(false),
+                    ..Default::default()
+                },
+            ),
+            (
+                // Maximum Packet Size 20.
+                &[0x20, 0x08, 0x00, 0x00, 0x05, 0x27, 0x00, 0x00, 0x00, 0x14],
+                ConnAckProperties {
+                    maximum_packet_size: NonZeroU32::new(20),
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (bytes, properties) in rows {
+            let expected = ConnAck {
+                properties,
+                ..ConnAck::new(ConnectReasonCode::Success)
+            };
+            assert_vector(bytes, V5, &expected);
+        }
+    }
+
+    fn every_property() -> ConnAck {
+        ConnAck {
+            session_present: true,
+            reason_code: ConnectReasonCode::Success,
+            properties: ConnAckProperties {
+                session_expiry_interval: Some(10),
+                receive_maximum: NonZeroU16::new(10),
+                maximum_qos: Some(QoS::AtLeastOnce),
+                retain_available: Some(false),
+                maximum_packet_size: NonZeroU32::new(1024),
+                assigned_client_identifier: Some(s("x1")),
+                topic_alias_maximum: Some(5),
+                reason_string: Some(s("ok")),
+                wildcard_subscription_available: Some(false),
+                subscription_identifier_available: Some(false),
+                shared_subscription_available: Some(true),
+                server_keep_alive: Some(30),
+                response_information: Some(s("r")),
+                server_reference: Some(s("s")),
+                authentication_method: Some(s("M")),
+                authentication_data: Some(Bytes::from_static(&[0xAB])),
+                user_properties: UserProperties::from_pairs([("k", "v")]).unwrap(),
+            },
+        }
+    }
+
+    #[test]
+    fn every_property_v5() {
+        // Properties 5+3+2+2+5+5+3+5+2+2+2+3+4+4+4+4+7 = 62 (0x3E); RL 2 + 1 + 62 = 65.
+        let bytes = [
+            0x20, 0x41, // fixed header
+            0x01, 0x00, // session present, success
+            0x3E, // property length
+            0x11, 0x00, 0x00, 0x00, 0x0A, // Session Expiry Interval 10
+            0x21, 0x00, 0x0A, // Receive Maximum 10
+            0x24, 0x01, // Maximum QoS 1
+            0x25, 0x00, // Retain Available 0
+            0x27, 0x00, 0x00, 0x04, 0x00, // Maximum Packet Size 1024
+            0x12, 0x00, 0x02, b'x', b'1', // Assigned Client Identifier "x1"
+            0x22, 0x00, 0x05, // Topic Alias Maximum 5
+            0x1F, 0x00, 0x02, b'o', b'k', // Reason String "ok"
+            0x28, 0x00, // Wildcard Subscription Available 0
+            0x29, 0x00, // Subscription Identifier Available 0
+            0x2A, 0x01, // Shared Subscription Available 1
+            0x13, 0x00, 0x1E, // Server Keep Alive 30
+            0x1A, 0x00, 0x01, b'r', // Response Information "r"
+            0x1C, 0x00, 0x01, b's', // Server Reference "s"
+            0x15, 0x00, 0x01, b'M', // Authentication Method "M"
+            0x16, 0x00, 0x01, 0xAB, // Authentication Data
+            0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // User Property k=v
+        ];
+        assert_eq!(bytes.len(), 2 + 0x41);
+        assert_vector(&bytes, V5, &every_property());
+    }
+
+    /// Decoded strings share the input; `detach` copies them out.
+    #[test]
+    fn detach_copies_out_of_the_input() {
+        let bytes = [0x20, 0x08, 0x00, 0x00, 0x05, 0x12, 0x00, 0x02, 0x78, 0x31];
+        let input = Bytes::copy_from_slice(&bytes);
+        let range = input.as_ptr_range();
+        let (packet, _) = Packet::decode(&input, V5).unwrap();
+        let id = |p: &Packet| match p {
+            Packet::ConnAck(c) => c.properties.assigned_client_identifier.clone().unwrap(),
+            _ => panic!(),
+        };
+        assert!(range.contains(&id(&packet).as_ptr()));
+        let detached = packet.detach();
+        assert_eq!(detached, packet);
+        assert!(!range.contains(&id(&detached).as_ptr()));
+    }
+
+    /// 5.0 [MQTT-3.2.2-19] and [MQTT-3.2.2-20]: to fit the client's Maximum Packet Size the
+    /// Reason String goes first, then the User Properties.
+    #[test]
+    fn encode_with_limit_drops_reason_string_then_user_properties_mqtt_3_2_2_19_20() {
+        let mut connack = ConnAck::new(ConnectReasonCode::Success);
+        connack.properties.reason_string = Some(s("ok"));
+        connack.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        let packet = Packet::ConnAck(connack);
+        let full: &[u8] = &[
+            0x20, 0x0F, 0x00, 0x00, 0x0C, 0x1F, 0x00, 0x02, b'o', b'k', 0x26, 0x00, 0x01, b'k',
+            0x00, 0x01, b'v',
+        ];
+        let no_reason: &[u8] = &[
+            0x20, 0x0A, 0x00, 0x00, 0x07, 0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v',
+        ];
+        let bare: &[u8] = &[0x20, 0x03, 0x00, 0x00, 0x00];
+        for (limit, expected) in [(17, full), (16, no_reason), (12, no_reason), (11, bare)] {
+            let mut buf = [0xAA; 32];
+            let written = packet
+                .encode_with_limit(V5, limit, &mut &mut buf[..])
+                .unwrap();
+            assert_eq!(&buf[..written], expected, "limit {limit}");
+            assert!(buf[written..].iter().all(|&b| b == 0xAA));
+        }
+        let mut buf = [0xAA; 32];
+        let err = packet.encode_with_limit(V5, 4, &mut &mut buf[..]);
+        assert_eq!(err, Err(EncodeError::PacketTooLarge { size: 5, max: 4 }));
+        assert!(buf.iter().all(|&b| b == 0xAA));
+    }
+
+    // ---- decoder rejections ------------------------------------------------------------
+
+    /// 3.1.1 [MQTT-2.2.2-1], 5.0 [MQTT-2.1.3-1]: CONNACK's fixed header flags are 0000.
+    #[test]
+    fn rejects_fixed_header_flags_mqtt_2_2_2_1_v311_mqtt_2_1_3_1_v5() {
+        let kind = DecodeErrorKind::InvalidFlags { flags: 1 };
+        assert_rejects(
+            &[0x21, 0x02, 0x00, 0x00],
+            V4,
+            kind.clone(),
+            M,
+            Some("MQTT-2.2.2-1"),
+        );
+        let bytes = [0x21, 0x03, 0x00, 0x00, 0x00];
+        assert_rejects(&bytes, V5, kind, M, Some("MQTT-2.1.3-1"));
+    }
+
+    /// 5.0 [MQTT-3.2.2-1]: acknowledge flags bits 7-1 are reserved. 3.1.1 has the same rule
+    /// in untagged text (its MQTT-3.2.2-1 is about Clean Session), so no tag there.
+    #[test]
+    fn rejects_connack_reserved_flags_mqtt_3_2_2_1() {
+        for flags in [0x02, 0x80, 0xFF] {
+            let kind = DecodeErrorKind::ConnAckReservedFlags { flags };
+            let bytes = [0x20, 0x03, flags, 0x00, 0x00];
+            assert_rejects(&bytes, V5, kind.clone(), M, Some("MQTT-3.2.2-1"));
+            assert_rejects(&[0x20, 0x02, flags, 0x00], V4, kind, M, None);
+        }
+    }
+
+    /// 5.0 [MQTT-3.2.2-8]: the reason code comes from Table 3-1; a code from another table
+    /// (0x10 No matching subscribers, 0x8E Session taken over) is a Protocol Error.
+    #[test]
+    fn rejects_reason_code_not_in_table_3_1_mqtt_3_2_2_8() {
+        for code in [0x10, 0x8E, 0x01, 0x8B, 0xA2, 0xFF] {
+            let bytes = [0x20, 0x03, 0x00, code, 0x00];
+            let kind = DecodeErrorKind::InvalidReasonCode { code };
+            assert_rejects(&bytes, V5, kind, P, Some("MQTT-3.2.2-8"));
+        }
+        // The encoder cannot even be handed one.
+        assert_eq!(ConnectReasonCode::try_from(0x10), Err(0x10));
+        assert_eq!(ConnectReasonCode::try_from(0x8E), Err(0x8E));
+    }
+
+    /// 3.1.1 section 3.2.2.3: return codes 6 to 255 are reserved (and so are the 5.0
+    /// codes).
+    #[test]
+    fn rejects_v311_reserved_return_code() {
+        for code in [0x06, 0x80, 0x87, 0xFF] {
+            let kind = DecodeErrorKind::InvalidReasonCode { code };
+            assert_rejects(&[0x20, 0x02, 0x00, code], V4, kind.clone(), P, None);
+            assert_rejects(&[0x20, 0x02, 0x00, code], V3, kind, P, None);
+        }
+    }
+
+    /// MQTT 3.1 has no Session Present: the first byte of its CONNACK is reserved.
+    #[test]
+    fn v3_1_connack_has_no_session_present() {
+        let kind = DecodeErrorKind::ConnAckReservedFlags { flags: 0x01 };
+        assert_rejects(&[0x20, 0x02, 0x01, 0x00], V3, kind, M, None);
+        assert!(Packet::decode(&Bytes::from_static(&[0x20, 0x02, 0x01, 0x00]), V4).is_ok());
+
+        let connack = ConnAck {
+            session_present: true,
+            ..ConnAck::new(ConnectReasonCode::Success)
+        };
+        assert_eq!(
+            encode_err(&connack, V3),
+            EncodeError::UnsupportedInVersion {
+                what: "Session Present",
+                version: V3
+            }
+        );
+    }
+
+    /// 3.1.1 [MQTT-3.2.2-4], 5.0 [MQTT-3.2.2-6]: no Session Present on a refusal.
+    #[test]
+    fn rejects_session_present_with_refusal_mqtt_3_2_2_4_v311_mqtt_3_2_2_6_v5() {
+        let kind = DecodeErrorKind::SessionPresentOnRefusal;
+        for code in 1..=5 {
+            let bytes = [0x20, 0x02, 0x01, code];
+            assert_rejects(&bytes, V4, kind.clone(), P, Some("MQTT-3.2.2-4"));
+        }
+        let bytes = [0x20, 0x03, 0x01, 0x87, 0x00];
+        assert_rejects(&bytes, V5, kind, P, Some("MQTT-3.2.2-6"));
+
+        // And the encoder will not build one.
+        let connack = ConnAck {
+            session_present: true,
+            ..ConnAck::new(ConnectReasonCode::NotAuthorized)
+        };
+        for (version, rule) in [(V4, "MQTT-3.2.2-4"), (V5, "MQTT-3.2.2-6")] {
+            let err = encode_err(&connack, version);
+            assert!(
+                matches!(err, EncodeError::Invalid { rule: Some(r), .. } if r == rule),
+                "{err:?}"
+            );
+        }
+    }
+
+    /// 5.0 section 3.2.2.3.4: Maximum QoS is 0 or 1 (absent means 2).
+    #[test]
+    fn rejects_maximum_qos_2() {
+        let bytes = [0x20, 0x05, 0x00, 0x00, 0x02, 0x24, 0x02];
+        let kind = DecodeErrorKind::InvalidPropertyValue { id: 0x24, value: 2 };
+        assert_rejects(&bytes, V5, kind, P, None);
+        let mut connack = ConnAck::new(ConnectReasonCode::Success);
+        connack.properties.maximum_qos = Some(QoS::ExactlyOnce);
+        let err = encode_err(&connack, V5);
+        assert!(matches!(err, EncodeError::Invalid { .. }), "{err:?}");
+    }
+
+    /// 5.0 sections 3.2.2.3.3 and 3.2.2.3.6: Receive Maximum and Maximum Packet Size are
+    /// never 0.
+    #[test]
+    fn rejects_receive_maximum_and_maximum_packet_size_0() {
+        let bytes = [0x20, 0x06, 0x00, 0x00, 0x03, 0x21, 0x00, 0x00];
+        let kind = DecodeErrorKind::InvalidPropertyValue { id: 0x21, value: 0 };
+        assert_rejects(&bytes, V5, kind, P, None);
+        let bytes = [0x20, 0x08, 0x00, 0x00, 0x05, 0x27, 0x00, 0x00, 0x00, 0x00];
+        let kind = DecodeErrorKind::InvalidPropertyValue { id: 0x27, value: 0 };
+        assert_rejects(&bytes, V5, kind, P, None);
+    }
+
+    /// 5.0 sections 3.2.2.3.5 and 3.2.2.3.11 to 3.2.2.3.13: the availability bytes are 0
+    /// or 1.
+    #[test]
+    fn rejects_availability_byte_above_1() {
+        for id in [0x25, 0x28, 0x29, 0x2A] {
+            let bytes = [0x20, 0x05, 0x00, 0x00, 0x02, id, 0x02];
+            let kind = DecodeErrorKind::InvalidPropertyValue { id, value: 2 };
+            assert_rejects(&bytes, V5, kind, P, None);
+        }
+    }
+
+    /// 5.0 section 3.2.2.3: a property twice is a Protocol Error.
+    #[test]
+    fn rejects_duplicate_receive_maximum() {
+        let bytes = [
+            0x20, 0x09, 0x00, 0x00, 0x06, 0x21, 0x00, 0x02, 0x21, 0x00, 0x02,
+        ];
+        let kind = DecodeErrorKind::DuplicateProperty { id: 0x21 };
+        assert_rejects(&bytes, V5, kind, P, None);
+    }
+
+    /// 5.0 section 2.2.2.2: a property CONNACK may not carry is a Malformed Packet.
+    #[test]
+    fn rejects_property_not_allowed_in_connack() {
+        // Topic Alias 1.
+        let bytes = [0x20, 0x06, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01];
+        let kind = DecodeErrorKind::PropertyNotAllowed { id: 0x23 };
+        assert_rejects(&bytes, V5, kind, M, None);
+        // Request Problem Information 1 (a CONNECT property).
+        let bytes = [0x20, 0x05, 0x00, 0x00, 0x02, 0x17, 0x01];
+        let kind = DecodeErrorKind::PropertyNotAllowed { id: 0x17 };
+        assert_rejects(&bytes, V5, kind, M, None);
+    }
+
+    /// 5.0 section 2.2.2.1: properties overrunning the Property Length, or a Property Length
+    /// overrunning the packet, are a Malformed Packet.
+    #[test]
+    fn rejects_property_length_overrunning_the_packet() {
+        let bytes = [0x20, 0x05, 0x00, 0x00, 0x05, 0x21, 0x00];
+        let kind = DecodeErrorKind::UnexpectedEnd {
+            field: "properties",
+        };
+        assert_rejects(&bytes, V5, kind, M, None);
+        // Property Length 2 holding a three-byte Receive Maximum.
+        let bytes = [0x20, 0x06, 0x00, 0x00, 0x02, 0x21, 0x00, 0x0A];
+        let kind = DecodeErrorKind::UnexpectedEnd {
+            field: "Receive Maximum",
+        };
+        assert_rejects(&bytes, V5, kind, M, None);
+    }
+
+    /// 5.0 [MQTT-2.2.2-1]: CONNACK always has a Property Length, unlike the short acks.
+    #[test]
+    fn rejects_v5_connack_without_property_length() {
+        let kind = DecodeErrorKind::UnexpectedEnd {
+            field: "property length",
+        };
+        assert_rejects(&[0x20, 0x02, 0x00, 0x00], V5, kind, M, None);
+    }
+
+    /// The fields fill the Remaining Length exactly: 3.1.1 CONNACK is always two bytes.
+    #[test]
+    fn rejects_wrong_remaining_length() {
+        let kind = DecodeErrorKind::TrailingBytes { count: 1 };
+        assert_rejects(&[0x20, 0x03, 0x00, 0x00, 0x00], V4, kind, M, None);
+        let kind = DecodeErrorKind::UnexpectedEnd {
+            field: "reason code",
+        };
+        assert_rejects(&[0x20, 0x01, 0x00], V4, kind.clone(), M, None);
+        assert_rejects(&[0x20, 0x01, 0x00], V5, kind, M, None);
+        let kind = DecodeErrorKind::UnexpectedEnd {
+            field: "acknowledge flags",
+        };
+        assert_rejects(&[0x20, 0x00], V4, kind, M, None);
+        // 5.0: a byte after the (empty) properties.
+        let kind = DecodeErrorKind::TrailingBytes { count: 1 };
+        assert_rejects(&[0x20, 0x04, 0x00, 0x00, 0x00, 0x00], V5, kind, M, None);
+    }
+
+    // ---- encoder refusals --------------------------------------------------------------
+
+    /// Reason codes with no 3.1.1 return code cannot be encoded below 5.0.
+    #[test]
+    fn encoder_refuses_v5_only_reason_codes_below_v5() {
+        for code in TABLE_3_1 {
+            let reason = ConnectReasonCode::from_code(code).unwrap();
+            let connack = ConnAck::new(reason);
+            if RETURN_CODES.iter().any(|&(_, r)| r == reason) {
+                continue;
+            }
+            for version in [V3, V4] {
+                assert_eq!(
+                    encode_err(&connack, version),
+                    EncodeError::UnsupportedInVersion {
+                        what: "this CONNACK reason code",
+                        version
+                    },
+                    "{reason:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn encoder_refuses_properties_below_v5() {
+        let mut connack = ConnAck::new(ConnectReasonCode::Success);
+        connack.properties.server_keep_alive = Some(5);
+        for version in [V3, V4] {
+            assert_eq!(
+                encode_err(&connack, version),
+                EncodeError::UnsupportedInVersion {
+                    what: "CONNACK properties",
+                    version
+                }
+            );
         }
     }
 }

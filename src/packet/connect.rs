@@ -196,7 +196,7 @@ impl Connect {
 
         let client_id = r
             .string("client identifier")
-            .map_err(|e| e.or_rule("MQTT-3.1.3-3"))?;
+            .map_err(missing("MQTT-3.1.3-3"))?;
         let will = if will_flag {
             Some(decode_will(r, will_qos_bits, will_retain)?)
         } else {
@@ -204,22 +204,27 @@ impl Connect {
         };
         let user_name = if has_user {
             let rule = r.tag("MQTT-3.1.2-19", "MQTT-3.1.2-17");
-            Some(r.string("user name").map_err(|e| e.or_rule(rule))?)
+            Some(r.string("user name").map_err(missing(rule))?)
         } else {
             None
         };
         let password = if has_password {
             let rule = r.tag("MQTT-3.1.2-21", "MQTT-3.1.2-19");
-            Some(r.binary("password").map_err(|e| e.or_rule(rule))?)
+            Some(r.binary("password").map_err(missing(rule))?)
         } else {
             None
         };
-        // Bytes after the last field the flags announce: a field whose flag is clear.
+        // Bytes after the last field the flags announce: a field whose flag is clear. After
+        // a password no such field can follow, so no flag rule is broken.
         let rule = match (has_user, has_password) {
-            (false, _) => r.tag("MQTT-3.1.2-18", "MQTT-3.1.2-16"),
-            _ => r.tag("MQTT-3.1.2-20", "MQTT-3.1.2-18"),
+            (false, false) => Some(r.tag("MQTT-3.1.2-18", "MQTT-3.1.2-16")),
+            (true, false) => Some(r.tag("MQTT-3.1.2-20", "MQTT-3.1.2-18")),
+            (_, true) => None,
         };
-        r.finish().map_err(|e| e.with_rule(rule))?;
+        r.finish().map_err(|e| match rule {
+            Some(rule) => e.with_rule(rule),
+            None => e,
+        })?;
 
         Ok(Self {
             protocol_version: version,
@@ -254,15 +259,24 @@ impl Connect {
     }
 }
 
+/// Names the rule that requires a field when the packet ends before it; any other error
+/// (a bad string, a duplicate property, ...) keeps its own rule or none.
+fn missing(tag: &'static str) -> impl Fn(DecodeError) -> DecodeError {
+    move |e| match e.kind() {
+        DecodeErrorKind::UnexpectedEnd { .. } => e.or_rule(tag),
+        _ => e,
+    }
+}
+
 fn decode_will(r: &mut Reader<'_>, qos_bits: u8, retain: bool) -> Result<Will, DecodeError> {
     let present = r.tag("MQTT-3.1.2-9", "MQTT-3.1.2-9");
     let properties = if r.version.is_v5() {
-        WillProperties::decode(r).map_err(|e| e.or_rule(present))?
+        WillProperties::decode(r).map_err(missing(present))?
     } else {
         WillProperties::default()
     };
     let field = "will topic";
-    let topic = r.string(field).map_err(|e| e.or_rule(present))?;
+    let topic = r.string(field).map_err(missing(present))?;
     if topic.is_empty() {
         return Err(DecodeError::new(DecodeErrorKind::EmptyTopicName { field })
             .with_reason(crate::ReasonCode::MALFORMED_PACKET)
@@ -272,7 +286,7 @@ fn decode_will(r: &mut Reader<'_>, qos_bits: u8, retain: bool) -> Result<Will, D
         DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason })
             .with_rule(r.tag("MQTT-4.7.1-1", "MQTT-4.7.0-1"))
     })?;
-    let payload = r.binary("will payload").map_err(|e| e.or_rule(present))?;
+    let payload = r.binary("will payload").map_err(missing(present))?;
     Ok(Will {
         topic,
         payload,
@@ -364,5 +378,1034 @@ impl EncodeBody for Connect {
         if let Some(password) = &self.password {
             put_binary(buf, password);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Byte vectors from CONFORMANCE.md (`C4(ff)`, `C5(ff)`, ...) and hand-assembled ones;
+    //! every expected byte below was counted by hand against the layout at the top of this
+    //! file.
+
+    use super::*;
+    use crate::packet::{Packet, PacketType};
+    use crate::properties::{PayloadFormat, UserProperties};
+    use crate::types::InvalidTopic;
+    use crate::ReasonCode;
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use core::num::{NonZeroU16, NonZeroU32};
+
+    const V3: ProtocolVersion = ProtocolVersion::V3_1;
+    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
+    const V5: ProtocolVersion = ProtocolVersion::V5;
+    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
+    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
+
+    fn s(v: &str) -> MqttString {
+        MqttString::new(v).unwrap()
+    }
+
+    fn topic(v: &str) -> TopicName {
+        TopicName::new(v).unwrap()
+    }
+
+    /// `C4(ff)`: 3.1.1 CONNECT, empty client id, keep alive 60, connect flags `ff`.
+    fn c4(flags: u8) -> [u8; 14] {
+        [
+            0x10, 0x0C, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, flags, 0x00, 0x3C, 0x00, 0x00,
+        ]
+    }
+
+    /// `C5(ff)`: 5.0 CONNECT, no properties, empty client id, keep alive 60, flags `ff`.
+    fn c5(flags: u8) -> [u8; 15] {
+        [
+            0x10, 0x0D, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, flags, 0x00, 0x3C, 0x00, 0x00,
+            0x00,
+        ]
+    }
+
+    /// Decodes `bytes`, which must be exactly one CONNECT. The version handed to the decoder
+    /// is deliberately wrong half of the time: CONNECT declares its own level.
+    fn decode(bytes: &[u8]) -> Connect {
+        for assumed in [V4, V5] {
+            let input = Bytes::copy_from_slice(bytes);
+            let (packet, used) = Packet::decode(&input, assumed).unwrap();
+            assert_eq!(used, bytes.len());
+            let Packet::Connect(connect) = packet else {
+                panic!("not a CONNECT: {packet:?}");
+            };
+            if assumed == V5 {
+                return connect;
+            }
+        }
+        unreachable!()
+    }
+
+    /// Encodes into buffers prefilled with sentinels, checking that exactly `encoded_len`
+    /// bytes are written and nothing after them is touched.
+    fn encode(connect: &Connect, version: ProtocolVersion) -> Vec<u8> {
+        let packet = Packet::Connect(connect.clone());
+        let len = packet.encoded_len(version).unwrap();
+        let mut out: Option<Vec<u8>> = None;
+        for fill in [0xAA, 0x55] {
+            let mut buf = vec![fill; len + 16];
+            let written = packet.encode(version, &mut &mut buf[..]).unwrap();
+            assert_eq!(written, len, "encoded_len disagrees with bytes written");
+            assert!(
+                buf[written..].iter().all(|&b| b == fill),
+                "wrote past packet"
+            );
+            match &out {
+                Some(first) => assert_eq!(first[..], buf[..written], "unwritten byte"),
+                None => out = Some(buf[..written].to_vec()),
+            }
+        }
+        out.unwrap()
+    }
+
+    /// Both directions: `bytes` decodes to `expected`, and `expected` encodes to `bytes`
+    /// whatever version the caller asks for (CONNECT is encoded at its own level).
+    fn assert_vector(bytes: &[u8], expected: &Connect) {
+        assert_eq!(&decode(bytes), expected);
+        for version in [V3, V4, V5] {
+            assert_eq!(encode(expected, version), bytes, "encoded at {version}");
+        }
+    }
+
+    fn decode_err(bytes: &[u8]) -> DecodeError {
+        let err = Packet::decode(&Bytes::copy_from_slice(bytes), V4).unwrap_err();
+        assert_eq!(err.packet_type(), Some(PacketType::Connect));
+        err
+    }
+
+    #[track_caller]
+    fn assert_rejects(bytes: &[u8], kind: DecodeErrorKind, reason: ReasonCode, rule: Option<&str>) {
+        let err = decode_err(bytes);
+        assert_eq!(err.kind(), &kind);
+        assert_eq!(err.reason_code(), reason);
+        assert_eq!(err.rule(), rule);
+    }
+
+    /// The encoder's refusal: nothing written, and `encoded_len` refuses alike.
+    fn encode_err(connect: &Connect) -> EncodeError {
+        let packet = Packet::Connect(connect.clone());
+        let mut buf = [0xAA; 128];
+        let err = packet.encode(V5, &mut &mut buf[..]).unwrap_err();
+        assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
+        assert_eq!(packet.encoded_len(V5), Err(err.clone()));
+        err
+    }
+
+    fn unexpected_end(field: &'static str) -> DecodeErrorKind {
+        DecodeErrorKind::UnexpectedEnd { field }
+    }
+
+    // ---- byte vectors ------------------------------------------------------------------
+
+    #[test]
+    fn c4_02_minimal_v311() {
+        let mut expected = Connect::new(V4, MqttString::empty());
+        expected.keep_alive = 60;
+        assert_vector(&c4(0x02), &expected);
+        assert_vector(
+            &[
+                0x10, 0x0C, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x3C, 0x00, 0x00,
+            ],
+            &expected,
+        );
+    }
+
+    #[test]
+    fn c5_02_minimal_v5() {
+        let expected = Connect::new(V5, MqttString::empty());
+        assert_vector(
+            &[
+                0x10, 0x0D, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x3C, 0x00, 0x00,
+                0x00,
+            ],
+            &expected,
+        );
+    }
+
+    #[test]
+    fn c4n_and_c5n_with_client_id_and_clean_flag_clear() {
+        let mut expected = Connect::new(V4, s("c1"));
+        expected.clean_start = false;
+        assert_vector(
+            &[
+                0x10, 0x0E, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x00, 0x00, 0x3C, 0x00, 0x02,
+                0x63, 0x31,
+            ],
+            &expected,
+        );
+        expected.protocol_version = V5;
+        assert_vector(
+            &[
+                0x10, 0x0F, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x00, 0x00, 0x3C, 0x00, 0x00,
+                0x02, 0x63, 0x31,
+            ],
+            &expected,
+        );
+    }
+
+    #[test]
+    fn mqtt_3_1_uses_mqisdp_and_level_3() {
+        let expected = Connect::new(V3, s("c1"));
+        assert_vector(
+            &[
+                0x10, 0x10, 0x00, 0x06, b'M', b'Q', b'I', b's', b'd', b'p', 0x03, 0x02, 0x00, 0x3C,
+                0x00, 0x02, 0x63, 0x31,
+            ],
+            &expected,
+        );
+    }
+
+    fn every_field(version: ProtocolVersion) -> Connect {
+        Connect {
+            protocol_version: version,
+            clean_start: true,
+            keep_alive: 10,
+            client_id: s("c1"),
+            will: Some(Will {
+                topic: topic("w"),
+                payload: Bytes::from_static(b"bye"),
+                qos: QoS::AtLeastOnce,
+                retain: true,
+                properties: WillProperties::default(),
+            }),
+            user_name: Some(s("u")),
+            password: Some(Bytes::from_static(b"pw")),
+            properties: ConnectProperties::default(),
+        }
+    }
+
+    /// [MQTT-3.1.3-1]: client id, will topic, will message, user name, password, in order.
+    #[test]
+    fn every_field_in_order_v311_mqtt_3_1_3_1() {
+        // Flags 0xEE: user 0x80, password 0x40, will retain 0x20, will QoS 1 0x08,
+        // will 0x04, clean 0x02. Remaining Length 10 + 4 + 3 + 5 + 3 + 4 = 29.
+        let bytes = [
+            0x10, 0x1D, // fixed header
+            0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0xEE, 0x00, 0x0A, // variable header
+            0x00, 0x02, b'c', b'1', // client id
+            0x00, 0x01, b'w', // will topic
+            0x00, 0x03, b'b', b'y', b'e', // will message
+            0x00, 0x01, b'u', // user name
+            0x00, 0x02, b'p', b'w', // password
+        ];
+        assert_vector(&bytes, &every_field(V4));
+    }
+
+    #[test]
+    fn every_field_in_order_v31() {
+        // As above with the six-byte name "MQIsdp": Remaining Length 31.
+        let bytes = [
+            0x10, 0x1F, // fixed header
+            0x00, 0x06, b'M', b'Q', b'I', b's', b'd', b'p', 0x03, 0xEE, 0x00, 0x0A, 0x00, 0x02,
+            b'c', b'1', // client id
+            0x00, 0x01, b'w', // will topic
+            0x00, 0x03, b'b', b'y', b'e', // will message
+            0x00, 0x01, b'u', // user name
+            0x00, 0x02, b'p', b'w', // password
+        ];
+        assert_vector(&bytes, &every_field(V3));
+    }
+
+    fn every_field_v5() -> Connect {
+        let mut connect = every_field(V5);
+        connect.properties = ConnectProperties {
+            session_expiry_interval: Some(60),
+            receive_maximum: NonZeroU16::new(20),
+            maximum_packet_size: NonZeroU32::new(4096),
+            topic_alias_maximum: Some(5),
+            request_response_information: Some(true),
+            request_problem_information: Some(false),
+            authentication_method: Some(s("M")),
+            authentication_data: Some(Bytes::from_static(&[0xAB, 0xCD])),
+            user_properties: UserProperties::from_pairs([("k", "v")]).unwrap(),
+        };
+        let will = connect.will.as_mut().unwrap();
+        will.qos = QoS::ExactlyOnce;
+        will.properties = WillProperties {
+            will_delay_interval: Some(5),
+            payload_format_indicator: Some(PayloadFormat::Utf8),
+            message_expiry_interval: Some(10),
+            content_type: Some(s("t")),
+            response_topic: Some(topic("r")),
+            correlation_data: Some(Bytes::from_static(&[0xAB])),
+            user_properties: UserProperties::from_pairs([("a", "b")]).unwrap(),
+        };
+        connect
+    }
+
+    /// 5.0 [MQTT-3.1.3-1]: client id, will properties, will topic, will payload, user name,
+    /// password; every CONNECT and will property once.
+    #[test]
+    fn every_field_and_property_v5() {
+        // Flags 0xF6: user, password, will retain, will QoS 2 (0x10), will, clean.
+        // Properties 5+3+5+3+2+2+4+5+7 = 36 (0x24); will properties 5+2+5+4+4+4+7 = 31
+        // (0x1F). Remaining Length 10 + 37 + 4 + 32 + 3 + 5 + 3 + 4 = 98 (0x62).
+        let bytes = [
+            0x10, 0x62, // fixed header
+            0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0xF6, 0x00, 0x0A, // variable header
+            0x24, // property length
+            0x11, 0x00, 0x00, 0x00, 0x3C, // Session Expiry Interval 60
+            0x21, 0x00, 0x14, // Receive Maximum 20
+            0x27, 0x00, 0x00, 0x10, 0x00, // Maximum Packet Size 4096
+            0x22, 0x00, 0x05, // Topic Alias Maximum 5
+            0x19, 0x01, // Request Response Information 1
+            0x17, 0x00, // Request Problem Information 0
+            0x15, 0x00, 0x01, b'M', // Authentication Method "M"
+            0x16, 0x00, 0x02, 0xAB, 0xCD, // Authentication Data
+            0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // User Property k=v
+            0x00, 0x02, b'c', b'1', // client id
+            0x1F, // will property length
+            0x18, 0x00, 0x00, 0x00, 0x05, // Will Delay Interval 5
+            0x01, 0x01, // Payload Format Indicator UTF-8
+            0x02, 0x00, 0x00, 0x00, 0x0A, // Message Expiry Interval 10
+            0x03, 0x00, 0x01, b't', // Content Type "t"
+            0x08, 0x00, 0x01, b'r', // Response Topic "r"
+            0x09, 0x00, 0x01, 0xAB, // Correlation Data
+            0x26, 0x00, 0x01, b'a', 0x00, 0x01, b'b', // User Property a=b
+            0x00, 0x01, b'w', // will topic
+            0x00, 0x03, b'b', b'y', b'e', // will payload
+            0x00, 0x01, b'u', // user name
+            0x00, 0x02, b'p', b'w', // password
+        ];
+        assert_eq!(bytes.len(), 2 + 0x62);
+        assert_vector(&bytes, &every_field_v5());
+    }
+
+    /// Section 2.2.2.2: the order of properties carries no meaning (User Properties keep
+    /// theirs); the encoder writes its own order.
+    #[test]
+    fn properties_in_any_order_decode_alike_v5() {
+        let bytes = [
+            0x10, 0x62, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0xF6, 0x00, 0x0A, 0x24, 0x26,
+            0x00, 0x01, b'k', 0x00, 0x01, b'v', // User Property k=v
+            0x16, 0x00, 0x02, 0xAB, 0xCD, // Authentication Data
+            0x15, 0x00, 0x01, b'M', // Authentication Method "M"
+            0x17, 0x00, // Request Problem Information 0
+            0x19, 0x01, // Request Response Information 1
+            0x22, 0x00, 0x05, // Topic Alias Maximum 5
+            0x27, 0x00, 0x00, 0x10, 0x00, // Maximum Packet Size 4096
+            0x21, 0x00, 0x14, // Receive Maximum 20
+            0x11, 0x00, 0x00, 0x00, 0x3C, // Session Expiry Interval 60
+            0x00, 0x02, b'c', b'1', 0x1F, 0x26, 0x00, 0x01, b'a', 0x00, 0x01,
+            b'b', // User Property a=b
+            0x09, 0x00, 0x01, 0xAB, // Correlation Data
+            0x08, 0x00, 0x01, b'r', // Response Topic "r"
+            0x03, 0x00, 0x01, b't', // Content Type "t"
+            0x02, 0x00, 0x00, 0x00, 0x0A, // Message Expiry Interval 10
+            0x01, 0x01, // Payload Format Indicator UTF-8
+            0x18, 0x00, 0x00, 0x00, 0x05, // Will Delay Interval 5
+            0x00, 0x01, b'w', 0x00, 0x03, b'b', b'y', b'e', 0x00, 0x01, b'u', 0x00, 0x02, b'p',
+            b'w',
+        ];
+        assert_eq!(decode(&bytes), every_field_v5());
+    }
+
+    #[test]
+    fn user_properties_keep_order_and_repeated_names_v5() {
+        // Properties: two User Properties k=1, k=2 (7 bytes each); RL 10 + 15 + 2 = 27.
+        let bytes = [
+            0x10, 0x1B, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x3C, 0x0E, 0x26,
+            0x00, 0x01, b'k', 0x00, 0x01, b'1', 0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'2', 0x00,
+            0x00,
+        ];
+        let connect = decode(&bytes);
+        let pairs: Vec<_> = connect.properties.user_properties.iter().collect();
+        assert_eq!(pairs, [("k", "1"), ("k", "2")]);
+        let mut expected = Connect::new(V5, MqttString::empty());
+        expected.properties.user_properties =
+            UserProperties::from_pairs([("k", "1"), ("k", "2")]).unwrap();
+        assert_vector(&bytes, &expected);
+    }
+
+    /// 5.0 [MQTT-3.1.2-19]: a password without a user name is allowed in 5.0.
+    #[test]
+    fn password_without_user_name_is_fine_in_v5_mqtt_3_1_2_19() {
+        let bytes = [
+            0x10, 0x11, 0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x05, 0x42, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x00, 0x02, 0x70, 0x77,
+        ];
+        let mut expected = Connect::new(V5, MqttString::empty());
+        expected.password = Some(Bytes::from_static(b"pw"));
+        assert_vector(&bytes, &expected);
+        assert_eq!(decode(&bytes).user_name, None);
+    }
+
+    /// 5.0: an empty client id needs no Clean Start (the server assigns one).
+    #[test]
+    fn empty_client_id_without_clean_start_is_fine_in_v5() {
+        let mut expected = Connect::new(V5, MqttString::empty());
+        expected.clean_start = false;
+        assert_vector(&c5(0x00), &expected);
+    }
+
+    /// [MQTT-1.5.4-3] / 3.1.1 [MQTT-1.5.3-3]: EF BB BF is U+FEFF and is kept, never stripped.
+    #[test]
+    fn keeps_u_feff_in_client_id_mqtt_1_5_3_3_and_1_5_4_3() {
+        let v4 = [
+            0x10, 0x10, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x3C, 0x00, 0x04,
+            0xEF, 0xBB, 0xBF, 0x61,
+        ];
+        let v5 = [
+            0x10, 0x11, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x3C, 0x00, 0x00,
+            0x04, 0xEF, 0xBB, 0xBF, 0x61,
+        ];
+        for (bytes, version) in [(&v4[..], V4), (&v5[..], V5)] {
+            let connect = decode(bytes);
+            assert_eq!(connect.client_id, "\u{FEFF}a");
+            assert_vector(bytes, &Connect::new(version, s("\u{FEFF}a")));
+        }
+        // A strict decoder still keeps it: U+FEFF is neither a control character nor a
+        // non-character.
+        let mut rx = bytes::BytesMut::from(&v5[..]);
+        let mut decoder = crate::Decoder::for_server().with_strict_strings(true);
+        let Some(Packet::Connect(connect)) = decoder.decode(&mut rx).unwrap() else {
+            panic!("no CONNECT");
+        };
+        assert_eq!(connect.client_id.as_bytes(), [0xEF, 0xBB, 0xBF, 0x61]);
+    }
+
+    /// Decoded strings and binary fields are slices of the input, and `detach` copies them.
+    #[test]
+    fn fields_share_the_input_until_detached() {
+        let bytes = [
+            0x10, 0x1D, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0xEE, 0x00, 0x0A, 0x00, 0x02,
+            b'c', b'1', 0x00, 0x01, b'w', 0x00, 0x03, b'b', b'y', b'e', 0x00, 0x01, b'u', 0x00,
+            0x02, b'p', b'w',
+        ];
+        let input = Bytes::copy_from_slice(&bytes);
+        let range = input.as_ptr_range();
+        let (packet, _) = Packet::decode(&input, V4).unwrap();
+        let Packet::Connect(connect) = &packet else {
+            panic!()
+        };
+        let will = connect.will.as_ref().unwrap();
+        assert!(range.contains(&connect.client_id.as_ptr()));
+        assert!(range.contains(&will.payload.as_ptr()));
+        assert!(range.contains(&connect.password.as_ref().unwrap().as_ptr()));
+        let detached = packet.detach();
+        assert_eq!(detached, packet);
+        let Packet::Connect(connect) = &detached else {
+            panic!()
+        };
+        let will = connect.will.as_ref().unwrap();
+        assert!(!range.contains(&connect.client_id.as_ptr()));
+        assert!(!range.contains(&will.topic.as_ptr()));
+        assert!(!range.contains(&will.payload.as_ptr()));
+        assert!(!range.contains(&connect.password.as_ref().unwrap().as_ptr()));
+    }
+
+    // ---- decoder rejections ------------------------------------------------------------
+
+    /// [MQTT-3.1.2-1]: the protocol name is "MQTT" (or "MQIsdp" for level 3).
+    #[test]
+    fn rejects_wrong_protocol_name_mqtt_3_1_2_1() {
+        // "MQTX", level 5.
+        let bytes = [
+            0x10, 0x0D, 0x00, 0x04, 0x4D, 0x51, 0x54, 0x58, 0x05, 0x02, 0x00, 0x3C, 0x00, 0x00,
+            0x00,
+        ];
+        let kind = DecodeErrorKind::InvalidProtocolName { level: 5 };
+        let unsupported = ReasonCode::UNSUPPORTED_PROTOCOL_VERSION;
+        assert_rejects(&bytes, kind, unsupported, Some("MQTT-3.1.2-1"));
+        // Lower case "mqtt", level 4.
+        let bytes = [
+            0x10, 0x0C, 0x00, 0x04, b'm', b'q', b't', b't', 0x04, 0x02, 0x00, 0x3C, 0x00, 0x00,
+        ];
+        let kind = DecodeErrorKind::InvalidProtocolName { level: 4 };
+        assert_rejects(&bytes, kind, unsupported, Some("MQTT-3.1.2-1"));
+    }
+
+    /// [MQTT-3.1.2-1]: a known name with the other version's level.
+    #[test]
+    fn rejects_protocol_name_mismatched_with_level_mqtt_3_1_2_1() {
+        let unsupported = ReasonCode::UNSUPPORTED_PROTOCOL_VERSION;
+        // "MQTT" with level 3.
+        let bytes = [
+            0x10, 0x0C, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x03, 0x02, 0x00, 0x3C, 0x00, 0x00,
+        ];
+        let kind = DecodeErrorKind::InvalidProtocolName { level: 3 };
+        assert_rejects(&bytes, kind, unsupported, Some("MQTT-3.1.2-1"));
+        // "MQIsdp" with levels 4 and 5.
+        for level in [4, 5] {
+            let bytes = [
+                0x10, 0x0E, 0x00, 0x06, b'M', b'Q', b'I', b's', b'd', b'p', level, 0x02, 0x00,
+                0x3C, 0x00, 0x00,
+            ];
+            let kind = DecodeErrorKind::InvalidProtocolName { level };
+            assert_rejects(&bytes, kind, unsupported, Some("MQTT-3.1.2-1"));
+        }
+    }
+
+    /// [MQTT-3.1.2-2]: levels other than 3, 4 and 5 are refused with reason 0x84.
+    #[test]
+    fn rejects_unsupported_protocol_level_mqtt_3_1_2_2() {
+        for level in [0, 1, 2, 6, 0xFF] {
+            let bytes = [
+                0x10, 0x0C, 0x00, 0x04, b'M', b'Q', b'T', b'T', level, 0x02, 0x00, 0x3C, 0x00, 0x00,
+            ];
+            let kind = DecodeErrorKind::UnsupportedProtocolVersion { level };
+            let reason = ReasonCode::UNSUPPORTED_PROTOCOL_VERSION;
+            assert_rejects(&bytes, kind, reason, Some("MQTT-3.1.2-2"));
+        }
+    }
+
+    /// 3.1.1 [MQTT-2.2.2-1], 5.0 [MQTT-2.1.3-1]: CONNECT's fixed header flags are 0000; the
+    /// tag follows the level the packet declares.
+    #[test]
+    fn rejects_connect_fixed_header_flags_mqtt_2_2_2_1_v311_mqtt_2_1_3_1_v5() {
+        let mut v4 = c4(0x02);
+        v4[0] = 0x11;
+        let kind = DecodeErrorKind::InvalidFlags { flags: 1 };
+        assert_rejects(&v4, kind.clone(), M, Some("MQTT-2.2.2-1"));
+        let mut v5 = c5(0x02);
+        v5[0] = 0x11;
+        assert_rejects(&v5, kind, M, Some("MQTT-2.1.3-1"));
+    }
+
+    /// [MQTT-3.1.2-3] (both versions): Connect Flags bit 0 is reserved.
+    #[test]
+    fn rejects_connect_reserved_flag_mqtt_3_1_2_3() {
+        let kind = DecodeErrorKind::ConnectReservedFlag;
+        assert_rejects(&c4(0x03), kind.clone(), M, Some("MQTT-3.1.2-3"));
+        assert_rejects(&c5(0x03), kind, M, Some("MQTT-3.1.2-3"));
+    }
+
+    /// 3.1.1 [MQTT-3.1.2-14], 5.0 [MQTT-3.1.2-12]: will QoS 3, refused before the payload.
+    #[test]
+    fn rejects_will_qos_3_mqtt_3_1_2_14_v311_mqtt_3_1_2_12_v5() {
+        let kind = DecodeErrorKind::InvalidQoS { field: "will QoS" };
+        assert_rejects(&c4(0x1E), kind.clone(), M, Some("MQTT-3.1.2-14"));
+        assert_rejects(&c5(0x1E), kind, M, Some("MQTT-3.1.2-12"));
+    }
+
+    /// 3.1.1 [MQTT-3.1.2-13], 5.0 [MQTT-3.1.2-11]: will QoS set without the will flag.
+    #[test]
+    fn rejects_will_qos_without_will_flag_mqtt_3_1_2_13_v311_mqtt_3_1_2_11_v5() {
+        let kind = DecodeErrorKind::WillFieldsWithoutWill;
+        assert_rejects(&c4(0x0A), kind.clone(), M, Some("MQTT-3.1.2-13"));
+        assert_rejects(&c4(0x12), kind.clone(), M, Some("MQTT-3.1.2-13"));
+        assert_rejects(&c5(0x0A), kind.clone(), M, Some("MQTT-3.1.2-11"));
+        assert_rejects(&c5(0x12), kind, M, Some("MQTT-3.1.2-11"));
+    }
+
+    /// 3.1.1 [MQTT-3.1.2-15], 5.0 [MQTT-3.1.2-13]: will retain set without the will flag.
+    #[test]
+    fn rejects_will_retain_without_will_flag_mqtt_3_1_2_15_v311_mqtt_3_1_2_13_v5() {
+        let kind = DecodeErrorKind::WillFieldsWithoutWill;
+        assert_rejects(&c4(0x22), kind.clone(), M, Some("MQTT-3.1.2-15"));
+        assert_rejects(&c5(0x22), kind, M, Some("MQTT-3.1.2-13"));
+    }
+
+    /// 3.1.1 [MQTT-3.1.2-22]: a password needs a user name (also in 3.1).
+    #[test]
+    fn rejects_password_without_user_name_v311_mqtt_3_1_2_22() {
+        let bytes = [
+            0x10, 0x10, 0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x04, 0x42, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x02, 0x70, 0x77,
+        ];
+        let kind = DecodeErrorKind::PasswordWithoutUserName;
+        assert_rejects(&bytes, kind.clone(), M, Some("MQTT-3.1.2-22"));
+        let bytes = [
+            0x10, 0x12, 0x00, 0x06, b'M', b'Q', b'I', b's', b'd', b'p', 0x03, 0x42, 0x00, 0x3C,
+            0x00, 0x00, 0x00, 0x02, 0x70, 0x77,
+        ];
+        assert_rejects(&bytes, kind, M, Some("MQTT-3.1.2-22"));
+    }
+
+    /// [MQTT-3.1.3-3]: the client id is mandatory.
+    #[test]
+    fn rejects_missing_client_id_mqtt_3_1_3_3() {
+        // 3.1.1: the packet ends after Keep Alive.
+        let v4 = [
+            0x10, 0x0A, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x3C,
+        ];
+        let field = "client identifier";
+        assert_rejects(&v4, unexpected_end(field), M, Some("MQTT-3.1.3-3"));
+        // 5.0: the packet ends after the property length.
+        let v5 = [
+            0x10, 0x0B, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x3C, 0x00,
+        ];
+        assert_rejects(&v5, unexpected_end(field), M, Some("MQTT-3.1.3-3"));
+        // A length prefix promising more than the packet holds.
+        let v4 = [
+            0x10, 0x0D, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x3C, 0x00, 0x05,
+            b'c',
+        ];
+        assert_rejects(&v4, unexpected_end(field), M, Some("MQTT-3.1.3-3"));
+    }
+
+    /// 3.1.1 and 5.0 [MQTT-3.1.2-9]: the will flag requires the will fields.
+    #[test]
+    fn rejects_missing_will_fields_mqtt_3_1_2_9() {
+        let rule = Some("MQTT-3.1.2-9");
+        assert_rejects(&c4(0x06), unexpected_end("will topic"), M, rule);
+        // 5.0: the will properties come first.
+        assert_rejects(&c5(0x06), unexpected_end("property length"), M, rule);
+        // A will topic but no will message.
+        let bytes = [
+            0x10, 0x0F, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x06, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x01, b'w',
+        ];
+        assert_rejects(&bytes, unexpected_end("will payload"), M, rule);
+        // 5.0: property length, client id, will property length, will topic "w".
+        let bytes = [
+            0x10, 0x11, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x06, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x01, b'w',
+        ];
+        assert_rejects(&bytes, unexpected_end("will payload"), M, rule);
+    }
+
+    /// 3.1.1 [MQTT-3.1.2-19], 5.0 [MQTT-3.1.2-17]: the user name flag requires a user name.
+    #[test]
+    fn rejects_missing_user_name_mqtt_3_1_2_19_v311_mqtt_3_1_2_17_v5() {
+        let kind = unexpected_end("user name");
+        assert_rejects(&c4(0x82), kind.clone(), M, Some("MQTT-3.1.2-19"));
+        assert_rejects(&c5(0x82), kind, M, Some("MQTT-3.1.2-17"));
+    }
+
+    /// 3.1.1 [MQTT-3.1.2-21], 5.0 [MQTT-3.1.2-19]: the password flag requires a password.
+    #[test]
+    fn rejects_missing_password_mqtt_3_1_2_21_v311_mqtt_3_1_2_19_v5() {
+        let kind = unexpected_end("password");
+        // C4(C2) and C5(C2) with a user name "u" only.
+        let v4 = [
+            0x10, 0x0F, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0xC2, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x01, b'u',
+        ];
+        assert_rejects(&v4, kind.clone(), M, Some("MQTT-3.1.2-21"));
+        let v5 = [
+            0x10, 0x10, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0xC2, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x00, 0x01, b'u',
+        ];
+        assert_rejects(&v5, kind.clone(), M, Some("MQTT-3.1.2-19"));
+        // 5.0 password flag alone, payload ends after the client id.
+        assert_rejects(&c5(0x42), kind, M, Some("MQTT-3.1.2-19"));
+    }
+
+    /// 3.1.1 [MQTT-3.1.2-18], 5.0 [MQTT-3.1.2-16]: no user name without the flag, so bytes
+    /// after the client id are left over.
+    #[test]
+    fn rejects_user_name_without_flag_mqtt_3_1_2_18_v311_mqtt_3_1_2_16_v5() {
+        let kind = DecodeErrorKind::TrailingBytes { count: 3 };
+        let v4 = [
+            0x10, 0x0F, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x01, 0x75,
+        ];
+        assert_rejects(&v4, kind.clone(), M, Some("MQTT-3.1.2-18"));
+        let v5 = [
+            0x10, 0x10, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x00, 0x01, 0x75,
+        ];
+        assert_rejects(&v5, kind, M, Some("MQTT-3.1.2-16"));
+    }
+
+    /// 3.1.1 [MQTT-3.1.2-20], 5.0 [MQTT-3.1.2-18]: no password without the flag, so bytes
+    /// after the user name are left over.
+    #[test]
+    fn rejects_password_without_flag_mqtt_3_1_2_20_v311_mqtt_3_1_2_18_v5() {
+        let kind = DecodeErrorKind::TrailingBytes { count: 4 };
+        let v4 = [
+            0x10, 0x13, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x82, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x01, b'u', 0x00, 0x02, b'p', b'w',
+        ];
+        assert_rejects(&v4, kind.clone(), M, Some("MQTT-3.1.2-20"));
+        let v5 = [
+            0x10, 0x14, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x82, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x00, 0x01, b'u', 0x00, 0x02, b'p', b'w',
+        ];
+        assert_rejects(&v5, kind, M, Some("MQTT-3.1.2-18"));
+    }
+
+    /// Bytes after a password: no flag rule is broken, only the Remaining Length is wrong.
+    #[test]
+    fn rejects_trailing_bytes_after_password() {
+        let kind = DecodeErrorKind::TrailingBytes { count: 1 };
+        let v4 = [
+            0x10, 0x14, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0xC2, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x01, b'u', 0x00, 0x02, b'p', b'w', 0x00,
+        ];
+        assert_rejects(&v4, kind.clone(), M, None);
+        // 5.0 password without user name, then one stray byte.
+        let v5 = [
+            0x10, 0x12, 0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x05, 0x42, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x00, 0x02, 0x70, 0x77, 0x00,
+        ];
+        assert_rejects(&v5, kind, M, None);
+    }
+
+    /// 3.1.1 [MQTT-1.5.3-1], 5.0 [MQTT-1.5.4-1]: the client id is well-formed UTF-8
+    /// ([MQTT-3.1.3-4]).
+    #[test]
+    fn rejects_invalid_utf8_client_id_mqtt_1_5_3_1_v311_mqtt_1_5_4_1_v5() {
+        let kind = DecodeErrorKind::InvalidUtf8 {
+            field: "client identifier",
+        };
+        let v4 = [
+            0x10, 0x0D, 0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x3C, 0x00, 0x01,
+            0xFF,
+        ];
+        assert_rejects(&v4, kind.clone(), M, Some("MQTT-1.5.3-1"));
+        // An encoded surrogate, U+D800.
+        let v5 = [
+            0x10, 0x10, 0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x05, 0x02, 0x00, 0x3C, 0x00, 0x00,
+            0x03, 0xED, 0xA0, 0x80,
+        ];
+        assert_rejects(&v5, kind, M, Some("MQTT-1.5.4-1"));
+    }
+
+    /// 3.1.1 [MQTT-1.5.3-2], 5.0 [MQTT-1.5.4-2]: no U+0000 in the client id.
+    #[test]
+    fn rejects_null_in_client_id_mqtt_1_5_3_2_v311_mqtt_1_5_4_2_v5() {
+        let kind = DecodeErrorKind::NullCharacter {
+            field: "client identifier",
+        };
+        let v4 = [
+            0x10, 0x0F, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x3C, 0x00, 0x03,
+            0x61, 0x00, 0x62,
+        ];
+        assert_rejects(&v4, kind.clone(), M, Some("MQTT-1.5.3-2"));
+        let v5 = [
+            0x10, 0x10, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x3C, 0x00, 0x00,
+            0x03, 0x61, 0x00, 0x62,
+        ];
+        assert_rejects(&v5, kind, M, Some("MQTT-1.5.4-2"));
+    }
+
+    /// 3.1.1 [MQTT-3.1.3-10], 5.0 [MQTT-3.1.3-11]: the will topic is a UTF-8 string; the
+    /// string rule's own tag is reported.
+    #[test]
+    fn rejects_bad_will_topic_string_mqtt_3_1_3_10_v311_mqtt_3_1_3_11_v5() {
+        // 3.1.1 will topic "a\0b", empty will message.
+        let v4 = [
+            0x10, 0x13, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x06, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x03, 0x61, 0x00, 0x62, 0x00, 0x00,
+        ];
+        let field = "will topic";
+        let kind = DecodeErrorKind::NullCharacter { field };
+        assert_rejects(&v4, kind, M, Some("MQTT-1.5.3-2"));
+        // 5.0 will topic `00 01 FF`.
+        let v5 = [
+            0x10, 0x13, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x06, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x01, 0xFF, 0x00, 0x00,
+        ];
+        let kind = DecodeErrorKind::InvalidUtf8 { field };
+        assert_rejects(&v5, kind, M, Some("MQTT-1.5.4-1"));
+    }
+
+    /// 3.1.1 [MQTT-3.1.3-11], 5.0 [MQTT-3.1.3-12]: the user name is a UTF-8 string.
+    #[test]
+    fn rejects_bad_user_name_string_mqtt_3_1_3_11_v311_mqtt_3_1_3_12_v5() {
+        let field = "user name";
+        // 3.1.1 `00 01 FF`.
+        let v4 = [
+            0x10, 0x0F, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x82, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x01, 0xFF,
+        ];
+        let kind = DecodeErrorKind::InvalidUtf8 { field };
+        assert_rejects(&v4, kind.clone(), M, Some("MQTT-1.5.3-1"));
+        // 5.0 `00 02 C3 28`.
+        let v5 = [
+            0x10, 0x11, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x82, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x00, 0x02, 0xC3, 0x28,
+        ];
+        assert_rejects(&v5, kind, M, Some("MQTT-1.5.4-1"));
+        // 5.0 `00 01 00`.
+        let v5 = [
+            0x10, 0x10, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x82, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x00, 0x01, 0x00,
+        ];
+        let kind = DecodeErrorKind::NullCharacter { field };
+        assert_rejects(&v5, kind, M, Some("MQTT-1.5.4-2"));
+    }
+
+    /// 5.0 section 1.5.4: a strict decoder refuses control characters; that is not a
+    /// missing client id ([MQTT-3.1.3-3]), so no rule is named.
+    #[test]
+    fn rejects_control_character_in_client_id_when_strict() {
+        // Client id `00 01 07` (U+0007).
+        let bytes = [
+            0x10, 0x0D, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x3C, 0x00, 0x01,
+            0x07,
+        ];
+        let mut decoder = crate::Decoder::for_server().with_strict_strings(true);
+        let err = decoder
+            .decode(&mut bytes::BytesMut::from(&bytes[..]))
+            .unwrap_err();
+        let field = "client identifier";
+        assert_eq!(err.kind(), &DecodeErrorKind::DiscouragedCharacter { field });
+        assert_eq!(err.reason_code(), M);
+        assert_eq!(err.rule(), None);
+        // The default decoder accepts it.
+        assert_eq!(decode(&bytes).client_id, "\u{7}");
+    }
+
+    /// [MQTT-4.7.3-1]: the will topic is at least one character.
+    #[test]
+    fn rejects_empty_will_topic_mqtt_4_7_3_1() {
+        let kind = DecodeErrorKind::EmptyTopicName {
+            field: "will topic",
+        };
+        let v4 = [
+            0x10, 0x10, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x06, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00,
+        ];
+        assert_rejects(&v4, kind.clone(), M, Some("MQTT-4.7.3-1"));
+        let v5 = [
+            0x10, 0x12, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x06, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ];
+        assert_rejects(&v5, kind, M, Some("MQTT-4.7.3-1"));
+    }
+
+    /// 3.1.1 [MQTT-4.7.1-1], 5.0 [MQTT-4.7.0-1]: no wildcards in the will topic.
+    #[test]
+    fn rejects_wildcard_in_will_topic_mqtt_4_7_1_1_v311_mqtt_4_7_0_1_v5() {
+        let kind = DecodeErrorKind::InvalidTopic {
+            field: "will topic",
+            reason: InvalidTopic::WildcardInName,
+        };
+        // 3.1.1 will topic "a/#".
+        let v4 = [
+            0x10, 0x13, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x06, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x03, 0x61, 0x2F, 0x23, 0x00, 0x00,
+        ];
+        assert_rejects(&v4, kind.clone(), M, Some("MQTT-4.7.1-1"));
+        // 5.0 will topic "a/+".
+        let v5 = [
+            0x10, 0x15, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x06, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x03, 0x61, 0x2F, 0x2B, 0x00, 0x00,
+        ];
+        assert_rejects(&v5, kind, M, Some("MQTT-4.7.0-1"));
+    }
+
+    /// 5.0 section 3.1.2.11.10: Authentication Data without Authentication Method is a
+    /// Protocol Error.
+    #[test]
+    fn rejects_authentication_data_without_method() {
+        let bytes = [
+            0x10, 0x10, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x3C, 0x03, 0x16,
+            0x00, 0x00, 0x00, 0x00,
+        ];
+        let kind = DecodeErrorKind::AuthenticationDataWithoutMethod;
+        assert_rejects(&bytes, kind, P, None);
+    }
+
+    /// 5.0 section 3.1.2.11: a property that may appear once appears twice: Protocol Error.
+    #[test]
+    fn rejects_duplicate_connect_property() {
+        // Receive Maximum 10, twice.
+        let bytes = [
+            0x10, 0x13, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x3C, 0x06, 0x21,
+            0x00, 0x0A, 0x21, 0x00, 0x0A, 0x00, 0x00,
+        ];
+        let kind = DecodeErrorKind::DuplicateProperty { id: 0x21 };
+        assert_rejects(&bytes, kind, P, None);
+    }
+
+    /// 5.0 section 3.1.3.2: a will property twice is a Protocol Error, and not a missing
+    /// will field.
+    #[test]
+    fn rejects_duplicate_will_property() {
+        // Will properties: Payload Format Indicator 0, twice; will topic "w", empty payload.
+        // Remaining Length 11 + 2 + 5 + 3 + 2 = 23.
+        let bytes = [
+            0x10, 0x17, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x06, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x04, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, b'w', 0x00, 0x00,
+        ];
+        let kind = DecodeErrorKind::DuplicateProperty { id: 0x01 };
+        assert_rejects(&bytes, kind, P, None);
+    }
+
+    /// 5.0 section 2.2.2.2: a property CONNECT may not carry is a Malformed Packet.
+    #[test]
+    fn rejects_property_not_allowed_in_connect() {
+        // Topic Alias 1 in CONNECT.
+        let bytes = [
+            0x10, 0x10, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x3C, 0x03, 0x23,
+            0x00, 0x01, 0x00, 0x00,
+        ];
+        let kind = DecodeErrorKind::PropertyNotAllowed { id: 0x23 };
+        assert_rejects(&bytes, kind, M, None);
+        // Session Expiry Interval among the will properties. RL 11 + 2 + 6 + 3 + 2 = 24.
+        let bytes = [
+            0x10, 0x18, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x06, 0x00, 0x3C, 0x00, 0x00,
+            0x00, 0x05, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, b'w', 0x00, 0x00,
+        ];
+        let kind = DecodeErrorKind::PropertyNotAllowed { id: 0x11 };
+        assert_rejects(&bytes, kind, M, None);
+        // An identifier MQTT 5.0 does not define.
+        let bytes = [
+            0x10, 0x0F, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x3C, 0x02, 0x7F,
+            0x00, 0x00, 0x00,
+        ];
+        let kind = DecodeErrorKind::UnknownProperty { id: 0x7F };
+        assert_rejects(&bytes, kind, M, None);
+    }
+
+    /// 5.0 section 3.1.2.11.3: Receive Maximum 0 is a Protocol Error.
+    #[test]
+    fn rejects_receive_maximum_0() {
+        let bytes = [
+            0x10, 0x10, 0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x05, 0x02, 0x00, 0x3C, 0x03, 0x21,
+            0x00, 0x00, 0x00, 0x00,
+        ];
+        let kind = DecodeErrorKind::InvalidPropertyValue { id: 0x21, value: 0 };
+        assert_rejects(&bytes, kind, P, None);
+    }
+
+    /// 5.0 section 3.1.2.11.4: Maximum Packet Size 0 is a Protocol Error.
+    #[test]
+    fn rejects_maximum_packet_size_0() {
+        let bytes = [
+            0x10, 0x12, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x3C, 0x05, 0x27,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ];
+        let kind = DecodeErrorKind::InvalidPropertyValue { id: 0x27, value: 0 };
+        assert_rejects(&bytes, kind, P, None);
+    }
+
+    /// 5.0 sections 3.1.2.11.6 and 3.1.2.11.7: the request bytes are 0 or 1.
+    #[test]
+    fn rejects_request_information_bytes_above_1() {
+        for id in [0x17, 0x19] {
+            let bytes = [
+                0x10, 0x0F, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x3C, 0x02, id,
+                0x02, 0x00, 0x00,
+            ];
+            let kind = DecodeErrorKind::InvalidPropertyValue { id, value: 2 };
+            assert_rejects(&bytes, kind, P, None);
+        }
+    }
+
+    // ---- encoder refusals --------------------------------------------------------------
+
+    #[test]
+    fn encoder_refuses_properties_below_v5() {
+        for version in [V3, V4] {
+            let mut connect = Connect::new(version, s("c1"));
+            connect.properties.session_expiry_interval = Some(1);
+            assert_eq!(
+                encode_err(&connect),
+                EncodeError::UnsupportedInVersion {
+                    what: "CONNECT properties",
+                    version
+                }
+            );
+            let mut connect = Connect::new(version, s("c1"));
+            let mut will = Will::new(topic("w"), &b""[..]);
+            will.properties.will_delay_interval = Some(1);
+            connect.will = Some(will);
+            assert_eq!(
+                encode_err(&connect),
+                EncodeError::UnsupportedInVersion {
+                    what: "will properties",
+                    version
+                }
+            );
+        }
+    }
+
+    /// 3.1.1 [MQTT-3.1.2-22]: no password without a user name below 5.0.
+    #[test]
+    fn encoder_refuses_password_without_user_name_below_v5_mqtt_3_1_2_22() {
+        for version in [V3, V4] {
+            let mut connect = Connect::new(version, s("c1"));
+            connect.password = Some(Bytes::from_static(b"pw"));
+            let err = encode_err(&connect);
+            assert!(
+                matches!(
+                    err,
+                    EncodeError::Invalid {
+                        rule: Some("MQTT-3.1.2-22"),
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+        }
+    }
+
+    /// 3.1.1 [MQTT-3.1.3-7]: an empty client id needs Clean Session 1.
+    #[test]
+    fn encoder_refuses_empty_client_id_without_clean_session_mqtt_3_1_3_7() {
+        let mut connect = Connect::new(V4, MqttString::empty());
+        connect.clean_start = false;
+        let err = encode_err(&connect);
+        assert!(
+            matches!(
+                err,
+                EncodeError::Invalid {
+                    rule: Some("MQTT-3.1.3-7"),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    /// [MQTT-4.7.3-1]: the will topic is not empty.
+    #[test]
+    fn encoder_refuses_empty_will_topic_mqtt_4_7_3_1() {
+        for version in [V3, V4, V5] {
+            let mut connect = Connect::new(version, s("c1"));
+            connect.will = Some(Will::new(TopicName::default(), &b"x"[..]));
+            let err = encode_err(&connect);
+            assert!(
+                matches!(
+                    err,
+                    EncodeError::Invalid {
+                        rule: Some("MQTT-4.7.3-1"),
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn encoder_refuses_authentication_data_without_method() {
+        let mut connect = Connect::new(V5, s("c1"));
+        connect.properties.authentication_data = Some(Bytes::from_static(b"x"));
+        let err = encode_err(&connect);
+        assert!(matches!(err, EncodeError::Invalid { .. }), "{err:?}");
+    }
+
+    /// Section 1.5.6: Binary Data holds at most 65,535 bytes.
+    #[test]
+    fn encoder_refuses_binary_fields_over_65535_bytes() {
+        let big = Bytes::from(vec![0u8; 65_536]);
+        let mut connect = Connect::new(V5, s("c1"));
+        connect.password = Some(big.clone());
+        assert_eq!(
+            encode_err(&connect),
+            EncodeError::BinaryTooLong {
+                field: "password",
+                len: 65_536
+            }
+        );
+        let mut connect = Connect::new(V4, s("c1"));
+        connect.will = Some(Will::new(topic("w"), big));
+        assert_eq!(
+            encode_err(&connect),
+            EncodeError::BinaryTooLong {
+                field: "will payload",
+                len: 65_536
+            }
+        );
+        // 65,535 bytes is fine: RL 10 + 4 + 3 + 2 + 65,535 = 65,554, three bytes of
+        // Remaining Length.
+        let mut connect = Connect::new(V4, s("c1"));
+        connect.will = Some(Will::new(topic("w"), Bytes::from(vec![7u8; 65_535])));
+        let bytes = encode(&connect, V4);
+        assert_eq!(bytes.len(), 1 + 3 + 65_554);
+        assert_eq!(bytes[..4], [0x10, 0x92, 0x80, 0x04]);
+        assert_eq!(decode(&bytes), connect);
     }
 }

@@ -92,3 +92,358 @@ impl EncodeBody for Disconnect {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::DecodeErrorKind as K;
+    use crate::packet::PacketType;
+    use crate::properties::UserProperties;
+    use crate::types::MqttString;
+    use crate::{Packet, ReasonCode};
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use bytes::Bytes;
+    use DisconnectReasonCode as C;
+
+    const V3: ProtocolVersion = ProtocolVersion::V3_1;
+    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
+    const V5: ProtocolVersion = ProtocolVersion::V5;
+    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
+    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
+
+    fn hex(s: &str) -> Vec<u8> {
+        s.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect()
+    }
+
+    /// Decodes one whole packet, from `Bytes` and from a slice alike.
+    fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
+        let shared = Packet::decode(&Bytes::copy_from_slice(bytes), version);
+        assert_eq!(shared, Packet::decode_slice(bytes, version));
+        let (packet, used) = shared?;
+        assert_eq!(used, bytes.len());
+        assert_eq!(packet.detach(), packet);
+        Ok(packet)
+    }
+
+    /// Encodes into a slice of 0xAA sentinels longer than needed; checks that exactly
+    /// `encoded_len` bytes were written and nothing at all on error.
+    fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
+        let len = packet.encoded_len(version);
+        let mut buf = vec![0xAA; len.clone().unwrap_or(0) + 8];
+        let mut out = &mut buf[..];
+        let result = packet.encode(version, &mut out);
+        let left = out.len();
+        let written = buf.len() - left;
+        match (result, len) {
+            (Ok(n), Ok(len)) => {
+                assert_eq!((n, written), (len, len));
+                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
+                buf.truncate(n);
+                Ok(buf)
+            }
+            (Err(e), Err(len_err)) => {
+                assert_eq!(e, len_err);
+                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
+                Err(e)
+            }
+            (r, l) => panic!("encode gave {r:?}, encoded_len {l:?}"),
+        }
+    }
+
+    /// `encode_with_limit` into a sentinel slice; nothing may be written on error.
+    fn encode_limited(
+        packet: &Packet,
+        version: ProtocolVersion,
+        max: usize,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let mut buf = vec![0xAA; max + 8];
+        let mut out = &mut buf[..];
+        let result = packet.encode_with_limit(version, max, &mut out);
+        let left = out.len();
+        let written = buf.len() - left;
+        match result {
+            Ok(n) => {
+                assert_eq!(n, written);
+                assert!(n <= max);
+                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
+                buf.truncate(n);
+                Ok(buf)
+            }
+            Err(e) => {
+                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
+                Err(e)
+            }
+        }
+    }
+
+    #[track_caller]
+    fn both_ways(bytes: &str, version: ProtocolVersion, packet: Packet) {
+        let bytes = hex(bytes);
+        let decoded = decode(&bytes, version).unwrap();
+        assert_eq!(decoded, packet, "decode at {version}");
+        assert_eq!(
+            encode(&packet, version).unwrap(),
+            bytes,
+            "encode at {version}"
+        );
+        assert_eq!(
+            encode(&decoded, version).unwrap(),
+            bytes,
+            "re-encode at {version}"
+        );
+    }
+
+    #[track_caller]
+    fn rejects(
+        bytes: &str,
+        version: ProtocolVersion,
+        kind: K,
+        reason: ReasonCode,
+        rule: Option<&str>,
+    ) {
+        let bytes = hex(bytes);
+        let err = decode(&bytes, version).unwrap_err();
+        assert_eq!(err.kind(), &kind, "{bytes:02X?} at {version}");
+        assert_eq!(err.reason_code(), reason, "{bytes:02X?} at {version}");
+        assert_eq!(err.rule(), rule, "{bytes:02X?} at {version}");
+        assert_eq!(err.packet_type(), Some(PacketType::Disconnect));
+    }
+
+    fn disconnect(code: C) -> Packet {
+        Packet::Disconnect(Disconnect::new(code))
+    }
+
+    fn with_props(code: C, f: impl FnOnce(&mut DisconnectProperties)) -> Packet {
+        let mut packet = Disconnect::new(code);
+        f(&mut packet.properties);
+        Packet::Disconnect(packet)
+    }
+
+    fn s(value: &str) -> Option<MqttString> {
+        Some(MqttString::new(value).unwrap())
+    }
+
+    fn user_kv() -> UserProperties {
+        UserProperties::from_pairs([("k", "v")]).unwrap()
+    }
+
+    // ---- byte vectors -------------------------------------------------------------------
+
+    #[test]
+    fn empty_at_3_1_and_3_1_1() {
+        for v in [V3, V4] {
+            both_ways("E0 00", v, disconnect(C::NormalDisconnection));
+        }
+    }
+
+    #[test]
+    fn remaining_length_0_is_normal_disconnection_at_5_0() {
+        both_ways("E0 00", V5, disconnect(C::NormalDisconnection));
+    }
+
+    #[test]
+    fn remaining_length_1_is_a_bare_reason_code_at_5_0() {
+        both_ways("E0 01 04", V5, disconnect(C::DisconnectWithWillMessage));
+        both_ways("E0 01 8E", V5, disconnect(C::SessionTakenOver));
+        // Table 2-6 lists 0x8C for DISCONNECT, Table 3-10 does not: accepted both ways.
+        both_ways("E0 01 8C", V5, disconnect(C::BadAuthenticationMethod));
+    }
+
+    #[test]
+    fn longer_forms_decode_and_the_encoder_picks_the_shortest() {
+        let packet = decode(&hex("E0 02 8E 00"), V5).unwrap();
+        assert_eq!(packet, disconnect(C::SessionTakenOver));
+        assert_eq!(encode(&packet, V5).unwrap(), hex("E0 01 8E"));
+        for bytes in ["E0 01 00", "E0 02 00 00"] {
+            let packet = decode(&hex(bytes), V5).unwrap();
+            assert_eq!(packet, disconnect(C::NormalDisconnection), "{bytes}");
+            assert_eq!(encode(&packet, V5).unwrap(), hex("E0 00"));
+        }
+    }
+
+    #[test]
+    fn properties_need_the_reason_code_even_for_normal_disconnection() {
+        // Session Expiry Interval 60: 11 00 00 00 3C.
+        let packet = with_props(C::NormalDisconnection, |p| {
+            p.session_expiry_interval = Some(60)
+        });
+        both_ways("E0 07 00 05 11 00 00 00 3C", V5, packet);
+        // Server Reference "b": 1C 00 01 62.
+        let packet = with_props(C::UseAnotherServer, |p| p.server_reference = s("b"));
+        both_ways("E0 06 9C 04 1C 00 01 62", V5, packet);
+    }
+
+    #[test]
+    fn every_code_of_table_3_10_decodes_and_no_other() {
+        let mut codes = vec![
+            0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8C, 0x8D, 0x8E, 0x8F, 0x90,
+        ];
+        codes.extend(0x93..=0xA2);
+        for code in 0..=255u8 {
+            let result = decode(&[0xE0, 0x01, code], V5);
+            assert_eq!(result.is_ok(), codes.contains(&code), "{code:02X}");
+            if let Ok(packet) = result {
+                let expected: &[u8] = if code == 0 {
+                    &[0xE0, 0x00]
+                } else {
+                    &[0xE0, 0x01, code]
+                };
+                assert_eq!(encode(&packet, V5).unwrap(), expected);
+            }
+        }
+    }
+
+    // ---- rejected input -----------------------------------------------------------------
+
+    #[test]
+    fn rejects_disconnect_with_flags_set_mqtt_3_14_1_1() {
+        for v in [V4, V5] {
+            rejects(
+                "E1 00",
+                v,
+                K::InvalidFlags { flags: 1 },
+                M,
+                Some("MQTT-3.14.1-1"),
+            );
+            rejects(
+                "E2 00",
+                v,
+                K::InvalidFlags { flags: 2 },
+                M,
+                Some("MQTT-3.14.1-1"),
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_3_1_1_disconnect_with_a_body() {
+        // 3.1.1 section 3.14: the Remaining Length is 0 (untagged).
+        for v in [V3, V4] {
+            rejects("E0 01 00", v, K::TrailingBytes { count: 1 }, M, None);
+            rejects("E0 02 8E 00", v, K::TrailingBytes { count: 2 }, M, None);
+        }
+    }
+
+    #[test]
+    fn rejects_disconnect_code_outside_table_3_10_mqtt_3_14_2_1() {
+        for code in [0x01, 0x11, 0x18, 0x84, 0x92] {
+            let bytes = alloc::format!("E0 01 {code:02X}");
+            let kind = K::InvalidReasonCode { code };
+            rejects(&bytes, V5, kind, P, Some("MQTT-3.14.2-1"));
+        }
+    }
+
+    #[test]
+    fn rejects_properties_disconnect_may_not_carry() {
+        // Topic Alias, Authentication Method: Malformed Packet (section 2.2.2.2).
+        let kind = K::PropertyNotAllowed { id: 0x23 };
+        rejects("E0 05 00 03 23 00 01", V5, kind, M, None);
+        let kind = K::PropertyNotAllowed { id: 0x15 };
+        rejects("E0 06 00 04 15 00 01 4D", V5, kind, M, None);
+    }
+
+    #[test]
+    fn rejects_two_session_expiry_intervals() {
+        rejects(
+            "E0 0C 00 0A 11 00 00 00 01 11 00 00 00 02",
+            V5,
+            K::DuplicateProperty { id: 0x11 },
+            P,
+            None,
+        );
+    }
+
+    #[test]
+    fn rejects_properties_past_the_end() {
+        let kind = K::UnexpectedEnd {
+            field: "properties",
+        };
+        rejects("E0 03 00 05 11", V5, kind, M, None);
+        let kind = K::UnexpectedEnd {
+            field: "Session Expiry Interval",
+        };
+        rejects("E0 04 00 02 11 00", V5, kind, M, None);
+    }
+
+    // ---- encoder ------------------------------------------------------------------------
+
+    #[test]
+    fn refuses_reason_codes_and_properties_below_5_0() {
+        for packet in [
+            disconnect(C::DisconnectWithWillMessage),
+            disconnect(C::UnspecifiedError),
+            with_props(C::NormalDisconnection, |p| {
+                p.session_expiry_interval = Some(0)
+            }),
+            with_props(C::NormalDisconnection, |p| p.user_properties = user_kv()),
+        ] {
+            for v in [V3, V4] {
+                assert_eq!(
+                    encode(&packet, v),
+                    Err(EncodeError::UnsupportedInVersion {
+                        what: "DISCONNECT reason code or properties",
+                        version: v,
+                    })
+                );
+            }
+            assert!(encode(&packet, V5).is_ok());
+        }
+    }
+
+    #[test]
+    fn encode_with_limit_drops_reason_string_then_user_properties_mqtt_3_14_2_3_and_4() {
+        // Reason String "bye": 1F 00 03 62 79 65 (6); User Property (k, v): 7. Full: body
+        // 1 + 1 + 13 = 15, 17 bytes; without the Reason String body 9, 11 bytes; without
+        // both the bare reason code, 3 bytes.
+        let packet = with_props(C::UnspecifiedError, |p| {
+            p.reason_string = s("bye");
+            p.user_properties = user_kv();
+        });
+        let full = hex("E0 0F 80 0D 1F 00 03 62 79 65 26 00 01 6B 00 01 76");
+        let no_reason_string = hex("E0 09 80 07 26 00 01 6B 00 01 76");
+        assert_eq!(encode(&packet, V5).unwrap(), full);
+        assert_eq!(encode_limited(&packet, V5, 17).unwrap(), full);
+        assert_eq!(encode_limited(&packet, V5, 16).unwrap(), no_reason_string);
+        assert_eq!(encode_limited(&packet, V5, 11).unwrap(), no_reason_string);
+        assert_eq!(encode_limited(&packet, V5, 10).unwrap(), hex("E0 01 80"));
+        assert_eq!(encode_limited(&packet, V5, 3).unwrap(), hex("E0 01 80"));
+        assert_eq!(
+            encode_limited(&packet, V5, 2),
+            Err(EncodeError::PacketTooLarge { size: 3, max: 2 })
+        );
+    }
+
+    #[test]
+    fn encode_with_limit_keeps_other_properties() {
+        // Server Reference "b" stays; only the Reason String may go.
+        let packet = with_props(C::UseAnotherServer, |p| {
+            p.server_reference = s("b");
+            p.reason_string = s("bye");
+        });
+        assert_eq!(
+            encode(&packet, V5).unwrap(),
+            hex("E0 0C 9C 0A 1F 00 03 62 79 65 1C 00 01 62")
+        );
+        assert_eq!(
+            encode_limited(&packet, V5, 8).unwrap(),
+            hex("E0 06 9C 04 1C 00 01 62")
+        );
+        assert_eq!(
+            encode_limited(&packet, V5, 7),
+            Err(EncodeError::PacketTooLarge { size: 8, max: 7 })
+        );
+    }
+
+    #[test]
+    fn encode_with_limit_falls_back_to_remaining_length_0() {
+        let packet = with_props(C::NormalDisconnection, |p| p.reason_string = s("bye"));
+        assert_eq!(
+            encode(&packet, V5).unwrap(),
+            hex("E0 08 00 06 1F 00 03 62 79 65")
+        );
+        assert_eq!(encode_limited(&packet, V5, 2).unwrap(), hex("E0 00"));
+    }
+}

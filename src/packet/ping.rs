@@ -4,3 +4,106 @@
 //! They carry no fields, so [`Packet::PingReq`](crate::Packet::PingReq) and
 //! [`Packet::PingResp`](crate::Packet::PingResp) are unit variants; the trailing-bytes
 //! check every packet goes through refuses a body.
+
+#[cfg(test)]
+mod tests {
+    use crate::error::DecodeErrorKind as K;
+    use crate::{DecodeError, EncodeError, Packet, PacketType, ProtocolVersion, ReasonCode};
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use bytes::Bytes;
+
+    const V3: ProtocolVersion = ProtocolVersion::V3_1;
+    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
+    const V5: ProtocolVersion = ProtocolVersion::V5;
+    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
+
+    /// Decodes one whole packet, from `Bytes` and from a slice alike.
+    fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
+        let shared = Packet::decode(&Bytes::copy_from_slice(bytes), version);
+        assert_eq!(shared, Packet::decode_slice(bytes, version));
+        let (packet, used) = shared?;
+        assert_eq!(used, bytes.len());
+        Ok(packet)
+    }
+
+    /// Encodes into a slice of 0xAA sentinels longer than needed.
+    fn encode(packet: &Packet, version: ProtocolVersion) -> Vec<u8> {
+        let len = packet.encoded_len(version).unwrap();
+        let mut buf = vec![0xAA; len + 8];
+        let mut out = &mut buf[..];
+        let n = packet.encode(version, &mut out).unwrap();
+        let left = out.len();
+        assert_eq!((n, buf.len() - left), (len, len));
+        assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
+        buf.truncate(n);
+        buf
+    }
+
+    #[track_caller]
+    fn rejects(bytes: &[u8], version: ProtocolVersion, kind: K, rule: Option<&str>) {
+        let err = decode(bytes, version).unwrap_err();
+        assert_eq!(err.kind(), &kind, "{bytes:02X?} at {version}");
+        assert_eq!(err.reason_code(), M, "{bytes:02X?} at {version}");
+        assert_eq!(err.rule(), rule, "{bytes:02X?} at {version}");
+        assert_eq!(err.packet_type(), PacketType::from_bits(bytes[0] >> 4));
+    }
+
+    #[test]
+    fn pingreq_and_pingresp_are_two_bytes_at_every_level() {
+        for v in [V3, V4, V5] {
+            assert_eq!(decode(&[0xC0, 0x00], v).unwrap(), Packet::PingReq);
+            assert_eq!(decode(&[0xD0, 0x00], v).unwrap(), Packet::PingResp);
+            assert_eq!(encode(&Packet::PingReq, v), [0xC0, 0x00]);
+            assert_eq!(encode(&Packet::PingResp, v), [0xD0, 0x00]);
+        }
+    }
+
+    #[test]
+    fn decodes_one_ping_and_leaves_the_next() {
+        let input = Bytes::from_static(&[0xC0, 0x00, 0xD0, 0x00]);
+        assert_eq!(Packet::decode(&input, V5).unwrap(), (Packet::PingReq, 2));
+        let rest = input.slice(2..);
+        assert_eq!(Packet::decode(&rest, V5).unwrap(), (Packet::PingResp, 2));
+    }
+
+    #[test]
+    fn rejects_pingreq_with_a_body() {
+        // The fields must fill the Remaining Length exactly, and PINGREQ has none.
+        for v in [V4, V5] {
+            rejects(&[0xC0, 0x01, 0x00], v, K::TrailingBytes { count: 1 }, None);
+            rejects(&[0xD0, 0x01, 0x00], v, K::TrailingBytes { count: 1 }, None);
+            rejects(
+                &[0xC0, 0x02, 0x00, 0x00],
+                v,
+                K::TrailingBytes { count: 2 },
+                None,
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_pingreq_pingresp_with_flags_set_mqtt_2_1_3_1_and_3_1_1_mqtt_2_2_2_1() {
+        let c1 = K::InvalidFlags { flags: 1 };
+        rejects(&[0xC1, 0x00], V5, c1.clone(), Some("MQTT-2.1.3-1"));
+        rejects(&[0xC1, 0x00], V4, c1, Some("MQTT-2.2.2-1"));
+        let d8 = K::InvalidFlags { flags: 8 };
+        rejects(&[0xD8, 0x00], V5, d8.clone(), Some("MQTT-2.1.3-1"));
+        rejects(&[0xD8, 0x00], V4, d8, Some("MQTT-2.2.2-1"));
+    }
+
+    #[test]
+    fn encode_with_limit_cannot_shrink_a_ping() {
+        let mut buf = [0xAA; 4];
+        assert_eq!(
+            Packet::PingReq.encode_with_limit(V5, 1, &mut &mut buf[..]),
+            Err(EncodeError::PacketTooLarge { size: 2, max: 1 })
+        );
+        assert_eq!(buf, [0xAA; 4]);
+        assert_eq!(
+            Packet::PingResp.encode_with_limit(V5, 2, &mut &mut buf[..]),
+            Ok(2)
+        );
+        assert_eq!(buf, [0xD0, 0x00, 0xAA, 0xAA]);
+    }
+}

@@ -149,3 +149,708 @@ impl EncodeBody for Publish {
         buf.put_slice(&self.payload);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Byte vectors from CONFORMANCE.md and hand-assembled ones, checked by hand against the
+    //! layout at the top of this file.
+
+    use super::*;
+    use crate::properties::{PayloadFormat, SubscriptionIds, UserProperties};
+    use crate::types::{InvalidTopic, MqttString, PacketId, SubscriptionId};
+    use crate::Packet;
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use core::num::NonZeroU16;
+
+    const V3: ProtocolVersion = ProtocolVersion::V3_1;
+    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
+    const V5: ProtocolVersion = ProtocolVersion::V5;
+    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
+    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
+
+    fn topic(v: &str) -> TopicName {
+        TopicName::new(v).unwrap()
+    }
+
+    fn pid(id: u16) -> PacketId {
+        PacketId::new(id).unwrap()
+    }
+
+    fn publish(name: &str, payload: &'static [u8]) -> Publish {
+        Publish::new(topic(name), payload)
+    }
+
+    fn decode(bytes: &[u8], version: ProtocolVersion) -> Publish {
+        let input = Bytes::copy_from_slice(bytes);
+        let (packet, used) = Packet::decode(&input, version).unwrap();
+        assert_eq!(used, bytes.len());
+        match packet {
+            Packet::Publish(publish) => publish,
+            other => panic!("not a PUBLISH: {other:?}"),
+        }
+    }
+
+    /// Encodes into buffers prefilled with sentinels, checking that exactly `encoded_len`
+    /// bytes are written and nothing after them is touched.
+    fn encode(publish: &Publish, version: ProtocolVersion) -> Vec<u8> {
+        let packet = Packet::Publish(publish.clone());
+        let len = packet.encoded_len(version).unwrap();
+        let mut out: Option<Vec<u8>> = None;
+        for fill in [0xAA, 0x55] {
+            let mut buf = vec![fill; len + 16];
+            let written = packet.encode(version, &mut &mut buf[..]).unwrap();
+            assert_eq!(written, len, "encoded_len disagrees with bytes written");
+            assert!(
+                buf[written..].iter().all(|&b| b == fill),
+                "wrote past packet"
+            );
+            match &out {
+                Some(first) => assert_eq!(first[..], buf[..written], "unwritten byte"),
+                None => out = Some(buf[..written].to_vec()),
+            }
+        }
+        out.unwrap()
+    }
+
+    #[track_caller]
+    fn assert_vector(bytes: &[u8], version: ProtocolVersion, expected: &Publish) {
+        assert_eq!(&decode(bytes, version), expected, "decoding at {version}");
+        assert_eq!(encode(expected, version), bytes, "encoding at {version}");
+    }
+
+    #[track_caller]
+    fn assert_rejects(
+        bytes: &[u8],
+        version: ProtocolVersion,
+        kind: DecodeErrorKind,
+        reason: ReasonCode,
+        rule: Option<&str>,
+    ) {
+        let err = Packet::decode(&Bytes::copy_from_slice(bytes), version).unwrap_err();
+        assert_eq!(err.packet_type(), Some(PacketType::Publish));
+        assert_eq!(err.kind(), &kind);
+        assert_eq!(err.reason_code(), reason);
+        assert_eq!(err.rule(), rule);
+    }
+
+    /// The encoder's refusal: nothing written, and `encoded_len` refuses alike.
+    fn encode_err(publish: &Publish, version: ProtocolVersion) -> EncodeError {
+        let packet = Packet::Publish(publish.clone());
+        let mut buf = [0xAA; 64];
+        let err = packet.encode(version, &mut &mut buf[..]).unwrap_err();
+        assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
+        assert_eq!(packet.encoded_len(version), Err(err.clone()));
+        err
+    }
+
+    fn invalid_rule(err: &EncodeError) -> Option<&'static str> {
+        match err {
+            EncodeError::Invalid { rule, .. } => *rule,
+            other => panic!("not EncodeError::Invalid: {other:?}"),
+        }
+    }
+
+    // ---- byte vectors ------------------------------------------------------------------
+
+    /// Section 3.3.3, 3.1.1 [MQTT-2.3.1-5]: QoS 0 has no packet identifier, so the bytes
+    /// after the topic are payload.
+    #[test]
+    fn qos0_bytes_after_topic_are_payload_v3_v311_mqtt_2_3_1_5() {
+        let bytes = [0x30, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01];
+        let expected = publish("a", &[0x00, 0x01]);
+        assert_vector(&bytes, V4, &expected);
+        assert_vector(&bytes, V3, &expected);
+    }
+
+    /// 5.0 [MQTT-2.2.1-2]: no packet identifier at QoS 0; the payload may be empty.
+    #[test]
+    fn qos0_empty_payload_v5_mqtt_2_2_1_2() {
+        let bytes = [0x30, 0x04, 0x00, 0x01, 0x61, 0x00];
+        let decoded = decode(&bytes, V5);
+        assert!(decoded.payload.is_empty());
+        assert_eq!(decoded.qos.packet_id(), None);
+        assert_vector(&bytes, V5, &publish("a", b""));
+    }
+
+    #[test]
+    fn qos0_with_payload_v311_v5() {
+        let expected = publish("a/b", b"hello");
+        let v4 = [
+            0x30, 0x0A, 0x00, 0x03, b'a', b'/', b'b', b'h', b'e', b'l', b'l', b'o',
+        ];
+        assert_vector(&v4, V4, &expected);
+        let v5 = [
+            0x30, 0x0B, 0x00, 0x03, b'a', b'/', b'b', 0x00, b'h', b'e', b'l', b'l', b'o',
+        ];
+        assert_vector(&v5, V5, &expected);
+    }
+
+    #[test]
+    fn qos1_and_qos2_carry_packet_identifier() {
+        let mut expected = publish("a", b"");
+        expected.qos = QosPid::AtLeastOnce(pid(1));
+        assert_vector(&[0x32, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01], V4, &expected);
+        expected.qos = QosPid::AtLeastOnce(pid(0x2A));
+        let bytes = [0x32, 0x06, 0x00, 0x01, 0x61, 0x00, 0x2A, 0x00];
+        assert_vector(&bytes, V5, &expected);
+        expected.qos = QosPid::ExactlyOnce(pid(7));
+        let bytes = [0x34, 0x06, 0x00, 0x01, 0x61, 0x00, 0x07, 0x00];
+        assert_vector(&bytes, V5, &expected);
+        expected.qos = QosPid::ExactlyOnce(pid(0xFFFF));
+        assert_vector(&[0x34, 0x05, 0x00, 0x01, 0x61, 0xFF, 0xFF], V4, &expected);
+    }
+
+    /// [MQTT-3.3.1-1]: DUP, QoS and RETAIN in the first byte (0x30 | 8 | 2 << 1 | 1).
+    #[test]
+    fn dup_qos2_retain_flags() {
+        let mut expected = publish("a", b"hi");
+        expected.dup = true;
+        expected.retain = true;
+        expected.qos = QosPid::ExactlyOnce(pid(7));
+        let bytes = [0x3D, 0x07, 0x00, 0x01, 0x61, 0x00, 0x07, b'h', b'i'];
+        assert_vector(&bytes, V3, &expected);
+        assert_vector(&bytes, V4, &expected);
+        let bytes = [0x3D, 0x08, 0x00, 0x01, 0x61, 0x00, 0x07, 0x00, b'h', b'i'];
+        assert_vector(&bytes, V5, &expected);
+        // DUP on QoS 1: 0x30 | 8 | 2 = 0x3A.
+        expected.retain = false;
+        expected.qos = QosPid::AtLeastOnce(pid(7));
+        expected.payload = Bytes::new();
+        let bytes = [0x3A, 0x05, 0x00, 0x01, 0x61, 0x00, 0x07];
+        assert_vector(&bytes, V4, &expected);
+    }
+
+    /// 3.1.1 [MQTT-3.3.1-10], 5.0 [MQTT-3.3.1-6]: a retained message with an empty payload.
+    #[test]
+    fn retained_empty_payload() {
+        let mut expected = publish("t", b"");
+        expected.retain = true;
+        assert_vector(&[0x31, 0x03, 0x00, 0x01, 0x74], V4, &expected);
+        assert_vector(&[0x31, 0x04, 0x00, 0x01, 0x74, 0x00], V5, &expected);
+    }
+
+    /// A two-byte Remaining Length: 3 + 200 = 203 = `CB 01`.
+    #[test]
+    fn two_byte_remaining_length() {
+        let payload: &'static [u8] = &[0x5A; 200];
+        let mut bytes = vec![0x30, 0xCB, 0x01, 0x00, 0x01, 0x61];
+        bytes.extend_from_slice(payload);
+        assert_vector(&bytes, V4, &publish("a", payload));
+    }
+
+    fn every_property() -> Publish {
+        Publish {
+            dup: false,
+            qos: QosPid::AtLeastOnce(pid(5)),
+            retain: true,
+            topic: topic("a/b"),
+            payload: Bytes::from_static(b"hi"),
+            properties: PublishProperties {
+                payload_format_indicator: Some(PayloadFormat::Utf8),
+                message_expiry_interval: Some(60),
+                topic_alias: NonZeroU16::new(1),
+                response_topic: Some(topic("r")),
+                correlation_data: Some(Bytes::from_static(&[0xAB, 0xCD])),
+                content_type: Some(MqttString::new("t").unwrap()),
+                user_properties: UserProperties::from_pairs([("k", "1"), ("k", "2")]).unwrap(),
+                subscription_identifiers: [1, 128]
+                    .into_iter()
+                    .filter_map(SubscriptionId::new)
+                    .collect(),
+            },
+        }
+    }
+
+    /// Every PUBLISH property once, User Property twice with the same name and two
+    /// Subscription Identifiers; the payload follows the properties exactly.
+    #[test]
+    fn every_property_v5() {
+        // Properties 2+5+3+4+5+4+7+7+2+3 = 42 (0x2A); RL 5 + 2 + 1 + 42 + 2 = 52 (0x34).
+        let bytes = [
+            0x33, 0x34, // QoS 1, RETAIN
+            0x00, 0x03, b'a', b'/', b'b', // topic
+            0x00, 0x05, // packet identifier
+            0x2A, // property length
+            0x01, 0x01, // Payload Format Indicator UTF-8
+            0x02, 0x00, 0x00, 0x00, 0x3C, // Message Expiry Interval 60
+            0x23, 0x00, 0x01, // Topic Alias 1
+            0x08, 0x00, 0x01, b'r', // Response Topic "r"
+            0x09, 0x00, 0x02, 0xAB, 0xCD, // Correlation Data
+            0x03, 0x00, 0x01, b't', // Content Type "t"
+            0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'1', // User Property k=1
+            0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'2', // User Property k=2
+            0x0B, 0x01, // Subscription Identifier 1
+            0x0B, 0x80, 0x01, // Subscription Identifier 128
+            b'h', b'i', // payload
+        ];
+        assert_eq!(bytes.len(), 2 + 0x34);
+        assert_vector(&bytes, V5, &every_property());
+        let decoded = decode(&bytes, V5);
+        let pairs: Vec<_> = decoded.properties.user_properties.iter().collect();
+        assert_eq!(pairs, [("k", "1"), ("k", "2")]);
+        let ids: Vec<_> = decoded
+            .properties
+            .subscription_identifiers
+            .iter()
+            .map(SubscriptionId::get)
+            .collect();
+        assert_eq!(ids, [1, 128]);
+    }
+
+    /// DESIGN.md section 5: several Subscription Identifiers, interleaved with another
+    /// property, are all kept in order (not refused as duplicates), the property length is
+    /// counted right (the payload is exactly "p"), and re-encoding writes them in the same
+    /// relative order after the User Property.
+    #[test]
+    fn several_subscription_identifiers_kept_in_order() {
+        // Properties `0B 02`, User Property k=v, `0B 01`: 11 bytes; RL 3 + 1 + 11 + 1 = 16.
+        let bytes = [
+            0x30, 0x10, 0x00, 0x01, 0x61, 0x0B, 0x0B, 0x02, 0x26, 0x00, 0x01, b'k', 0x00, 0x01,
+            b'v', 0x0B, 0x01, b'p',
+        ];
+        let decoded = decode(&bytes, V5);
+        let ids: Vec<_> = decoded
+            .properties
+            .subscription_identifiers
+            .iter()
+            .map(SubscriptionId::get)
+            .collect();
+        assert_eq!(ids, [2, 1]);
+        assert_eq!(&decoded.payload[..], b"p");
+        let mut expected = publish("a", b"p");
+        expected.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        expected.properties.subscription_identifiers =
+            [2, 1].into_iter().filter_map(SubscriptionId::new).collect();
+        assert_eq!(decoded, expected);
+        let canonical = [
+            0x30, 0x10, 0x00, 0x01, 0x61, 0x0B, 0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', 0x0B,
+            0x02, 0x0B, 0x01, b'p',
+        ];
+        assert_eq!(encode(&decoded, V5), canonical);
+        assert_vector(&canonical, V5, &expected);
+    }
+
+    /// The largest Subscription Identifier, 268,435,455 (`FF FF FF 7F`), then another one,
+    /// then the payload.
+    #[test]
+    fn largest_subscription_identifier() {
+        // Properties 5 + 2 = 7; RL 3 + 1 + 7 + 2 = 13.
+        let bytes = [
+            0x30, 0x0D, 0x00, 0x01, 0x61, 0x07, 0x0B, 0xFF, 0xFF, 0xFF, 0x7F, 0x0B, 0x01, b'h',
+            b'i',
+        ];
+        let mut expected = publish("a", b"hi");
+        let mut ids = SubscriptionIds::new();
+        ids.push(SubscriptionId::new(268_435_455).unwrap());
+        ids.push(SubscriptionId::new(1).unwrap());
+        expected.properties.subscription_identifiers = ids;
+        assert_vector(&bytes, V5, &expected);
+    }
+
+    /// The lists are found by walking the property block: a Correlation Data value holding
+    /// the bytes `26 0B` is not taken for a User Property or a Subscription Identifier.
+    #[test]
+    fn lists_skip_other_property_values() {
+        // Properties 5 + 7 + 2 = 14; RL 3 + 1 + 14 = 18.
+        let bytes = [
+            0x30, 0x12, 0x00, 0x01, 0x61, 0x0E, 0x09, 0x00, 0x02, 0x26, 0x0B, 0x26, 0x00, 0x01,
+            b'k', 0x00, 0x01, b'v', 0x0B, 0x05,
+        ];
+        let mut expected = publish("a", b"");
+        expected.properties.correlation_data = Some(Bytes::from_static(&[0x26, 0x0B]));
+        expected.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        expected.properties.subscription_identifiers = SubscriptionId::new(5).into_iter().collect();
+        assert_vector(&bytes, V5, &expected);
+        let decoded = decode(&bytes, V5);
+        assert_eq!(decoded.properties.user_properties.len(), 1);
+        assert_eq!(decoded.properties.subscription_identifiers.len(), 1);
+        assert_eq!(encode(&decoded, V5), bytes);
+        assert_eq!(encode(&decoded.detach(), V5), bytes);
+    }
+
+    /// Section 3.3.2.1: an empty Topic Name with a Topic Alias is fine in 5.0.
+    #[test]
+    fn empty_topic_with_topic_alias_v5() {
+        let bytes = [0x30, 0x06, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01];
+        let mut expected = Publish::new(TopicName::default(), &b""[..]);
+        expected.properties.topic_alias = NonZeroU16::new(1);
+        assert_vector(&bytes, V5, &expected);
+    }
+
+    /// Section 3.3.2.3.2: the codec does not check that a UTF-8 payload is UTF-8 (that is
+    /// the receiver's choice, answered with 0x99).
+    #[test]
+    fn payload_format_indicator_does_not_make_the_codec_check_the_payload() {
+        let bytes = [
+            0x32, 0x09, 0x00, 0x01, 0x61, 0x00, 0x01, 0x02, 0x01, 0x01, 0xFF,
+        ];
+        let decoded = decode(&bytes, V5);
+        assert_eq!(
+            decoded.properties.payload_format_indicator,
+            Some(PayloadFormat::Utf8)
+        );
+        assert_eq!(&decoded.payload[..], [0xFF]);
+    }
+
+    /// Topic, payload and binary properties are slices of the input: nothing is copied.
+    #[test]
+    fn decoding_is_zero_copy() {
+        let bytes = [
+            0x33, 0x34, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x05, 0x2A, 0x01, 0x01, 0x02, 0x00,
+            0x00, 0x00, 0x3C, 0x23, 0x00, 0x01, 0x08, 0x00, 0x01, b'r', 0x09, 0x00, 0x02, 0xAB,
+            0xCD, 0x03, 0x00, 0x01, b't', 0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'1', 0x26, 0x00,
+            0x01, b'k', 0x00, 0x01, b'2', 0x0B, 0x01, 0x0B, 0x80, 0x01, b'h', b'i',
+        ];
+        // Extra bytes after the packet: the decoder slices instead of cloning.
+        let mut owned = bytes.to_vec();
+        owned.extend_from_slice(&[0xC0, 0x00]);
+        let input = Bytes::from(owned);
+        let range = input.as_ptr_range();
+        let (packet, used) = Packet::decode(&input, V5).unwrap();
+        assert_eq!(used, bytes.len());
+        let Packet::Publish(decoded) = &packet else {
+            panic!()
+        };
+        assert_eq!(decoded, &every_property());
+        // Exactly where they are in the frame.
+        assert_eq!(decoded.topic.as_ptr(), input[4..].as_ptr());
+        assert_eq!(decoded.payload.as_ptr(), input[52..].as_ptr());
+        let props = &decoded.properties;
+        assert!(range.contains(&props.correlation_data.as_ref().unwrap().as_ptr()));
+        assert!(range.contains(&props.response_topic.as_ref().unwrap().as_ptr()));
+        assert!(range.contains(&props.content_type.as_ref().unwrap().as_ptr()));
+        let (name, _) = props.user_properties.iter().next().unwrap();
+        assert!(range.contains(&name.as_ptr()));
+    }
+
+    /// `Packet::detach` gives an equal packet that no longer shares the input.
+    #[test]
+    fn detach_copies_out_of_the_input() {
+        let bytes = [
+            0x33, 0x34, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x05, 0x2A, 0x01, 0x01, 0x02, 0x00,
+            0x00, 0x00, 0x3C, 0x23, 0x00, 0x01, 0x08, 0x00, 0x01, b'r', 0x09, 0x00, 0x02, 0xAB,
+            0xCD, 0x03, 0x00, 0x01, b't', 0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'1', 0x26, 0x00,
+            0x01, b'k', 0x00, 0x01, b'2', 0x0B, 0x01, 0x0B, 0x80, 0x01, b'h', b'i',
+        ];
+        let input = Bytes::copy_from_slice(&bytes);
+        let range = input.as_ptr_range();
+        let (packet, _) = Packet::decode(&input, V5).unwrap();
+        let detached = packet.detach();
+        assert_eq!(detached, packet);
+        let Packet::Publish(detached) = &detached else {
+            panic!()
+        };
+        assert!(!range.contains(&detached.topic.as_ptr()));
+        assert!(!range.contains(&detached.payload.as_ptr()));
+        let props = &detached.properties;
+        assert!(!range.contains(&props.correlation_data.as_ref().unwrap().as_ptr()));
+        assert!(!range.contains(&props.response_topic.as_ref().unwrap().as_ptr()));
+        assert!(!range.contains(&props.content_type.as_ref().unwrap().as_ptr()));
+        for (name, value) in props.user_properties.iter() {
+            assert!(!range.contains(&name.as_ptr()));
+            assert!(!range.contains(&value.as_ptr()));
+        }
+        // And it encodes to the same bytes.
+        assert_eq!(encode(detached, V5), bytes);
+    }
+
+    // ---- decoder rejections ------------------------------------------------------------
+
+    /// [MQTT-3.3.1-4] (both versions): both QoS bits set.
+    #[test]
+    fn rejects_qos_3_mqtt_3_3_1_4() {
+        let kind = DecodeErrorKind::InvalidQoS { field: "QoS" };
+        let bytes = [0x36, 0x06, 0x00, 0x01, 0x61, 0x00, 0x01, 0x00];
+        assert_rejects(&bytes, V5, kind.clone(), M, Some("MQTT-3.3.1-4"));
+        let bytes = [0x36, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01];
+        assert_rejects(&bytes, V4, kind, M, Some("MQTT-3.3.1-4"));
+    }
+
+    /// [MQTT-3.3.1-2] (both versions): DUP is 0 on QoS 0.
+    #[test]
+    fn rejects_dup_on_qos0_mqtt_3_3_1_2() {
+        let kind = DecodeErrorKind::DupOnQoS0;
+        let bytes = [0x38, 0x04, 0x00, 0x01, 0x61, 0x00];
+        assert_rejects(&bytes, V5, kind.clone(), M, Some("MQTT-3.3.1-2"));
+        let bytes = [0x39, 0x03, 0x00, 0x01, 0x61];
+        assert_rejects(&bytes, V4, kind, M, Some("MQTT-3.3.1-2"));
+    }
+
+    /// [MQTT-3.3.2-2] (both versions): no wildcards in a Topic Name.
+    #[test]
+    fn rejects_wildcard_in_topic_mqtt_3_3_2_2() {
+        let kind = DecodeErrorKind::InvalidTopic {
+            field: "topic name",
+            reason: InvalidTopic::WildcardInName,
+        };
+        let bytes = [0x30, 0x06, 0x00, 0x03, 0x61, 0x2F, 0x23, 0x00];
+        assert_rejects(&bytes, V5, kind.clone(), M, Some("MQTT-3.3.2-2"));
+        let bytes = [0x30, 0x05, 0x00, 0x03, 0x61, 0x2F, 0x2B];
+        assert_rejects(&bytes, V4, kind.clone(), M, Some("MQTT-3.3.2-2"));
+        // Also where the packet has more to it: QoS 1, "+".
+        let bytes = [0x32, 0x05, 0x00, 0x01, 0x2B, 0x00, 0x01];
+        assert_rejects(&bytes, V4, kind, M, Some("MQTT-3.3.2-2"));
+    }
+
+    /// 3.1.1 [MQTT-4.7.3-1]: a Topic Name is at least one character (no Topic Alias in
+    /// 3.1.1).
+    #[test]
+    fn rejects_empty_topic_v311_mqtt_4_7_3_1() {
+        let kind = DecodeErrorKind::EmptyTopicName {
+            field: "topic name",
+        };
+        let bytes = [0x30, 0x02, 0x00, 0x00];
+        assert_rejects(&bytes, V4, kind.clone(), M, Some("MQTT-4.7.3-1"));
+        assert_rejects(&bytes, V3, kind, M, Some("MQTT-4.7.3-1"));
+    }
+
+    /// 5.0 section 3.3.2.1 (untagged): an empty Topic Name without a Topic Alias is a
+    /// Protocol Error.
+    #[test]
+    fn rejects_empty_topic_without_topic_alias_v5() {
+        let kind = DecodeErrorKind::EmptyTopicName {
+            field: "topic name",
+        };
+        assert_rejects(&[0x30, 0x03, 0x00, 0x00, 0x00], V5, kind, P, None);
+    }
+
+    /// 3.1.1 [MQTT-2.3.1-1], 5.0 [MQTT-2.2.1-3]: packet identifier 0. PUBLISH answers
+    /// Protocol Error, like mosquitto.
+    #[test]
+    fn rejects_packet_id_0_mqtt_2_3_1_1_v311_mqtt_2_2_1_3_v5() {
+        let kind = DecodeErrorKind::ZeroPacketId;
+        let bytes = [0x32, 0x05, 0x00, 0x01, 0x61, 0x00, 0x00];
+        assert_rejects(&bytes, V4, kind.clone(), P, Some("MQTT-2.3.1-1"));
+        let bytes = [0x34, 0x05, 0x00, 0x01, 0x61, 0x00, 0x00];
+        assert_rejects(&bytes, V3, kind.clone(), P, Some("MQTT-2.3.1-1"));
+        let bytes = [0x32, 0x06, 0x00, 0x01, 0x61, 0x00, 0x00, 0x00];
+        assert_rejects(&bytes, V5, kind, P, Some("MQTT-2.2.1-3"));
+    }
+
+    /// [MQTT-3.3.2-1]: the Topic Name comes first; a length running past the end is a
+    /// Malformed Packet, never a panic.
+    #[test]
+    fn rejects_topic_running_past_the_end_mqtt_3_3_2_1() {
+        let kind = DecodeErrorKind::UnexpectedEnd {
+            field: "topic name",
+        };
+        for version in [V4, V5] {
+            let rule = Some("MQTT-3.3.2-1");
+            assert_rejects(&[0x30, 0x01, 0x00], version, kind.clone(), M, rule);
+            assert_rejects(&[0x30, 0x00], version, kind.clone(), M, rule);
+            let bytes = [0x30, 0x03, 0x00, 0x05, 0x61];
+            assert_rejects(&bytes, version, kind.clone(), M, rule);
+            let bytes = [0x32, 0x04, 0xFF, 0xFF, 0x61, 0x00];
+            assert_rejects(&bytes, version, kind.clone(), M, rule);
+        }
+    }
+
+    /// QoS 1 and 2 need the whole packet identifier.
+    #[test]
+    fn rejects_packet_id_running_past_the_end() {
+        let kind = DecodeErrorKind::UnexpectedEnd {
+            field: "packet identifier",
+        };
+        assert_rejects(
+            &[0x32, 0x04, 0x00, 0x01, 0x61, 0x00],
+            V4,
+            kind.clone(),
+            M,
+            None,
+        );
+        assert_rejects(&[0x34, 0x03, 0x00, 0x01, 0x61], V5, kind, M, None);
+    }
+
+    /// 3.1.1 [MQTT-1.5.3-1] and [MQTT-1.5.3-2], 5.0 [MQTT-1.5.4-1] and [MQTT-1.5.4-2]: the
+    /// Topic Name is a well-formed UTF-8 string without U+0000.
+    #[test]
+    fn rejects_bad_topic_string_mqtt_1_5_3_v311_mqtt_1_5_4_v5() {
+        let field = "topic name";
+        let bytes = [0x30, 0x03, 0x00, 0x01, 0xFF];
+        let kind = DecodeErrorKind::InvalidUtf8 { field };
+        assert_rejects(&bytes, V4, kind.clone(), M, Some("MQTT-1.5.3-1"));
+        // The encoded surrogate U+D800.
+        let bytes = [0x30, 0x07, 0x00, 0x04, 0x61, 0xED, 0xA0, 0x80, 0x00];
+        assert_rejects(&bytes, V5, kind, M, Some("MQTT-1.5.4-1"));
+        let kind = DecodeErrorKind::NullCharacter { field };
+        let bytes = [0x30, 0x05, 0x00, 0x03, 0x61, 0x00, 0x62];
+        assert_rejects(&bytes, V4, kind.clone(), M, Some("MQTT-1.5.3-2"));
+        let bytes = [0x30, 0x06, 0x00, 0x03, 0x61, 0x00, 0x62, 0x00];
+        assert_rejects(&bytes, V5, kind, M, Some("MQTT-1.5.4-2"));
+    }
+
+    /// 5.0 section 2.2.2.2: Session Expiry Interval is not a PUBLISH property: Malformed
+    /// Packet (mosquitto answers 0x82).
+    #[test]
+    fn rejects_session_expiry_in_publish() {
+        let bytes = [
+            0x30, 0x09, 0x00, 0x01, 0x61, 0x05, 0x11, 0x00, 0x00, 0x00, 0x00,
+        ];
+        let kind = DecodeErrorKind::PropertyNotAllowed { id: 0x11 };
+        assert_rejects(&bytes, V5, kind, M, None);
+        let bytes = [0x30, 0x06, 0x00, 0x01, 0x61, 0x02, 0x7F, 0x00];
+        let kind = DecodeErrorKind::UnknownProperty { id: 0x7F };
+        assert_rejects(&bytes, V5, kind, M, None);
+    }
+
+    /// 5.0 section 3.3.2.3: a single-valued property twice is a Protocol Error.
+    #[test]
+    fn rejects_duplicate_payload_format_indicator_and_topic_alias() {
+        let bytes = [0x30, 0x08, 0x00, 0x01, 0x61, 0x04, 0x01, 0x00, 0x01, 0x00];
+        let kind = DecodeErrorKind::DuplicateProperty { id: 0x01 };
+        assert_rejects(&bytes, V5, kind, P, None);
+        let bytes = [
+            0x30, 0x0A, 0x00, 0x01, 0x61, 0x06, 0x23, 0x00, 0x01, 0x23, 0x00, 0x01,
+        ];
+        let kind = DecodeErrorKind::DuplicateProperty { id: 0x23 };
+        assert_rejects(&bytes, V5, kind, P, None);
+    }
+
+    /// 5.0 section 3.3.2.3.2: Payload Format Indicator is 0 or 1.
+    #[test]
+    fn rejects_payload_format_indicator_2() {
+        let bytes = [0x30, 0x06, 0x00, 0x01, 0x61, 0x02, 0x01, 0x02];
+        let kind = DecodeErrorKind::InvalidPropertyValue { id: 0x01, value: 2 };
+        assert_rejects(&bytes, V5, kind, P, None);
+    }
+
+    /// 5.0 [MQTT-3.3.2-8]: Topic Alias 0 is answered with DISCONNECT 0x94.
+    #[test]
+    fn rejects_topic_alias_0_mqtt_3_3_2_8() {
+        let bytes = [0x30, 0x07, 0x00, 0x01, 0x61, 0x03, 0x23, 0x00, 0x00];
+        let kind = DecodeErrorKind::InvalidPropertyValue { id: 0x23, value: 0 };
+        let reason = ReasonCode::TOPIC_ALIAS_INVALID;
+        assert_rejects(&bytes, V5, kind, reason, Some("MQTT-3.3.2-8"));
+    }
+
+    /// 5.0 section 3.3.2.3.8: Subscription Identifier 0 is a Protocol Error.
+    #[test]
+    fn rejects_subscription_identifier_0() {
+        let bytes = [0x30, 0x06, 0x00, 0x01, 0x61, 0x02, 0x0B, 0x00];
+        let kind = DecodeErrorKind::InvalidPropertyValue { id: 0x0B, value: 0 };
+        assert_rejects(&bytes, V5, kind, P, None);
+    }
+
+    /// 5.0 [MQTT-3.3.2-14]: no wildcards in the Response Topic (Protocol Error).
+    #[test]
+    fn rejects_wildcard_in_response_topic_mqtt_3_3_2_14() {
+        let bytes = [
+            0x30, 0x0A, 0x00, 0x01, 0x61, 0x06, 0x08, 0x00, 0x03, 0x61, 0x2F, 0x23,
+        ];
+        let kind = DecodeErrorKind::InvalidTopic {
+            field: "Response Topic",
+            reason: InvalidTopic::WildcardInName,
+        };
+        assert_rejects(&bytes, V5, kind, P, Some("MQTT-3.3.2-14"));
+    }
+
+    /// 5.0 [MQTT-4.7.3-1]: the Response Topic, a Topic Name, is not empty. Malformed, like
+    /// every other topic that breaks MQTT-4.7.3-1.
+    #[test]
+    fn rejects_empty_response_topic_mqtt_4_7_3_1() {
+        let bytes = [0x30, 0x07, 0x00, 0x01, 0x61, 0x03, 0x08, 0x00, 0x00];
+        let kind = DecodeErrorKind::EmptyTopicName {
+            field: "Response Topic",
+        };
+        assert_rejects(&bytes, V5, kind, M, Some("MQTT-4.7.3-1"));
+    }
+
+    /// 5.0 [MQTT-3.3.2-13] and [MQTT-3.3.2-19]: Response Topic and Content Type are UTF-8
+    /// strings; the string rule's tag is reported.
+    #[test]
+    fn rejects_bad_property_strings_mqtt_3_3_2_13_and_19() {
+        let bytes = [0x30, 0x08, 0x00, 0x01, 0x61, 0x04, 0x08, 0x00, 0x01, 0xFF];
+        let kind = DecodeErrorKind::InvalidUtf8 {
+            field: "Response Topic",
+        };
+        assert_rejects(&bytes, V5, kind, M, Some("MQTT-1.5.4-1"));
+        let bytes = [0x30, 0x08, 0x00, 0x01, 0x61, 0x04, 0x03, 0x00, 0x01, 0x00];
+        let kind = DecodeErrorKind::NullCharacter {
+            field: "Content Type",
+        };
+        assert_rejects(&bytes, V5, kind, M, Some("MQTT-1.5.4-2"));
+    }
+
+    /// 5.0 section 2.2.2: the Property Length must not overrun the packet, and no property
+    /// may overrun the Property Length.
+    #[test]
+    fn rejects_properties_overrunning() {
+        let bytes = [0x30, 0x05, 0x00, 0x01, 0x61, 0x05, 0x01];
+        let kind = DecodeErrorKind::UnexpectedEnd {
+            field: "properties",
+        };
+        assert_rejects(&bytes, V5, kind, M, None);
+        // Correlation Data promising 5 bytes inside a 4-byte property block; the payload
+        // byte after the block must not be taken for it.
+        let bytes = [
+            0x30, 0x09, 0x00, 0x01, 0x61, 0x04, 0x09, 0x00, 0x05, 0xAB, 0xCD,
+        ];
+        let kind = DecodeErrorKind::UnexpectedEnd {
+            field: "Correlation Data",
+        };
+        assert_rejects(&bytes, V5, kind, M, None);
+    }
+
+    // ---- encoder refusals --------------------------------------------------------------
+
+    /// [MQTT-3.3.1-2]: the encoder never writes DUP on QoS 0.
+    #[test]
+    fn encoder_refuses_dup_on_qos0_mqtt_3_3_1_2() {
+        let mut p = publish("a", b"");
+        p.dup = true;
+        for version in [V3, V4, V5] {
+            let err = encode_err(&p, version);
+            assert_eq!(invalid_rule(&err), Some("MQTT-3.3.1-2"));
+        }
+    }
+
+    #[test]
+    fn encoder_refuses_properties_below_v5() {
+        let mut p = publish("a", b"");
+        p.properties.message_expiry_interval = Some(1);
+        for version in [V3, V4] {
+            assert_eq!(
+                encode_err(&p, version),
+                EncodeError::UnsupportedInVersion {
+                    what: "PUBLISH properties",
+                    version
+                }
+            );
+        }
+        // A Topic Alias is a property too: an aliased PUBLISH cannot go out in 3.1.1.
+        let mut p = Publish::new(TopicName::default(), &b""[..]);
+        p.properties.topic_alias = NonZeroU16::new(1);
+        assert!(matches!(
+            encode_err(&p, V4),
+            EncodeError::UnsupportedInVersion { .. }
+        ));
+    }
+
+    /// [MQTT-4.7.3-1]: an empty Topic Name needs a Topic Alias.
+    #[test]
+    fn encoder_refuses_empty_topic_without_alias_mqtt_4_7_3_1() {
+        let p = Publish::new(TopicName::default(), &b"x"[..]);
+        for version in [V3, V4, V5] {
+            let err = encode_err(&p, version);
+            assert_eq!(invalid_rule(&err), Some("MQTT-4.7.3-1"));
+        }
+        let mut p = publish("a", b"");
+        p.properties.response_topic = Some(TopicName::default());
+        assert_eq!(invalid_rule(&encode_err(&p, V5)), Some("MQTT-4.7.3-1"));
+    }
+
+    /// Section 1.5.6: Correlation Data is Binary Data, at most 65,535 bytes.
+    #[test]
+    fn encoder_refuses_correlation_data_over_65535_bytes() {
+        let mut p = publish("a", b"");
+        p.properties.correlation_data = Some(Bytes::from(vec![0u8; 65_536]));
+        assert_eq!(
+            encode_err(&p, V5),
+            EncodeError::BinaryTooLong {
+                field: "Correlation Data",
+                len: 65_536
+            }
+        );
+    }
+}

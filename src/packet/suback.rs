@@ -106,3 +106,346 @@ impl EncodeBody for SubAck {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::DecodeErrorKind as K;
+    use crate::properties::UserProperties;
+    use crate::types::MqttString;
+    use crate::{Packet, ReasonCode};
+    use alloc::vec;
+    use bytes::Bytes;
+    use SubAckReasonCode as C;
+
+    const V3: ProtocolVersion = ProtocolVersion::V3_1;
+    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
+    const V5: ProtocolVersion = ProtocolVersion::V5;
+    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
+    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
+
+    fn hex(s: &str) -> Vec<u8> {
+        s.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect()
+    }
+
+    fn pid(n: u16) -> PacketId {
+        PacketId::new(n).unwrap()
+    }
+
+    /// Decodes one whole packet, from `Bytes` and from a slice alike.
+    fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
+        let shared = Packet::decode(&Bytes::copy_from_slice(bytes), version);
+        assert_eq!(shared, Packet::decode_slice(bytes, version));
+        let (packet, used) = shared?;
+        assert_eq!(used, bytes.len());
+        assert_eq!(packet.detach(), packet);
+        Ok(packet)
+    }
+
+    /// Encodes into a slice of 0xAA sentinels longer than needed; checks that exactly
+    /// `encoded_len` bytes were written and nothing at all on error.
+    fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
+        let len = packet.encoded_len(version);
+        let mut buf = vec![0xAA; len.clone().unwrap_or(0) + 8];
+        let mut out = &mut buf[..];
+        let result = packet.encode(version, &mut out);
+        let left = out.len();
+        let written = buf.len() - left;
+        match (result, len) {
+            (Ok(n), Ok(len)) => {
+                assert_eq!((n, written), (len, len));
+                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
+                buf.truncate(n);
+                Ok(buf)
+            }
+            (Err(e), Err(len_err)) => {
+                assert_eq!(e, len_err);
+                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
+                Err(e)
+            }
+            (r, l) => panic!("encode gave {r:?}, encoded_len {l:?}"),
+        }
+    }
+
+    /// `encode_with_limit` into a sentinel slice; nothing may be written on error.
+    fn encode_limited(
+        packet: &Packet,
+        version: ProtocolVersion,
+        max: usize,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let mut buf = vec![0xAA; max + 8];
+        let mut out = &mut buf[..];
+        let result = packet.encode_with_limit(version, max, &mut out);
+        let left = out.len();
+        let written = buf.len() - left;
+        match result {
+            Ok(n) => {
+                assert_eq!(n, written);
+                assert!(n <= max);
+                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
+                buf.truncate(n);
+                Ok(buf)
+            }
+            Err(e) => {
+                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
+                Err(e)
+            }
+        }
+    }
+
+    #[track_caller]
+    fn both_ways(bytes: &str, version: ProtocolVersion, packet: Packet) {
+        let bytes = hex(bytes);
+        let decoded = decode(&bytes, version).unwrap();
+        assert_eq!(decoded, packet, "decode at {version}");
+        assert_eq!(
+            encode(&packet, version).unwrap(),
+            bytes,
+            "encode at {version}"
+        );
+        assert_eq!(
+            encode(&decoded, version).unwrap(),
+            bytes,
+            "re-encode at {version}"
+        );
+    }
+
+    #[track_caller]
+    fn rejects(
+        bytes: &str,
+        version: ProtocolVersion,
+        kind: K,
+        reason: ReasonCode,
+        rule: Option<&str>,
+    ) {
+        let bytes = hex(bytes);
+        let err = decode(&bytes, version).unwrap_err();
+        assert_eq!(err.kind(), &kind, "{bytes:02X?} at {version}");
+        assert_eq!(err.reason_code(), reason, "{bytes:02X?} at {version}");
+        assert_eq!(err.rule(), rule, "{bytes:02X?} at {version}");
+        assert_eq!(err.packet_type(), Some(PacketType::SubAck));
+    }
+
+    fn suback(id: u16, codes: &[C]) -> SubAck {
+        SubAck::new(pid(id), codes.to_vec())
+    }
+
+    fn props(reason_string: Option<&str>, user: &[(&str, &str)]) -> AckProperties {
+        AckProperties {
+            reason_string: reason_string.map(|s| MqttString::new(s).unwrap()),
+            user_properties: UserProperties::from_pairs(user.iter().copied()).unwrap(),
+        }
+    }
+
+    // ---- byte vectors -------------------------------------------------------------------
+
+    #[test]
+    fn return_codes_at_3_1_and_3_1_1() {
+        for v in [V3, V4] {
+            both_ways(
+                "90 03 00 07 01",
+                v,
+                Packet::SubAck(suback(7, &[C::GrantedQoS1])),
+            );
+            let codes = [
+                C::GrantedQoS0,
+                C::GrantedQoS1,
+                C::GrantedQoS2,
+                C::UnspecifiedError,
+            ];
+            both_ways(
+                "90 06 00 01 00 01 02 80",
+                v,
+                Packet::SubAck(suback(1, &codes)),
+            );
+        }
+    }
+
+    #[test]
+    fn reason_codes_after_empty_properties_at_5_0() {
+        both_ways(
+            "90 04 00 01 00 01",
+            V5,
+            Packet::SubAck(suback(1, &[C::GrantedQoS1])),
+        );
+        let codes = [
+            C::GrantedQoS0,
+            C::UnspecifiedError,
+            C::WildcardSubscriptionsNotSupported,
+            C::SharedSubscriptionsNotSupported,
+        ];
+        both_ways(
+            "90 07 00 01 00 00 80 A2 9E",
+            V5,
+            Packet::SubAck(suback(1, &codes)),
+        );
+    }
+
+    #[test]
+    fn reason_string_and_user_property_at_5_0() {
+        // 1F 00 01 78 (4) + 26 00 01 6B 00 01 76 (7) = 11 bytes of properties.
+        let mut packet = suback(1, &[C::NotAuthorized]);
+        packet.properties = props(Some("x"), &[("k", "v")]);
+        both_ways(
+            "90 0F 00 01 0B 1F 00 01 78 26 00 01 6B 00 01 76 87",
+            V5,
+            Packet::SubAck(packet),
+        );
+    }
+
+    #[test]
+    fn every_code_of_table_3_8_decodes_and_no_other() {
+        let v5_codes = [
+            0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8F, 0x91, 0x97, 0x9E, 0xA1, 0xA2,
+        ];
+        let v3_codes = [0x00, 0x01, 0x02, 0x80];
+        for code in 0..=255u8 {
+            let at5 = decode(&[0x90, 0x04, 0x00, 0x01, 0x00, code], V5);
+            assert_eq!(at5.is_ok(), v5_codes.contains(&code), "{code:02X} at 5.0");
+            let at4 = decode(&[0x90, 0x03, 0x00, 0x01, code], V4);
+            assert_eq!(at4.is_ok(), v3_codes.contains(&code), "{code:02X} at 3.1.1");
+        }
+    }
+
+    // ---- rejected input -----------------------------------------------------------------
+
+    #[test]
+    fn rejects_suback_with_flags_set_mqtt_2_1_3_1_and_3_1_1_mqtt_2_2_2_1() {
+        let kind = K::InvalidFlags { flags: 2 };
+        rejects("92 03 00 01 00", V4, kind.clone(), M, Some("MQTT-2.2.2-1"));
+        rejects("92 04 00 01 00 00", V5, kind, M, Some("MQTT-2.1.3-1"));
+    }
+
+    #[test]
+    fn rejects_packet_id_0_mqtt_2_2_1_3_and_3_1_1_mqtt_2_3_1_1() {
+        rejects(
+            "90 03 00 00 00",
+            V4,
+            K::ZeroPacketId,
+            M,
+            Some("MQTT-2.3.1-1"),
+        );
+        rejects(
+            "90 04 00 00 00 00",
+            V5,
+            K::ZeroPacketId,
+            M,
+            Some("MQTT-2.2.1-3"),
+        );
+    }
+
+    #[test]
+    fn rejects_suback_code_outside_table_3_8_mqtt_3_9_3_2() {
+        let kind = K::InvalidReasonCode { code: 0x11 };
+        rejects("90 04 00 01 00 11", V5, kind, P, Some("MQTT-3.9.3-2"));
+    }
+
+    #[test]
+    fn rejects_3_1_1_return_code_outside_00_01_02_80_mqtt_3_9_3_2() {
+        let kind = K::InvalidReasonCode { code: 0x03 };
+        rejects("90 03 00 01 03", V4, kind, P, Some("MQTT-3.9.3-2"));
+        // A 5.0-only code is no 3.1.1 return code.
+        let kind = K::InvalidReasonCode { code: 0x87 };
+        rejects("90 04 00 01 00 87", V4, kind, P, Some("MQTT-3.9.3-2"));
+    }
+
+    #[test]
+    fn rejects_suback_without_reason_codes() {
+        // 5.0 section 3.9.3 and 3.1.1 section 3.9.3: one code per filter, and a SUBSCRIBE
+        // has at least one.
+        rejects("90 03 00 01 00", V5, K::NoReasonCodes, M, None);
+        rejects("90 02 00 01", V4, K::NoReasonCodes, M, None);
+    }
+
+    #[test]
+    fn rejects_5_0_suback_without_property_length() {
+        let kind = K::UnexpectedEnd {
+            field: "property length",
+        };
+        rejects("90 02 00 01", V5, kind, M, None);
+    }
+
+    #[test]
+    fn rejects_properties_suback_may_not_carry() {
+        // Topic Alias, Subscription Identifier: Malformed Packet (section 2.2.2.2).
+        let kind = K::PropertyNotAllowed { id: 0x23 };
+        rejects("90 07 00 01 03 23 00 01 00", V5, kind, M, None);
+        let kind = K::PropertyNotAllowed { id: 0x0B };
+        rejects("90 06 00 01 02 0B 01 00", V5, kind, M, None);
+    }
+
+    #[test]
+    fn rejects_two_reason_strings() {
+        let kind = K::DuplicateProperty { id: 0x1F };
+        rejects(
+            "90 0C 00 01 08 1F 00 01 61 1F 00 01 62 00",
+            V5,
+            kind,
+            P,
+            None,
+        );
+    }
+
+    // ---- encoder ------------------------------------------------------------------------
+
+    #[test]
+    fn refuses_5_0_codes_and_properties_below_5_0_mqtt_3_9_3_2() {
+        let packet = Packet::SubAck(suback(1, &[C::GrantedQoS1, C::NotAuthorized]));
+        for v in [V3, V4] {
+            assert_eq!(
+                encode(&packet, v),
+                Err(EncodeError::UnsupportedInVersion {
+                    what: "this SUBACK reason code",
+                    version: v,
+                })
+            );
+        }
+        assert_eq!(encode(&packet, V5).unwrap(), hex("90 05 00 01 00 01 87"));
+
+        let mut packet = suback(1, &[C::GrantedQoS1]);
+        packet.properties = props(Some("x"), &[]);
+        assert_eq!(
+            encode(&Packet::SubAck(packet), V4),
+            Err(EncodeError::UnsupportedInVersion {
+                what: "SUBACK properties",
+                version: V4,
+            })
+        );
+    }
+
+    #[test]
+    fn refuses_suback_without_reason_codes() {
+        let packet = Packet::SubAck(suback(1, &[]));
+        for v in [V3, V4, V5] {
+            assert_eq!(
+                encode(&packet, v),
+                Err(EncodeError::invalid("SUBACK without a reason code", None))
+            );
+        }
+    }
+
+    #[test]
+    fn encode_with_limit_drops_reason_string_then_user_properties_mqtt_3_9_2_1_and_2() {
+        // Reason String "denied" (9) + User Property (k, v) (7) = 16 bytes of properties:
+        // body 2 + 1 + 16 + 2 = 21, 23 bytes; without the Reason String body 12, 14 bytes;
+        // without both body 5, 7 bytes. The reason codes always stay.
+        let mut packet = suback(1, &[C::GrantedQoS1, C::NotAuthorized]);
+        packet.properties = props(Some("denied"), &[("k", "v")]);
+        let packet = Packet::SubAck(packet);
+        let full = hex("90 15 00 01 10 1F 00 06 64 65 6E 69 65 64 26 00 01 6B 00 01 76 01 87");
+        let no_reason_string = hex("90 0C 00 01 07 26 00 01 6B 00 01 76 01 87");
+        let bare = hex("90 05 00 01 00 01 87");
+        assert_eq!(encode(&packet, V5).unwrap(), full);
+        assert_eq!(encode_limited(&packet, V5, 23).unwrap(), full);
+        assert_eq!(encode_limited(&packet, V5, 22).unwrap(), no_reason_string);
+        assert_eq!(encode_limited(&packet, V5, 14).unwrap(), no_reason_string);
+        assert_eq!(encode_limited(&packet, V5, 13).unwrap(), bare);
+        assert_eq!(encode_limited(&packet, V5, 7).unwrap(), bare);
+        assert_eq!(
+            encode_limited(&packet, V5, 6),
+            Err(EncodeError::PacketTooLarge { size: 7, max: 6 })
+        );
+    }
+}

@@ -149,9 +149,22 @@ pub(crate) fn read_filter(r: &mut Reader<'_>) -> Result<TopicFilter, DecodeError
     };
     let filter = TopicFilter::from_string(s).map_err(topic_error)?;
     if r.version.is_v5() {
-        filter.shared_parts().map_err(topic_error)?;
+        filter.shared_parts().map_err(|reason| {
+            DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason })
+                .with_rule(shared_rule(&filter))
+        })?;
     }
     Ok(filter)
+}
+
+/// The rule an invalid `$share/` filter breaks: [MQTT-4.8.2-1] when the ShareName is
+/// missing (`$share/`, `$share//a`), [MQTT-4.8.2-2] when it is not followed by `/` and a
+/// filter (`$share/g`, `$share/g/`).
+fn shared_rule(filter: &TopicFilter) -> &'static str {
+    match filter.as_str().strip_prefix("$share/") {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => "MQTT-4.8.2-1",
+        _ => "MQTT-4.8.2-2",
+    }
 }
 
 /// Checks an outgoing filter's shared-subscription syntax (MQTT 5.0 only).
@@ -162,7 +175,7 @@ pub(crate) fn check_filter(
     if version.is_v5() && filter.shared_parts().is_err() {
         return Err(EncodeError::invalid(
             "invalid shared subscription filter",
-            Some("MQTT-4.8.2-2"),
+            Some(shared_rule(filter)),
         ));
     }
     Ok(())
@@ -270,5 +283,719 @@ impl EncodeBody for Subscribe {
             put_str(buf, s.filter.as_mqtt_str());
             buf.put_u8(s.options.byte());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::DecodeErrorKind as K;
+    use crate::properties::UserProperties;
+    use crate::types::SubscriptionId;
+    use crate::Packet;
+    use alloc::vec;
+    use bytes::Bytes;
+
+    const V3: ProtocolVersion = ProtocolVersion::V3_1;
+    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
+    const V5: ProtocolVersion = ProtocolVersion::V5;
+    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
+    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
+
+    fn hex(s: &str) -> Vec<u8> {
+        s.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect()
+    }
+
+    fn pid(n: u16) -> PacketId {
+        PacketId::new(n).unwrap()
+    }
+
+    /// Decodes one whole packet, from `Bytes` and from a slice alike.
+    fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
+        let shared = Packet::decode(&Bytes::copy_from_slice(bytes), version);
+        assert_eq!(shared, Packet::decode_slice(bytes, version));
+        let (packet, used) = shared?;
+        assert_eq!(used, bytes.len());
+        assert_eq!(packet.detach(), packet);
+        Ok(packet)
+    }
+
+    /// Encodes into a slice of 0xAA sentinels longer than needed; checks that exactly
+    /// `encoded_len` bytes were written and nothing at all on error.
+    fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
+        let len = packet.encoded_len(version);
+        let mut buf = vec![0xAA; len.clone().unwrap_or(0) + 8];
+        let mut out = &mut buf[..];
+        let result = packet.encode(version, &mut out);
+        let left = out.len();
+        let written = buf.len() - left;
+        match (result, len) {
+            (Ok(n), Ok(len)) => {
+                assert_eq!((n, written), (len, len));
+                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
+                buf.truncate(n);
+                Ok(buf)
+            }
+            (Err(e), Err(len_err)) => {
+                assert_eq!(e, len_err);
+                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
+                Err(e)
+            }
+            (r, l) => panic!("encode gave {r:?}, encoded_len {l:?}"),
+        }
+    }
+
+    #[track_caller]
+    fn both_ways(bytes: &str, version: ProtocolVersion, packet: Packet) {
+        let bytes = hex(bytes);
+        let decoded = decode(&bytes, version).unwrap();
+        assert_eq!(decoded, packet, "decode at {version}");
+        assert_eq!(
+            encode(&packet, version).unwrap(),
+            bytes,
+            "encode at {version}"
+        );
+        assert_eq!(
+            encode(&decoded, version).unwrap(),
+            bytes,
+            "re-encode at {version}"
+        );
+    }
+
+    #[track_caller]
+    fn rejects_bytes(
+        bytes: &[u8],
+        version: ProtocolVersion,
+        kind: K,
+        reason: ReasonCode,
+        rule: Option<&str>,
+    ) {
+        let err = decode(bytes, version).unwrap_err();
+        assert_eq!(err.kind(), &kind, "{bytes:02X?} at {version}");
+        assert_eq!(err.reason_code(), reason, "{bytes:02X?} at {version}");
+        assert_eq!(err.rule(), rule, "{bytes:02X?} at {version}");
+        assert_eq!(err.packet_type(), Some(PacketType::Subscribe));
+    }
+
+    #[track_caller]
+    fn rejects(
+        bytes: &str,
+        version: ProtocolVersion,
+        kind: K,
+        reason: ReasonCode,
+        rule: Option<&str>,
+    ) {
+        rejects_bytes(&hex(bytes), version, kind, reason, rule);
+    }
+
+    /// A SUBSCRIBE, packet identifier 1, of one filter (raw bytes, under 100) and options.
+    fn frame(version: ProtocolVersion, filter: &[u8], options: u8) -> Vec<u8> {
+        let mut body = vec![0x00, 0x01];
+        if version.is_v5() {
+            body.push(0x00);
+        }
+        body.extend([0x00, filter.len() as u8]);
+        body.extend_from_slice(filter);
+        body.push(options);
+        let mut frame = vec![0x82, body.len() as u8];
+        frame.extend(body);
+        frame
+    }
+
+    fn sub(filter: &str, options: SubscriptionOptions) -> Subscription {
+        Subscription {
+            filter: TopicFilter::new(filter).unwrap(),
+            options,
+        }
+    }
+
+    fn qos(qos: QoS) -> SubscriptionOptions {
+        SubscriptionOptions {
+            qos,
+            ..SubscriptionOptions::default()
+        }
+    }
+
+    fn invalid_topic(reason: InvalidTopic) -> K {
+        K::InvalidTopic {
+            field: "topic filter",
+            reason,
+        }
+    }
+
+    #[test]
+    fn frame_helper_matches_hand_computed_vectors() {
+        assert_eq!(frame(V4, b"a", 0x01), hex("82 06 00 01 00 01 61 01"));
+        assert_eq!(frame(V5, b"a", 0x01), hex("82 07 00 01 00 00 01 61 01"));
+    }
+
+    // ---- byte vectors -------------------------------------------------------------------
+
+    #[test]
+    fn one_filter_at_3_1_and_3_1_1() {
+        for v in [V3, V4] {
+            let packet = Subscribe::new(pid(1), vec![sub("a", qos(QoS::AtLeastOnce))]);
+            both_ways("82 06 00 01 00 01 61 01", v, Packet::Subscribe(packet));
+        }
+    }
+
+    #[test]
+    fn two_filters_at_3_1_1() {
+        let packet = Subscribe::new(
+            pid(10),
+            vec![
+                sub("a/b", qos(QoS::AtMostOnce)),
+                sub("c/#", qos(QoS::ExactlyOnce)),
+            ],
+        );
+        both_ways(
+            "82 0E 00 0A 00 03 61 2F 62 00 00 03 63 2F 23 02",
+            V4,
+            Packet::Subscribe(packet),
+        );
+    }
+
+    #[test]
+    fn one_filter_with_empty_properties_at_5_0_mqtt_2_2_2_1() {
+        let packet = Subscribe::new(pid(1), vec![sub("a", qos(QoS::AtLeastOnce))]);
+        both_ways("82 07 00 01 00 00 01 61 01", V5, Packet::Subscribe(packet));
+    }
+
+    #[test]
+    fn options_2d_are_qos_1_no_local_retain_as_published_retain_handling_2() {
+        let options = SubscriptionOptions {
+            qos: QoS::AtLeastOnce,
+            no_local: true,
+            retain_as_published: true,
+            retain_handling: RetainHandling::DoNotSend,
+        };
+        let packet = Subscribe::new(pid(1), vec![sub("a", options)]);
+        both_ways("82 07 00 01 00 00 01 61 2D", V5, Packet::Subscribe(packet));
+        // 0x1A = 0001 1010: QoS 2, Retain As Published, Retain Handling 1.
+        let options = SubscriptionOptions {
+            qos: QoS::ExactlyOnce,
+            no_local: false,
+            retain_as_published: true,
+            retain_handling: RetainHandling::SendIfNew,
+        };
+        let packet = Subscribe::new(pid(1), vec![sub("a", options)]);
+        both_ways("82 07 00 01 00 00 01 61 1A", V5, Packet::Subscribe(packet));
+    }
+
+    #[test]
+    fn subscription_identifier_and_user_property_at_5_0() {
+        // 0B 05 (2) + 26 00 01 6B 00 01 76 (7) = 9 bytes of properties.
+        let mut packet = Subscribe::new(pid(1), vec![sub("a", qos(QoS::AtLeastOnce))]);
+        packet.properties.subscription_identifier = SubscriptionId::new(5);
+        packet.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        both_ways(
+            "82 10 00 01 09 0B 05 26 00 01 6B 00 01 76 00 01 61 01",
+            V5,
+            Packet::Subscribe(packet),
+        );
+        // The largest identifier takes four bytes: FF FF FF 7F.
+        let mut packet = Subscribe::new(pid(1), vec![sub("a", qos(QoS::AtMostOnce))]);
+        packet.properties.subscription_identifier = SubscriptionId::new(268_435_455);
+        both_ways(
+            "82 0C 00 01 05 0B FF FF FF 7F 00 01 61 00",
+            V5,
+            Packet::Subscribe(packet),
+        );
+    }
+
+    #[test]
+    fn shared_subscription_at_5_0_is_an_ordinary_filter_at_3_1_1() {
+        let packet = Subscribe::new(pid(1), vec![sub("$share/g/a", qos(QoS::AtLeastOnce))]);
+        both_ways(
+            "82 10 00 01 00 00 0A 24 73 68 61 72 65 2F 67 2F 61 01",
+            V5,
+            Packet::Subscribe(packet.clone()),
+        );
+        both_ways(
+            "82 0F 00 01 00 0A 24 73 68 61 72 65 2F 67 2F 61 01",
+            V4,
+            Packet::Subscribe(packet),
+        );
+    }
+
+    // ---- rejected input -----------------------------------------------------------------
+
+    #[test]
+    fn rejects_subscribe_with_flags_0000_mqtt_3_8_1_1() {
+        let flags = K::InvalidFlags { flags: 0 };
+        rejects(
+            "80 06 00 01 00 01 61 00",
+            V4,
+            flags.clone(),
+            M,
+            Some("MQTT-3.8.1-1"),
+        );
+        rejects(
+            "80 07 00 01 00 00 01 61 00",
+            V5,
+            flags,
+            M,
+            Some("MQTT-3.8.1-1"),
+        );
+        let flags = K::InvalidFlags { flags: 0b1010 };
+        rejects(
+            "8A 06 00 01 00 01 61 00",
+            V4,
+            flags,
+            M,
+            Some("MQTT-3.8.1-1"),
+        );
+    }
+
+    #[test]
+    fn rejects_packet_id_0_mqtt_2_3_1_1_and_5_0_mqtt_2_2_1_3() {
+        rejects(
+            "82 06 00 00 00 01 61 00",
+            V4,
+            K::ZeroPacketId,
+            M,
+            Some("MQTT-2.3.1-1"),
+        );
+        rejects(
+            "82 07 00 00 00 00 01 61 00",
+            V5,
+            K::ZeroPacketId,
+            M,
+            Some("MQTT-2.2.1-3"),
+        );
+    }
+
+    #[test]
+    fn rejects_subscribe_without_filters_5_0_mqtt_3_8_3_2() {
+        rejects(
+            "82 03 00 01 00",
+            V5,
+            K::NoTopicFilters,
+            P,
+            Some("MQTT-3.8.3-2"),
+        );
+    }
+
+    #[test]
+    fn rejects_subscribe_without_filters_3_1_1_mqtt_3_8_3_3() {
+        rejects(
+            "82 02 00 01",
+            V4,
+            K::NoTopicFilters,
+            P,
+            Some("MQTT-3.8.3-3"),
+        );
+        rejects(
+            "82 02 00 01",
+            V3,
+            K::NoTopicFilters,
+            P,
+            Some("MQTT-3.8.3-3"),
+        );
+    }
+
+    #[test]
+    fn rejects_5_0_subscribe_without_property_length_mqtt_2_2_2_1() {
+        // 00 is read as the Property Length, then 01 61 as a 353-byte filter length.
+        let end = K::UnexpectedEnd {
+            field: "topic filter",
+        };
+        rejects("82 06 00 01 00 01 61 01", V5, end, M, None);
+    }
+
+    #[test]
+    fn rejects_filter_without_options_byte() {
+        let end = K::UnexpectedEnd {
+            field: "subscription options",
+        };
+        rejects("82 05 00 01 00 01 61", V4, end.clone(), M, None);
+        rejects("82 06 00 01 00 00 01 61", V5, end, M, None);
+    }
+
+    #[test]
+    fn rejects_options_bits_6_and_7_mqtt_3_8_3_5() {
+        for options in [0xC1, 0x40, 0x80] {
+            let kind = K::InvalidSubscriptionOptions { options };
+            rejects_bytes(&frame(V5, b"a", options), V5, kind, M, Some("MQTT-3.8.3-5"));
+        }
+        let kind = K::InvalidSubscriptionOptions { options: 0xC1 };
+        rejects(
+            "82 07 00 01 00 00 01 61 C1",
+            V5,
+            kind,
+            M,
+            Some("MQTT-3.8.3-5"),
+        );
+    }
+
+    #[test]
+    fn rejects_qos_3_in_options_5_0_section_3_8_3_1() {
+        let kind = K::InvalidSubscriptionOptions { options: 0x03 };
+        rejects("82 07 00 01 00 00 01 61 03", V5, kind, P, None);
+    }
+
+    #[test]
+    fn rejects_retain_handling_3_5_0_section_3_8_3_1() {
+        let kind = K::InvalidSubscriptionOptions { options: 0x30 };
+        rejects("82 07 00 01 00 00 01 61 30", V5, kind, P, None);
+    }
+
+    #[test]
+    fn rejects_3_1_1_options_reserved_bits_and_qos_3_mqtt_3_8_3_4() {
+        for options in [0x04, 0x03, 0x2D, 0x80] {
+            let kind = K::InvalidSubscriptionOptions { options };
+            for v in [V3, V4] {
+                rejects_bytes(
+                    &frame(v, b"a", options),
+                    v,
+                    kind.clone(),
+                    M,
+                    Some("MQTT-3.8.3-4"),
+                );
+            }
+        }
+        let kind = K::InvalidSubscriptionOptions { options: 0x04 };
+        rejects("82 06 00 01 00 01 61 04", V4, kind, M, Some("MQTT-3.8.3-4"));
+    }
+
+    #[test]
+    fn rejects_no_local_on_shared_subscription_5_0_mqtt_3_8_3_4() {
+        rejects(
+            "82 10 00 01 00 00 0A 24 73 68 61 72 65 2F 67 2F 61 05",
+            V5,
+            K::NoLocalOnSharedSubscription,
+            P,
+            Some("MQTT-3.8.3-4"),
+        );
+        // No Local on an ordinary filter is fine.
+        assert!(decode(&frame(V5, b"a", 0x05), V5).is_ok());
+    }
+
+    #[test]
+    fn rejects_empty_filter_mqtt_4_7_3_1() {
+        let kind = invalid_topic(InvalidTopic::EmptyFilter);
+        rejects(
+            "82 05 00 01 00 00 00",
+            V4,
+            kind.clone(),
+            M,
+            Some("MQTT-4.7.3-1"),
+        );
+        rejects("82 06 00 01 00 00 00 00", V5, kind, M, Some("MQTT-4.7.3-1"));
+    }
+
+    #[test]
+    fn rejects_misplaced_multi_level_wildcard_5_0_mqtt_4_7_1_1_and_3_1_1_mqtt_4_7_1_2() {
+        let kind = invalid_topic(InvalidTopic::MisplacedMultiLevelWildcard);
+        rejects(
+            "82 07 00 01 00 02 61 23 00",
+            V4,
+            kind.clone(),
+            M,
+            Some("MQTT-4.7.1-2"),
+        );
+        rejects(
+            "82 08 00 01 00 00 02 61 23 00",
+            V5,
+            kind.clone(),
+            M,
+            Some("MQTT-4.7.1-1"),
+        );
+        for filter in ["a/#/b", "#/", "a/b#"] {
+            let bytes = filter.as_bytes();
+            rejects_bytes(
+                &frame(V4, bytes, 0),
+                V4,
+                kind.clone(),
+                M,
+                Some("MQTT-4.7.1-2"),
+            );
+            rejects_bytes(
+                &frame(V5, bytes, 0),
+                V5,
+                kind.clone(),
+                M,
+                Some("MQTT-4.7.1-1"),
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_misplaced_single_level_wildcard_5_0_mqtt_4_7_1_2_and_3_1_1_mqtt_4_7_1_3() {
+        let kind = invalid_topic(InvalidTopic::MisplacedSingleLevelWildcard);
+        rejects(
+            "82 07 00 01 00 02 61 2B 00",
+            V4,
+            kind.clone(),
+            M,
+            Some("MQTT-4.7.1-3"),
+        );
+        rejects(
+            "82 08 00 01 00 00 02 61 2B 00",
+            V5,
+            kind.clone(),
+            M,
+            Some("MQTT-4.7.1-2"),
+        );
+        for filter in ["+a", "a/b+/c"] {
+            let bytes = filter.as_bytes();
+            rejects_bytes(
+                &frame(V4, bytes, 0),
+                V4,
+                kind.clone(),
+                M,
+                Some("MQTT-4.7.1-3"),
+            );
+            rejects_bytes(
+                &frame(V5, bytes, 0),
+                V5,
+                kind.clone(),
+                M,
+                Some("MQTT-4.7.1-2"),
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_shared_filter_without_share_name_5_0_mqtt_4_8_2_1() {
+        let kind = invalid_topic(InvalidTopic::InvalidSharedSubscription);
+        // "$share//a" = 24 73 68 61 72 65 2F 2F 61.
+        let bytes = "82 0F 00 01 00 00 09 24 73 68 61 72 65 2F 2F 61 01";
+        rejects(bytes, V5, kind.clone(), M, Some("MQTT-4.8.2-1"));
+        rejects_bytes(&frame(V5, b"$share/", 1), V5, kind, M, Some("MQTT-4.8.2-1"));
+    }
+
+    #[test]
+    fn rejects_shared_filter_without_slash_and_filter_5_0_mqtt_4_8_2_2() {
+        let kind = invalid_topic(InvalidTopic::InvalidSharedSubscription);
+        for filter in ["$share/g", "$share/g/"] {
+            let bytes = frame(V5, filter.as_bytes(), 1);
+            rejects_bytes(&bytes, V5, kind.clone(), M, Some("MQTT-4.8.2-2"));
+        }
+        // Wildcards in the share name break the wildcard rules first.
+        let kind = invalid_topic(InvalidTopic::MisplacedSingleLevelWildcard);
+        rejects_bytes(
+            &frame(V5, b"$share/g+/a", 1),
+            V5,
+            kind,
+            M,
+            Some("MQTT-4.7.1-2"),
+        );
+    }
+
+    #[test]
+    fn accepts_share_like_filters_as_plain_filters_at_3_1_1() {
+        for filter in ["$share//a", "$share/g", "$share/g/", "$share/"] {
+            for v in [V3, V4] {
+                let packet = decode(&frame(v, filter.as_bytes(), 1), v).unwrap();
+                let expected = Subscribe::new(pid(1), vec![sub(filter, qos(QoS::AtLeastOnce))]);
+                assert_eq!(packet, Packet::Subscribe(expected), "{filter}");
+            }
+        }
+        // "$share/g" = 24 73 68 61 72 65 2F 67: body 2 + 10 + 1.
+        let packet = Subscribe::new(pid(1), vec![sub("$share/g", qos(QoS::AtMostOnce))]);
+        both_ways(
+            "82 0D 00 01 00 08 24 73 68 61 72 65 2F 67 00",
+            V4,
+            Packet::Subscribe(packet),
+        );
+        // Valid shared filters at 5.0.
+        for filter in ["$share/consumer1//finance", "$share/g/#"] {
+            assert!(
+                decode(&frame(V5, filter.as_bytes(), 1), V5).is_ok(),
+                "{filter}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_invalid_utf8_filter_mqtt_3_8_3_1() {
+        // The string rule tags it: 3.1.1 MQTT-1.5.3-1, 5.0 MQTT-1.5.4-1.
+        let kind = K::InvalidUtf8 {
+            field: "topic filter",
+        };
+        rejects(
+            "82 06 00 01 00 01 FF 00",
+            V4,
+            kind.clone(),
+            M,
+            Some("MQTT-1.5.3-1"),
+        );
+        rejects(
+            "82 07 00 01 00 00 01 FF 00",
+            V5,
+            kind,
+            M,
+            Some("MQTT-1.5.4-1"),
+        );
+    }
+
+    #[test]
+    fn rejects_null_character_in_filter_mqtt_4_7_3_2() {
+        let kind = K::NullCharacter {
+            field: "topic filter",
+        };
+        rejects(
+            "82 08 00 01 00 03 61 00 62 00",
+            V4,
+            kind.clone(),
+            M,
+            Some("MQTT-1.5.3-2"),
+        );
+        rejects(
+            "82 09 00 01 00 00 03 61 00 62 00",
+            V5,
+            kind,
+            M,
+            Some("MQTT-1.5.4-2"),
+        );
+    }
+
+    #[test]
+    fn rejects_two_subscription_identifiers_section_3_8_2_1_2() {
+        rejects(
+            "82 0B 00 01 04 0B 01 0B 02 00 01 61 01",
+            V5,
+            K::DuplicateProperty { id: 0x0B },
+            P,
+            None,
+        );
+    }
+
+    #[test]
+    fn rejects_subscription_identifier_0_section_3_8_2_1_2() {
+        rejects(
+            "82 09 00 01 02 0B 00 00 01 61 01",
+            V5,
+            K::InvalidPropertyValue { id: 0x0B, value: 0 },
+            P,
+            None,
+        );
+    }
+
+    #[test]
+    fn rejects_properties_subscribe_may_not_carry() {
+        // Reason String, Topic Alias: Malformed Packet (section 2.2.2.2).
+        let kind = K::PropertyNotAllowed { id: 0x1F };
+        rejects("82 0B 00 01 04 1F 00 01 61 00 01 61 01", V5, kind, M, None);
+        let kind = K::PropertyNotAllowed { id: 0x23 };
+        rejects("82 0A 00 01 03 23 00 01 00 01 61 01", V5, kind, M, None);
+    }
+
+    // ---- encoder ------------------------------------------------------------------------
+
+    #[test]
+    fn refuses_5_0_options_below_5_0() {
+        let with = |f: fn(&mut SubscriptionOptions)| {
+            let mut options = qos(QoS::AtLeastOnce);
+            f(&mut options);
+            Packet::Subscribe(Subscribe::new(pid(1), vec![sub("a", options)]))
+        };
+        for packet in [
+            with(|o| o.no_local = true),
+            with(|o| o.retain_as_published = true),
+            with(|o| o.retain_handling = RetainHandling::SendIfNew),
+            with(|o| o.retain_handling = RetainHandling::DoNotSend),
+        ] {
+            for v in [V3, V4] {
+                assert_eq!(
+                    encode(&packet, v),
+                    Err(EncodeError::UnsupportedInVersion {
+                        what: "No Local, Retain As Published or Retain Handling",
+                        version: v,
+                    })
+                );
+            }
+            assert!(encode(&packet, V5).is_ok());
+        }
+    }
+
+    #[test]
+    fn refuses_properties_below_5_0() {
+        let mut packet = Subscribe::new(pid(1), vec![sub("a", qos(QoS::AtLeastOnce))]);
+        packet.properties.subscription_identifier = SubscriptionId::new(1);
+        assert_eq!(
+            encode(&Packet::Subscribe(packet), V4),
+            Err(EncodeError::UnsupportedInVersion {
+                what: "SUBSCRIBE properties",
+                version: V4,
+            })
+        );
+    }
+
+    #[test]
+    fn refuses_subscribe_without_filters_mqtt_3_8_3_2_and_3_1_1_mqtt_3_8_3_3() {
+        let packet = Packet::Subscribe(Subscribe::new(pid(1), vec![]));
+        let what = "SUBSCRIBE without a topic filter";
+        assert_eq!(
+            encode(&packet, V5),
+            Err(EncodeError::invalid(what, Some("MQTT-3.8.3-2")))
+        );
+        assert_eq!(
+            encode(&packet, V4),
+            Err(EncodeError::invalid(what, Some("MQTT-3.8.3-3")))
+        );
+    }
+
+    #[test]
+    fn refuses_no_local_on_shared_subscription_mqtt_3_8_3_4() {
+        let options = SubscriptionOptions {
+            no_local: true,
+            ..qos(QoS::AtLeastOnce)
+        };
+        let packet = Packet::Subscribe(Subscribe::new(pid(1), vec![sub("$share/g/a", options)]));
+        assert_eq!(
+            encode(&packet, V5),
+            Err(EncodeError::invalid(
+                "No Local on a shared subscription",
+                Some("MQTT-3.8.3-4")
+            ))
+        );
+    }
+
+    #[test]
+    fn refuses_invalid_shared_filters_at_5_0_only_mqtt_4_8_2_1_and_2() {
+        let what = "invalid shared subscription filter";
+        for (filter, rule) in [
+            ("$share//a", "MQTT-4.8.2-1"),
+            ("$share/", "MQTT-4.8.2-1"),
+            ("$share/g", "MQTT-4.8.2-2"),
+            ("$share/g/", "MQTT-4.8.2-2"),
+        ] {
+            let packet = Subscribe::new(pid(1), vec![sub(filter, qos(QoS::AtMostOnce))]);
+            let packet = Packet::Subscribe(packet);
+            assert_eq!(
+                encode(&packet, V5),
+                Err(EncodeError::invalid(what, Some(rule))),
+                "{filter}"
+            );
+            assert_eq!(
+                encode(&packet, V4).unwrap(),
+                frame(V4, filter.as_bytes(), 0)
+            );
+        }
+    }
+
+    #[test]
+    fn encode_with_limit_drops_nothing_from_subscribe() {
+        // User Properties of a SUBSCRIBE are not the sender's to drop.
+        let mut packet = Subscribe::new(pid(1), vec![sub("a", qos(QoS::AtLeastOnce))]);
+        packet.properties.subscription_identifier = SubscriptionId::new(5);
+        packet.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        let packet = Packet::Subscribe(packet);
+        let mut buf = [0xAA; 24];
+        assert_eq!(
+            packet.encode_with_limit(V5, 17, &mut &mut buf[..]),
+            Err(EncodeError::PacketTooLarge { size: 18, max: 17 })
+        );
+        assert_eq!(buf, [0xAA; 24]);
+        assert_eq!(packet.encode_with_limit(V5, 18, &mut &mut buf[..]), Ok(18));
+        assert_eq!(
+            buf[..18],
+            hex("82 10 00 01 09 0B 05 26 00 01 6B 00 01 76 00 01 61 01")[..]
+        );
+        assert_eq!(buf[18..], [0xAA; 6]);
     }
 }

@@ -113,3 +113,432 @@ impl EncodeBody for Unsubscribe {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::DecodeErrorKind as K;
+    use crate::properties::UserProperties;
+    use crate::types::InvalidTopic;
+    use crate::{Packet, ReasonCode};
+    use alloc::vec;
+    use bytes::Bytes;
+
+    const V3: ProtocolVersion = ProtocolVersion::V3_1;
+    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
+    const V5: ProtocolVersion = ProtocolVersion::V5;
+    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
+    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
+
+    fn hex(s: &str) -> Vec<u8> {
+        s.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect()
+    }
+
+    fn pid(n: u16) -> PacketId {
+        PacketId::new(n).unwrap()
+    }
+
+    /// Decodes one whole packet, from `Bytes` and from a slice alike.
+    fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
+        let shared = Packet::decode(&Bytes::copy_from_slice(bytes), version);
+        assert_eq!(shared, Packet::decode_slice(bytes, version));
+        let (packet, used) = shared?;
+        assert_eq!(used, bytes.len());
+        assert_eq!(packet.detach(), packet);
+        Ok(packet)
+    }
+
+    /// Encodes into a slice of 0xAA sentinels longer than needed; checks that exactly
+    /// `encoded_len` bytes were written and nothing at all on error.
+    fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
+        let len = packet.encoded_len(version);
+        let mut buf = vec![0xAA; len.clone().unwrap_or(0) + 8];
+        let mut out = &mut buf[..];
+        let result = packet.encode(version, &mut out);
+        let left = out.len();
+        let written = buf.len() - left;
+        match (result, len) {
+            (Ok(n), Ok(len)) => {
+                assert_eq!((n, written), (len, len));
+                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
+                buf.truncate(n);
+                Ok(buf)
+            }
+            (Err(e), Err(len_err)) => {
+                assert_eq!(e, len_err);
+                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
+                Err(e)
+            }
+            (r, l) => panic!("encode gave {r:?}, encoded_len {l:?}"),
+        }
+    }
+
+    #[track_caller]
+    fn both_ways(bytes: &str, version: ProtocolVersion, packet: Packet) {
+        let bytes = hex(bytes);
+        let decoded = decode(&bytes, version).unwrap();
+        assert_eq!(decoded, packet, "decode at {version}");
+        assert_eq!(
+            encode(&packet, version).unwrap(),
+            bytes,
+            "encode at {version}"
+        );
+        assert_eq!(
+            encode(&decoded, version).unwrap(),
+            bytes,
+            "re-encode at {version}"
+        );
+    }
+
+    #[track_caller]
+    fn rejects_bytes(
+        bytes: &[u8],
+        version: ProtocolVersion,
+        kind: K,
+        reason: ReasonCode,
+        rule: Option<&str>,
+    ) {
+        let err = decode(bytes, version).unwrap_err();
+        assert_eq!(err.kind(), &kind, "{bytes:02X?} at {version}");
+        assert_eq!(err.reason_code(), reason, "{bytes:02X?} at {version}");
+        assert_eq!(err.rule(), rule, "{bytes:02X?} at {version}");
+        assert_eq!(err.packet_type(), Some(PacketType::Unsubscribe));
+    }
+
+    #[track_caller]
+    fn rejects(
+        bytes: &str,
+        version: ProtocolVersion,
+        kind: K,
+        reason: ReasonCode,
+        rule: Option<&str>,
+    ) {
+        rejects_bytes(&hex(bytes), version, kind, reason, rule);
+    }
+
+    /// An UNSUBSCRIBE, packet identifier 1, of one filter (raw bytes, under 100).
+    fn frame(version: ProtocolVersion, filter: &[u8]) -> Vec<u8> {
+        let mut body = vec![0x00, 0x01];
+        if version.is_v5() {
+            body.push(0x00);
+        }
+        body.extend([0x00, filter.len() as u8]);
+        body.extend_from_slice(filter);
+        let mut frame = vec![0xA2, body.len() as u8];
+        frame.extend(body);
+        frame
+    }
+
+    fn unsubscribe(id: u16, filters: &[&str]) -> Unsubscribe {
+        let filters = filters.iter().map(|f| TopicFilter::new(f).unwrap());
+        Unsubscribe::new(pid(id), filters.collect())
+    }
+
+    fn invalid_topic(reason: InvalidTopic) -> K {
+        K::InvalidTopic {
+            field: "topic filter",
+            reason,
+        }
+    }
+
+    #[test]
+    fn frame_helper_matches_hand_computed_vectors() {
+        assert_eq!(frame(V4, b"a"), hex("A2 05 00 01 00 01 61"));
+        assert_eq!(frame(V5, b"a"), hex("A2 06 00 01 00 00 01 61"));
+    }
+
+    // ---- byte vectors -------------------------------------------------------------------
+
+    #[test]
+    fn filters_at_3_1_and_3_1_1() {
+        for v in [V3, V4] {
+            both_ways(
+                "A2 05 00 09 00 01 61",
+                v,
+                Packet::Unsubscribe(unsubscribe(9, &["a"])),
+            );
+            both_ways(
+                "A2 0A 00 01 00 03 61 2F 2B 00 01 23",
+                v,
+                Packet::Unsubscribe(unsubscribe(1, &["a/+", "#"])),
+            );
+        }
+    }
+
+    #[test]
+    fn filters_packed_back_to_back_at_5_0_mqtt_3_10_3_1() {
+        both_ways(
+            "A2 09 00 01 00 00 01 61 00 01 62",
+            V5,
+            Packet::Unsubscribe(unsubscribe(1, &["a", "b"])),
+        );
+    }
+
+    #[test]
+    fn user_property_at_5_0() {
+        // 26 00 01 6B 00 01 76 = 7 bytes of properties: body 2 + 1 + 7 + 3.
+        let mut packet = unsubscribe(1, &["a"]);
+        packet.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        both_ways(
+            "A2 0D 00 01 07 26 00 01 6B 00 01 76 00 01 61",
+            V5,
+            Packet::Unsubscribe(packet),
+        );
+    }
+
+    #[test]
+    fn shared_filter_at_5_0() {
+        // "$share/g/a" = 24 73 68 61 72 65 2F 67 2F 61.
+        both_ways(
+            "A2 0F 00 01 00 00 0A 24 73 68 61 72 65 2F 67 2F 61",
+            V5,
+            Packet::Unsubscribe(unsubscribe(1, &["$share/g/a"])),
+        );
+    }
+
+    // ---- rejected input -----------------------------------------------------------------
+
+    #[test]
+    fn rejects_unsubscribe_with_flags_0000_mqtt_3_10_1_1() {
+        let kind = K::InvalidFlags { flags: 0 };
+        rejects(
+            "A0 05 00 01 00 01 61",
+            V4,
+            kind.clone(),
+            M,
+            Some("MQTT-3.10.1-1"),
+        );
+        rejects(
+            "A0 06 00 01 00 00 01 61",
+            V5,
+            kind,
+            M,
+            Some("MQTT-3.10.1-1"),
+        );
+        let kind = K::InvalidFlags { flags: 0b0011 };
+        rejects("A3 05 00 01 00 01 61", V4, kind, M, Some("MQTT-3.10.1-1"));
+    }
+
+    #[test]
+    fn rejects_packet_id_0_mqtt_2_3_1_1_and_5_0_mqtt_2_2_1_3() {
+        rejects(
+            "A2 05 00 00 00 01 61",
+            V4,
+            K::ZeroPacketId,
+            M,
+            Some("MQTT-2.3.1-1"),
+        );
+        rejects(
+            "A2 06 00 00 00 00 01 61",
+            V5,
+            K::ZeroPacketId,
+            M,
+            Some("MQTT-2.2.1-3"),
+        );
+    }
+
+    #[test]
+    fn rejects_unsubscribe_without_filters_mqtt_3_10_3_2() {
+        rejects(
+            "A2 02 00 01",
+            V4,
+            K::NoTopicFilters,
+            P,
+            Some("MQTT-3.10.3-2"),
+        );
+        rejects(
+            "A2 02 00 01",
+            V3,
+            K::NoTopicFilters,
+            P,
+            Some("MQTT-3.10.3-2"),
+        );
+        rejects(
+            "A2 03 00 01 00",
+            V5,
+            K::NoTopicFilters,
+            P,
+            Some("MQTT-3.10.3-2"),
+        );
+    }
+
+    #[test]
+    fn rejects_5_0_unsubscribe_without_property_length_mqtt_2_2_2_1() {
+        // 00 is read as the Property Length, then 01 61 as a 353-byte filter length.
+        let kind = K::UnexpectedEnd {
+            field: "topic filter",
+        };
+        rejects("A2 05 00 01 00 01 61", V5, kind, M, None);
+    }
+
+    #[test]
+    fn rejects_options_byte_after_a_filter() {
+        // UNSUBSCRIBE filters have no options: a SUBSCRIBE-shaped payload runs short.
+        let kind = K::UnexpectedEnd {
+            field: "topic filter",
+        };
+        rejects("A2 06 00 01 00 01 61 01", V4, kind, M, None);
+    }
+
+    #[test]
+    fn rejects_empty_filter_mqtt_4_7_3_1() {
+        let kind = invalid_topic(InvalidTopic::EmptyFilter);
+        rejects(
+            "A2 04 00 01 00 00",
+            V4,
+            kind.clone(),
+            M,
+            Some("MQTT-4.7.3-1"),
+        );
+        rejects("A2 05 00 01 00 00 00", V5, kind, M, Some("MQTT-4.7.3-1"));
+    }
+
+    #[test]
+    fn rejects_misplaced_wildcards_5_0_mqtt_4_7_1_1_and_2_3_1_1_mqtt_4_7_1_2_and_3() {
+        let multi = invalid_topic(InvalidTopic::MisplacedMultiLevelWildcard);
+        rejects(
+            "A2 06 00 01 00 02 61 23",
+            V4,
+            multi.clone(),
+            M,
+            Some("MQTT-4.7.1-2"),
+        );
+        rejects(
+            "A2 07 00 01 00 00 02 61 23",
+            V5,
+            multi,
+            M,
+            Some("MQTT-4.7.1-1"),
+        );
+        let single = invalid_topic(InvalidTopic::MisplacedSingleLevelWildcard);
+        rejects(
+            "A2 06 00 01 00 02 61 2B",
+            V4,
+            single.clone(),
+            M,
+            Some("MQTT-4.7.1-3"),
+        );
+        rejects(
+            "A2 07 00 01 00 00 02 61 2B",
+            V5,
+            single,
+            M,
+            Some("MQTT-4.7.1-2"),
+        );
+    }
+
+    #[test]
+    fn rejects_invalid_shared_filters_at_5_0_only_mqtt_4_8_2_1_and_2() {
+        let kind = invalid_topic(InvalidTopic::InvalidSharedSubscription);
+        for (filter, rule) in [
+            ("$share//a", "MQTT-4.8.2-1"),
+            ("$share/g", "MQTT-4.8.2-2"),
+            ("$share/g/", "MQTT-4.8.2-2"),
+        ] {
+            rejects_bytes(
+                &frame(V5, filter.as_bytes()),
+                V5,
+                kind.clone(),
+                M,
+                Some(rule),
+            );
+            let packet = decode(&frame(V4, filter.as_bytes()), V4).unwrap();
+            assert_eq!(packet, Packet::Unsubscribe(unsubscribe(1, &[filter])));
+        }
+    }
+
+    #[test]
+    fn rejects_invalid_utf8_filter_mqtt_3_10_3_1() {
+        // The string rule tags it: 3.1.1 MQTT-1.5.3-1, 5.0 MQTT-1.5.4-1.
+        let kind = K::InvalidUtf8 {
+            field: "topic filter",
+        };
+        rejects(
+            "A2 05 00 01 00 01 FF",
+            V4,
+            kind.clone(),
+            M,
+            Some("MQTT-1.5.3-1"),
+        );
+        rejects("A2 06 00 01 00 00 01 FF", V5, kind, M, Some("MQTT-1.5.4-1"));
+    }
+
+    #[test]
+    fn rejects_properties_unsubscribe_may_not_carry() {
+        // Subscription Identifier, Reason String: Malformed Packet (section 2.2.2.2).
+        let kind = K::PropertyNotAllowed { id: 0x0B };
+        rejects("A2 08 00 01 02 0B 01 00 01 61", V5, kind, M, None);
+        let kind = K::PropertyNotAllowed { id: 0x1F };
+        rejects("A2 0A 00 01 04 1F 00 01 78 00 01 61", V5, kind, M, None);
+    }
+
+    // ---- encoder ------------------------------------------------------------------------
+
+    #[test]
+    fn refuses_unsubscribe_without_filters_mqtt_3_10_3_2() {
+        let packet = Packet::Unsubscribe(unsubscribe(1, &[]));
+        for v in [V3, V4, V5] {
+            assert_eq!(
+                encode(&packet, v),
+                Err(EncodeError::invalid(
+                    "UNSUBSCRIBE without a topic filter",
+                    Some("MQTT-3.10.3-2")
+                ))
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_properties_below_5_0() {
+        let mut packet = unsubscribe(1, &["a"]);
+        packet.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        let packet = Packet::Unsubscribe(packet);
+        for v in [V3, V4] {
+            assert_eq!(
+                encode(&packet, v),
+                Err(EncodeError::UnsupportedInVersion {
+                    what: "UNSUBSCRIBE properties",
+                    version: v,
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_invalid_shared_filters_at_5_0_only() {
+        let what = "invalid shared subscription filter";
+        for (filter, rule) in [
+            ("$share//a", "MQTT-4.8.2-1"),
+            ("$share/g", "MQTT-4.8.2-2"),
+            ("$share/g/", "MQTT-4.8.2-2"),
+        ] {
+            let packet = Packet::Unsubscribe(unsubscribe(1, &[filter]));
+            assert_eq!(
+                encode(&packet, V5),
+                Err(EncodeError::invalid(what, Some(rule)))
+            );
+            assert_eq!(encode(&packet, V4).unwrap(), frame(V4, filter.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn encode_with_limit_drops_nothing_from_unsubscribe() {
+        let mut packet = unsubscribe(1, &["a"]);
+        packet.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        let packet = Packet::Unsubscribe(packet);
+        let mut buf = [0xAA; 20];
+        assert_eq!(
+            packet.encode_with_limit(V5, 14, &mut &mut buf[..]),
+            Err(EncodeError::PacketTooLarge { size: 15, max: 14 })
+        );
+        assert_eq!(buf, [0xAA; 20]);
+        assert_eq!(packet.encode_with_limit(V5, 15, &mut &mut buf[..]), Ok(15));
+        assert_eq!(
+            buf[..15],
+            hex("A2 0D 00 01 07 26 00 01 6B 00 01 76 00 01 61")[..]
+        );
+        assert_eq!(buf[15..], [0xAA; 5]);
+    }
+}

@@ -210,6 +210,7 @@ impl PropValue for TopicName {
         let s = r.string(field)?;
         if s.is_empty() {
             return Err(DecodeError::new(DecodeErrorKind::EmptyTopicName { field })
+                .with_reason(ReasonCode::MALFORMED_PACKET)
                 .with_rule("MQTT-4.7.3-1"));
         }
         TopicName::from_string(s).map_err(|reason| {
