@@ -59,7 +59,7 @@ pub enum DecodeErrorKind {
         field: &'static str,
     },
     /// Bytes remain after the last field of the packet.
-    #[error("{count} bytes left over after the last field")]
+    #[error("{count} byte{} left over after the last field", if *count == 1 { "" } else { "s" })]
     TrailingBytes {
         /// How many.
         count: usize,

@@ -51,7 +51,9 @@ pub struct Connect {
     pub clean_start: bool,
     /// Keep Alive, seconds; 0 turns keep alive off.
     pub keep_alive: u16,
-    /// Client Identifier; may be empty for the server to assign one.
+    /// Client Identifier; may be empty for the server to assign one. Below MQTT 5.0 an empty
+    /// one needs `clean_start`: the encoder refuses it otherwise ([MQTT-3.1.3-7]), while the
+    /// decoder accepts it so that a server can answer with return code 2 ([MQTT-3.1.3-8]).
     pub client_id: MqttString,
     /// The will message.
     pub will: Option<Will>,
