@@ -102,17 +102,13 @@ impl Decoder {
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
         let header = match self.pending {
             Some(header) => header,
-            None => match FixedHeader::parse(buf, self.version, self.max_packet_size)? {
-                Some(header) => {
-                    if self.version.is_none() && header.packet_type != PacketType::Connect {
-                        return Err(DecodeError::new(DecodeErrorKind::ExpectedConnect)
-                            .with_rule("MQTT-3.1.0-1")
-                            .in_packet(header.packet_type));
-                    }
-                    header
+            None => {
+                self.check_first_packet(buf)?;
+                match FixedHeader::parse(buf, self.version, self.max_packet_size)? {
+                    Some(header) => header,
+                    None => return Ok(None),
                 }
-                None => return Ok(None),
-            },
+            }
         };
         let total = header.total_len();
         if buf.len() < total {
@@ -132,12 +128,29 @@ impl Decoder {
 
     /// How many more bytes `buf` needs before the next packet is complete: `Some(0)` when
     /// it is, `None` while the fixed header itself is incomplete (at least one more byte)
-    /// or invalid.
+    /// or would be refused by [`decode`](Self::decode).
     pub fn bytes_needed(&self, buf: &[u8]) -> Option<usize> {
         let header = match self.pending {
             Some(header) => header,
-            None => FixedHeader::parse(buf, self.version, usize::MAX).ok()??,
+            None => {
+                self.check_first_packet(buf).ok()?;
+                FixedHeader::parse(buf, self.version, self.max_packet_size).ok()??
+            }
         };
         Some(header.total_len().saturating_sub(buf.len()))
+    }
+
+    /// Before the version is known, only a CONNECT may come ([MQTT-3.1.0-1]): the first
+    /// byte is enough to tell.
+    fn check_first_packet(&self, buf: &[u8]) -> Result<(), DecodeError> {
+        let first_type = buf.first().and_then(|b| PacketType::from_bits(b >> 4));
+        match first_type {
+            Some(packet_type) if self.version.is_none() && packet_type != PacketType::Connect => {
+                Err(DecodeError::new(DecodeErrorKind::ExpectedConnect)
+                    .with_rule("MQTT-3.1.0-1")
+                    .in_packet(packet_type))
+            }
+            _ => Ok(()),
+        }
     }
 }
