@@ -47,10 +47,8 @@ impl Encoder {
 
     /// Appends `packet` to `buf` and returns the bytes written. On error nothing is written.
     pub fn encode(&self, packet: &Packet, buf: &mut BytesMut) -> Result<usize, EncodeError> {
-        buf.reserve(packet.encoded_len(self.version)?);
-        match self.max_packet_size {
-            Some(max) => packet.encode_with_limit(self.version, max, buf),
-            None => packet.encode(self.version, buf),
-        }
+        let fitted = packet.fit(self.version, self.max_packet_size)?;
+        buf.reserve(fitted.total);
+        fitted.write(packet, self.version, buf)
     }
 }

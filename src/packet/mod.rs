@@ -287,8 +287,7 @@ impl Packet {
         version: ProtocolVersion,
         buf: &mut B,
     ) -> Result<usize, EncodeError> {
-        let (body, total) = self.size(version, Trim::Nothing)?;
-        self.write(version, Trim::Nothing, body, total, buf)
+        self.fit(version, None)?.write(self, version, buf)
     }
 
     /// Encodes the packet so that it is no larger than `max_packet_size`, the peer's Maximum
@@ -303,6 +302,16 @@ impl Packet {
         max_packet_size: usize,
         buf: &mut B,
     ) -> Result<usize, EncodeError> {
+        self.fit(version, Some(max_packet_size))?
+            .write(self, version, buf)
+    }
+
+    /// Sizes the packet, leaving out what MQTT 5.0 lets a sender drop until it fits `max`.
+    pub(crate) fn fit(
+        &self,
+        version: ProtocolVersion,
+        max: Option<usize>,
+    ) -> Result<Fitted, EncodeError> {
         let mut smallest = usize::MAX;
         for trim in [
             Trim::Nothing,
@@ -313,14 +322,14 @@ impl Packet {
                 break;
             }
             let (body, total) = self.size(version, trim)?;
-            if total <= max_packet_size {
-                return self.write(version, trim, body, total, buf);
+            if max.map_or(true, |max| total <= max) {
+                return Ok(Fitted { trim, body, total });
             }
             smallest = smallest.min(total);
         }
         Err(EncodeError::PacketTooLarge {
             size: smallest,
-            max: max_packet_size,
+            max: max.unwrap_or_default(),
         })
     }
 
@@ -366,26 +375,34 @@ impl Packet {
         }
         Ok((body, 1 + varint::len(body) + body))
     }
+}
 
-    fn write<B: BufMut + ?Sized>(
+/// A packet's encoded size, once checked, and what it leaves out to get there.
+pub(crate) struct Fitted {
+    trim: Trim,
+    body: usize,
+    /// Bytes on the wire.
+    pub(crate) total: usize,
+}
+
+impl Fitted {
+    pub(crate) fn write<B: BufMut + ?Sized>(
         &self,
+        packet: &Packet,
         version: ProtocolVersion,
-        trim: Trim,
-        body: usize,
-        total: usize,
         buf: &mut B,
     ) -> Result<usize, EncodeError> {
-        if buf.remaining_mut() < total {
+        if buf.remaining_mut() < self.total {
             return Err(EncodeError::BufferTooSmall {
-                needed: total,
+                needed: self.total,
                 available: buf.remaining_mut(),
             });
         }
-        let flags = dispatch!(self, p => p.flags(), ping => 0);
-        buf.put_u8((self.packet_type() as u8) << 4 | flags);
-        varint::put(buf, body);
-        dispatch!(self, p => p.put_body(version, trim, buf), ping => ());
-        Ok(total)
+        let flags = dispatch!(packet, p => p.flags(), ping => 0);
+        buf.put_u8((packet.packet_type() as u8) << 4 | flags);
+        varint::put(buf, self.body);
+        dispatch!(packet, p => p.put_body(version, self.trim, buf), ping => ());
+        Ok(self.total)
     }
 }
 
