@@ -1,0 +1,171 @@
+//! Codec throughput: decode and encode of every packet type, PUBLISH across payload sizes,
+//! property-heavy packets, and a realistic mixed stream arriving whole and in 7-byte
+//! chunks. Before timing, it reports heap allocations per packet for each case.
+//!
+//! `cargo bench --bench codec`; `cargo bench --bench codec -- publish` for one group.
+
+#[path = "../tests/fixtures/alloc_counter.rs"]
+mod alloc_counter;
+#[path = "../tests/fixtures/mod.rs"]
+mod fixtures;
+
+use bytes::{Bytes, BytesMut};
+use criterion::{BatchSize, Criterion, Throughput};
+use mqttwire::{Decoder, Encoder, Packet, ProtocolVersion};
+use std::hint::black_box;
+
+const VERSIONS: [(&str, ProtocolVersion); 2] = [
+    ("3.1.1", ProtocolVersion::V3_1_1),
+    ("5.0", ProtocolVersion::V5),
+];
+
+fn bench_decode(c: &mut Criterion, group: &str, name: &str, bytes: &Bytes, v: ProtocolVersion) {
+    let mut g = c.benchmark_group(group);
+    g.throughput(Throughput::Bytes(bytes.len() as u64));
+    g.bench_function(name, |b| {
+        b.iter(|| Packet::decode(black_box(bytes), v).unwrap())
+    });
+    g.finish();
+}
+
+fn bench_encode(c: &mut Criterion, group: &str, name: &str, packet: &Packet, v: ProtocolVersion) {
+    let encoder = Encoder::new(v);
+    let mut tx = BytesMut::with_capacity(128 * 1024);
+    let mut g = c.benchmark_group(group);
+    g.throughput(Throughput::Bytes(packet.encoded_len(v).unwrap() as u64));
+    g.bench_function(name, |b| {
+        b.iter(|| {
+            tx.clear();
+            encoder.encode(black_box(packet), &mut tx).unwrap()
+        })
+    });
+    g.finish();
+}
+
+fn every_packet(c: &mut Criterion) {
+    for (label, v) in VERSIONS {
+        for (name, packet) in fixtures::every_packet(v) {
+            let bytes = fixtures::encode_one(&packet, v);
+            bench_decode(c, &format!("decode/{label}"), name, &bytes, v);
+            bench_encode(c, &format!("encode/{label}"), name, &packet, v);
+        }
+    }
+}
+
+fn publish(c: &mut Criterion) {
+    for (label, v) in VERSIONS {
+        for size in [0, 64, 1024, 64 * 1024] {
+            let packet = fixtures::publish_qos0(size);
+            let bytes = fixtures::encode_one(&packet, v);
+            let name = format!("qos0-{size}B");
+            bench_decode(c, &format!("publish-decode/{label}"), &name, &bytes, v);
+            bench_encode(c, &format!("publish-encode/{label}"), &name, &packet, v);
+        }
+    }
+    let v = ProtocolVersion::V5;
+    let packet = fixtures::publish_qos1_props();
+    let bytes = fixtures::encode_one(&packet, v);
+    bench_decode(c, "publish-decode/5.0", "qos1-properties", &bytes, v);
+    bench_encode(c, "publish-encode/5.0", "qos1-properties", &packet, v);
+}
+
+/// The bare cost of framing: the fixed header's Remaining Length read and the frame split
+/// off, nothing decoded. The floor the chunked decode is compared with.
+fn frame_only(rx: &mut BytesMut) -> Option<Bytes> {
+    let mut len = 0usize;
+    for i in 0..4 {
+        let byte = *rx.get(1 + i)?;
+        len |= usize::from(byte & 0x7F) << (7 * i);
+        if byte & 0x80 == 0 {
+            let total = 2 + i + len;
+            return (rx.len() >= total).then(|| rx.split_to(total).freeze());
+        }
+    }
+    None
+}
+
+fn mixed_stream(c: &mut Criterion) {
+    for (label, v) in VERSIONS {
+        let packets = fixtures::mixed_stream(v);
+        let stream = fixtures::encode_all(&packets, v);
+        let mut g = c.benchmark_group(format!("stream/{label}"));
+        g.throughput(Throughput::Elements(packets.len() as u64));
+        g.bench_function("whole", |b| {
+            b.iter_batched_ref(
+                || BytesMut::from(&stream[..]),
+                |rx| {
+                    let mut decoder = Decoder::new(v);
+                    while let Some(packet) = decoder.decode(rx).unwrap() {
+                        black_box(packet);
+                    }
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        g.bench_function("7-byte-chunks", |b| {
+            let mut rx = BytesMut::with_capacity(stream.len());
+            b.iter(|| {
+                let mut decoder = Decoder::new(v);
+                for chunk in stream.chunks(7) {
+                    rx.extend_from_slice(chunk);
+                    while let Some(packet) = decoder.decode(&mut rx).unwrap() {
+                        black_box(packet);
+                    }
+                }
+            })
+        });
+        g.bench_function("7-byte-chunks-framing-only", |b| {
+            let mut rx = BytesMut::with_capacity(stream.len());
+            b.iter(|| {
+                for chunk in stream.chunks(7) {
+                    rx.extend_from_slice(chunk);
+                    while let Some(frame) = frame_only(&mut rx) {
+                        black_box(frame);
+                    }
+                }
+            })
+        });
+        g.finish();
+    }
+}
+
+/// Heap allocations per packet, decoding from and encoding into reused buffers.
+fn report_allocations() {
+    println!("allocations per packet (steady state, reused buffers):");
+    for (label, v) in VERSIONS {
+        let mut cases = fixtures::every_packet(v);
+        cases.push(("publish-qos0-64KiB", fixtures::publish_qos0(64 * 1024)));
+        if v.is_v5() {
+            cases.push(("publish-qos1-properties", fixtures::publish_qos1_props()));
+        }
+        for (name, packet) in cases {
+            let bytes = fixtures::encode_one(&packet, v);
+            let mut decoder = Decoder::new(v).with_max_packet_size(1 << 20);
+            let encoder = Encoder::new(v);
+            let (mut rx, mut tx) = (
+                BytesMut::with_capacity(1 << 17),
+                BytesMut::with_capacity(1 << 17),
+            );
+            let mut round = || {
+                rx.extend_from_slice(&bytes);
+                black_box(decoder.decode(&mut rx).unwrap());
+                encoder.encode(&packet, &mut tx).unwrap();
+                tx.clear();
+            };
+            for _ in 0..10 {
+                round();
+            }
+            let (n, ()) = alloc_counter::count(|| (0..1000).for_each(|_| round()));
+            println!("  {label:>5} {name:<24} {:.3}", n as f64 / 1000.0);
+        }
+    }
+}
+
+fn main() {
+    report_allocations();
+    let mut c = Criterion::default().configure_from_args();
+    every_packet(&mut c);
+    publish(&mut c);
+    mixed_stream(&mut c);
+    c.final_summary();
+}
