@@ -138,174 +138,55 @@ ack_packet! {
 mod tests {
     use super::*;
     use crate::error::DecodeErrorKind as K;
-    use crate::properties::UserProperties;
-    use crate::types::MqttString;
-    use crate::{Packet, ReasonCode};
+    use crate::packet::test_util::{
+        ack_props, both_ways, decode, encode, encode_limited, hex, pid, rejects, M, P, V3, V4, V5,
+    };
+    use crate::Packet;
     use alloc::vec;
-    use alloc::vec::Vec;
-    use bytes::Bytes;
-
-    const V3: ProtocolVersion = ProtocolVersion::V3_1;
-    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
-    const V5: ProtocolVersion = ProtocolVersion::V5;
-    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
-    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
-
-    fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
-    }
-
-    fn pid(n: u16) -> PacketId {
-        PacketId::new(n).unwrap()
-    }
-
-    /// Decodes one whole packet, from `Bytes` and from a slice alike.
-    fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
-        let shared = Packet::decode(&Bytes::copy_from_slice(bytes), version);
-        assert_eq!(shared, Packet::decode_slice(bytes, version));
-        let (packet, used) = shared?;
-        assert_eq!(used, bytes.len());
-        assert_eq!(packet.detach(), packet);
-        Ok(packet)
-    }
-
-    /// Encodes into a slice of 0xAA sentinels longer than needed; checks that exactly
-    /// `encoded_len` bytes were written and nothing at all on error.
-    fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
-        let len = packet.encoded_len(version);
-        let mut buf = vec![0xAA; len.clone().unwrap_or(0) + 8];
-        let mut out = &mut buf[..];
-        let result = packet.encode(version, &mut out);
-        let left = out.len();
-        let written = buf.len() - left;
-        match (result, len) {
-            (Ok(n), Ok(len)) => {
-                assert_eq!((n, written), (len, len));
-                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
-                buf.truncate(n);
-                Ok(buf)
-            }
-            (Err(e), Err(len_err)) => {
-                assert_eq!(e, len_err);
-                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
-                Err(e)
-            }
-            (r, l) => panic!("encode gave {r:?}, encoded_len {l:?}"),
-        }
-    }
-
-    /// `encode_with_limit` into a sentinel slice; nothing may be written on error.
-    fn encode_limited(
-        packet: &Packet,
-        version: ProtocolVersion,
-        max: usize,
-    ) -> Result<Vec<u8>, EncodeError> {
-        let mut buf = vec![0xAA; max + 8];
-        let mut out = &mut buf[..];
-        let result = packet.encode_with_limit(version, max, &mut out);
-        let left = out.len();
-        let written = buf.len() - left;
-        match result {
-            Ok(n) => {
-                assert_eq!(n, written);
-                assert!(n <= max);
-                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
-                buf.truncate(n);
-                Ok(buf)
-            }
-            Err(e) => {
-                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
-                Err(e)
-            }
-        }
-    }
-
-    #[track_caller]
-    fn both_ways(bytes: &str, version: ProtocolVersion, packet: Packet) {
-        let bytes = hex(bytes);
-        let decoded = decode(&bytes, version).unwrap();
-        assert_eq!(decoded, packet, "decode at {version}");
-        assert_eq!(
-            encode(&packet, version).unwrap(),
-            bytes,
-            "encode at {version}"
-        );
-        assert_eq!(
-            encode(&decoded, version).unwrap(),
-            bytes,
-            "re-encode at {version}"
-        );
-    }
-
-    #[track_caller]
-    fn rejects(
-        bytes: &str,
-        version: ProtocolVersion,
-        kind: K,
-        reason: ReasonCode,
-        rule: Option<&str>,
-    ) {
-        let bytes = hex(bytes);
-        let err = decode(&bytes, version).unwrap_err();
-        assert_eq!(err.kind(), &kind, "{bytes:02X?} at {version}");
-        assert_eq!(err.reason_code(), reason, "{bytes:02X?} at {version}");
-        assert_eq!(err.rule(), rule, "{bytes:02X?} at {version}");
-        let packet_type = PacketType::from_bits(bytes[0] >> 4);
-        assert_eq!(err.packet_type(), packet_type);
-    }
-
-    fn user_kv() -> UserProperties {
-        UserProperties::from_pairs([("k", "v")]).unwrap()
-    }
-
-    fn props(reason_string: Option<&str>, user: UserProperties) -> AckProperties {
-        AckProperties {
-            reason_string: reason_string.map(|s| MqttString::new(s).unwrap()),
-            user_properties: user,
-        }
-    }
 
     // ---- byte vectors -------------------------------------------------------------------
 
     #[test]
     fn acks_are_the_packet_id_alone_at_3_1_and_3_1_1() {
         for v in [V3, V4] {
-            both_ways("40 02 00 01", v, Packet::PubAck(PubAck::new(pid(1))));
-            both_ways("50 02 00 01", v, Packet::PubRec(PubRec::new(pid(1))));
-            both_ways("62 02 00 01", v, Packet::PubRel(PubRel::new(pid(1))));
-            both_ways("70 02 00 01", v, Packet::PubComp(PubComp::new(pid(1))));
-            both_ways("40 02 12 34", v, Packet::PubAck(PubAck::new(pid(0x1234))));
-            both_ways("70 02 FF FF", v, Packet::PubComp(PubComp::new(pid(0xFFFF))));
+            both_ways("40 02 00 01", v, &Packet::PubAck(PubAck::new(pid(1))));
+            both_ways("50 02 00 01", v, &Packet::PubRec(PubRec::new(pid(1))));
+            both_ways("62 02 00 01", v, &Packet::PubRel(PubRel::new(pid(1))));
+            both_ways("70 02 00 01", v, &Packet::PubComp(PubComp::new(pid(1))));
+            both_ways("40 02 12 34", v, &Packet::PubAck(PubAck::new(pid(0x1234))));
+            both_ways(
+                "70 02 FF FF",
+                v,
+                &Packet::PubComp(PubComp::new(pid(0xFFFF))),
+            );
         }
     }
 
     #[test]
     fn remaining_length_2_is_success_at_5_0() {
-        both_ways("40 02 00 01", V5, Packet::PubAck(PubAck::new(pid(1))));
-        both_ways("50 02 00 01", V5, Packet::PubRec(PubRec::new(pid(1))));
-        both_ways("62 02 00 01", V5, Packet::PubRel(PubRel::new(pid(1))));
-        both_ways("70 02 00 01", V5, Packet::PubComp(PubComp::new(pid(1))));
+        both_ways("40 02 00 01", V5, &Packet::PubAck(PubAck::new(pid(1))));
+        both_ways("50 02 00 01", V5, &Packet::PubRec(PubRec::new(pid(1))));
+        both_ways("62 02 00 01", V5, &Packet::PubRel(PubRel::new(pid(1))));
+        both_ways("70 02 00 01", V5, &Packet::PubComp(PubComp::new(pid(1))));
     }
 
     #[test]
     fn remaining_length_3_is_a_bare_reason_code_at_5_0() {
         let mut puback = PubAck::new(pid(1));
         puback.reason_code = PubAckReasonCode::NoMatchingSubscribers;
-        both_ways("40 03 00 01 10", V5, Packet::PubAck(puback));
+        both_ways("40 03 00 01 10", V5, &Packet::PubAck(puback));
 
         let mut pubrec = PubRec::new(pid(1));
         pubrec.reason_code = PubAckReasonCode::QuotaExceeded;
-        both_ways("50 03 00 01 97", V5, Packet::PubRec(pubrec));
+        both_ways("50 03 00 01 97", V5, &Packet::PubRec(pubrec));
 
         let mut pubrel = PubRel::new(pid(1));
         pubrel.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
-        both_ways("62 03 00 01 92", V5, Packet::PubRel(pubrel));
+        both_ways("62 03 00 01 92", V5, &Packet::PubRel(pubrel));
 
         let mut pubcomp = PubComp::new(pid(1));
         pubcomp.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
-        both_ways("70 03 00 01 92", V5, Packet::PubComp(pubcomp));
+        both_ways("70 03 00 01 92", V5, &Packet::PubComp(pubcomp));
     }
 
     #[test]
@@ -329,11 +210,11 @@ mod tests {
     fn properties_need_the_reason_code_even_on_success() {
         // Reason String "no": 1F 00 02 6E 6F (5 bytes).
         let mut puback = PubAck::new(pid(1));
-        puback.properties = props(Some("no"), UserProperties::new());
+        puback.properties = ack_props(Some("no"), &[]);
         both_ways(
             "40 09 00 01 00 05 1F 00 02 6E 6F",
             V5,
-            Packet::PubAck(puback),
+            &Packet::PubAck(puback),
         );
     }
 
@@ -342,19 +223,19 @@ mod tests {
         // 1F 00 01 78 (4) + 26 00 01 6B 00 01 76 (7) = 11 bytes of properties.
         let mut pubrel = PubRel::new(pid(1));
         pubrel.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
-        pubrel.properties = props(Some("x"), user_kv());
+        pubrel.properties = ack_props(Some("x"), &[("k", "v")]);
         both_ways(
             "62 0F 00 01 92 0B 1F 00 01 78 26 00 01 6B 00 01 76",
             V5,
-            Packet::PubRel(pubrel),
+            &Packet::PubRel(pubrel),
         );
         let mut pubrec = PubRec::new(pid(2));
         pubrec.reason_code = PubAckReasonCode::PayloadFormatInvalid;
-        pubrec.properties = props(None, user_kv());
+        pubrec.properties = ack_props(None, &[("k", "v")]);
         both_ways(
             "50 0B 00 02 99 07 26 00 01 6B 00 01 76",
             V5,
-            Packet::PubRec(pubrec),
+            &Packet::PubRec(pubrec),
         );
     }
 
@@ -641,11 +522,11 @@ mod tests {
         let mut puback = PubAck::new(pid(1));
         puback.reason_code = PubAckReasonCode::NotAuthorized;
         let mut pubrec = PubRec::new(pid(1));
-        pubrec.properties = props(None, user_kv());
+        pubrec.properties = ack_props(None, &[("k", "v")]);
         let mut pubrel = PubRel::new(pid(1));
         pubrel.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
         let mut pubcomp = PubComp::new(pid(1));
-        pubcomp.properties = props(Some("x"), UserProperties::new());
+        pubcomp.properties = ack_props(Some("x"), &[]);
         for packet in [
             Packet::PubAck(puback),
             Packet::PubRec(pubrec),
@@ -689,7 +570,7 @@ mod tests {
         let bare = hex("40 03 00 01 87");
         let mut puback = PubAck::new(pid(1));
         puback.reason_code = PubAckReasonCode::NotAuthorized;
-        puback.properties = props(Some("denied"), user_kv());
+        puback.properties = ack_props(Some("denied"), &[("k", "v")]);
         let packet = Packet::PubAck(puback);
         assert_eq!(encode(&packet, V5).unwrap(), full);
         assert_eq!(encode_limited(&packet, V5, 22).unwrap(), full);
@@ -710,19 +591,19 @@ mod tests {
             (0x50, {
                 let mut p = PubRec::new(pid(1));
                 p.reason_code = PubAckReasonCode::NotAuthorized;
-                p.properties = props(Some("denied"), user_kv());
+                p.properties = ack_props(Some("denied"), &[("k", "v")]);
                 Packet::PubRec(p)
             }),
             (0x62, {
                 let mut p = PubRel::new(pid(1));
                 p.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
-                p.properties = props(Some("denied"), user_kv());
+                p.properties = ack_props(Some("denied"), &[("k", "v")]);
                 Packet::PubRel(p)
             }),
             (0x70, {
                 let mut p = PubComp::new(pid(1));
                 p.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
-                p.properties = props(Some("denied"), user_kv());
+                p.properties = ack_props(Some("denied"), &[("k", "v")]);
                 Packet::PubComp(p)
             }),
         ];
@@ -746,7 +627,7 @@ mod tests {
     #[test]
     fn encode_with_limit_falls_back_to_the_2_byte_form_for_success() {
         let mut pubcomp = PubComp::new(pid(7));
-        pubcomp.properties = props(Some("done"), UserProperties::new());
+        pubcomp.properties = ack_props(Some("done"), &[]);
         let packet = Packet::PubComp(pubcomp);
         // 1F 00 04 64 6F 6E 65 (7): body 2 + 1 + 1 + 7 = 11.
         assert_eq!(

@@ -101,111 +101,14 @@ impl EncodeBody for Auth {
 mod tests {
     use super::*;
     use crate::error::DecodeErrorKind as K;
+    use crate::packet::test_util::{
+        both_ways, decode, encode, encode_limited, hex, rejects, s, M, P, V3, V4, V5,
+    };
     use crate::packet::PacketType;
     use crate::properties::UserProperties;
-    use crate::types::MqttString;
-    use crate::{Packet, ReasonCode};
-    use alloc::vec;
-    use alloc::vec::Vec;
+    use crate::Packet;
     use bytes::Bytes;
     use AuthReasonCode as C;
-
-    const V3: ProtocolVersion = ProtocolVersion::V3_1;
-    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
-    const V5: ProtocolVersion = ProtocolVersion::V5;
-    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
-    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
-
-    fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
-    }
-
-    /// Decodes one whole packet, from `Bytes` and from a slice alike.
-    fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
-        let shared = Packet::decode(&Bytes::copy_from_slice(bytes), version);
-        assert_eq!(shared, Packet::decode_slice(bytes, version));
-        let (packet, used) = shared?;
-        assert_eq!(used, bytes.len());
-        assert_eq!(packet.detach(), packet);
-        Ok(packet)
-    }
-
-    /// Encodes into a slice of 0xAA sentinels longer than needed; checks that exactly
-    /// `encoded_len` bytes were written and nothing at all on error.
-    fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
-        let len = packet.encoded_len(version);
-        let mut buf = vec![0xAA; len.clone().unwrap_or(0) + 8];
-        let mut out = &mut buf[..];
-        let result = packet.encode(version, &mut out);
-        let left = out.len();
-        let written = buf.len() - left;
-        match (result, len) {
-            (Ok(n), Ok(len)) => {
-                assert_eq!((n, written), (len, len));
-                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
-                buf.truncate(n);
-                Ok(buf)
-            }
-            (Err(e), Err(len_err)) => {
-                assert_eq!(e, len_err);
-                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
-                Err(e)
-            }
-            (r, l) => panic!("encode gave {r:?}, encoded_len {l:?}"),
-        }
-    }
-
-    /// `encode_with_limit` into a sentinel slice; nothing may be written on error.
-    fn encode_limited(
-        packet: &Packet,
-        version: ProtocolVersion,
-        max: usize,
-    ) -> Result<Vec<u8>, EncodeError> {
-        let mut buf = vec![0xAA; max + 8];
-        let mut out = &mut buf[..];
-        let result = packet.encode_with_limit(version, max, &mut out);
-        let left = out.len();
-        let written = buf.len() - left;
-        match result {
-            Ok(n) => {
-                assert_eq!(n, written);
-                assert!(n <= max);
-                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
-                buf.truncate(n);
-                Ok(buf)
-            }
-            Err(e) => {
-                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
-                Err(e)
-            }
-        }
-    }
-
-    #[track_caller]
-    fn both_ways(bytes: &str, packet: Packet) {
-        let bytes = hex(bytes);
-        let decoded = decode(&bytes, V5).unwrap();
-        assert_eq!(decoded, packet, "decode");
-        assert_eq!(encode(&packet, V5).unwrap(), bytes, "encode");
-        assert_eq!(encode(&decoded, V5).unwrap(), bytes, "re-encode");
-    }
-
-    #[track_caller]
-    fn rejects(
-        bytes: &str,
-        version: ProtocolVersion,
-        kind: K,
-        reason: ReasonCode,
-        rule: Option<&str>,
-    ) {
-        let bytes = hex(bytes);
-        let err = decode(&bytes, version).unwrap_err();
-        assert_eq!(err.kind(), &kind, "{bytes:02X?} at {version}");
-        assert_eq!(err.reason_code(), reason, "{bytes:02X?} at {version}");
-        assert_eq!(err.rule(), rule, "{bytes:02X?} at {version}");
-    }
 
     fn auth(code: C, f: impl FnOnce(&mut AuthProperties)) -> Packet {
         let mut packet = Auth::new(code);
@@ -213,39 +116,37 @@ mod tests {
         Packet::Auth(packet)
     }
 
-    fn s(value: &str) -> Option<MqttString> {
-        Some(MqttString::new(value).unwrap())
-    }
-
     // ---- byte vectors -------------------------------------------------------------------
 
     #[test]
     fn remaining_length_0_is_success() {
-        both_ways("F0 00", Packet::Auth(Auth::default()));
-        both_ways("F0 00", Packet::Auth(Auth::new(C::Success)));
+        both_ways("F0 00", V5, &Packet::Auth(Auth::default()));
+        both_ways("F0 00", V5, &Packet::Auth(Auth::new(C::Success)));
     }
 
     #[test]
     fn continue_and_re_authenticate_with_method() {
         // Authentication Method "M": 15 00 01 4D.
         let packet = auth(C::ContinueAuthentication, |p| {
-            p.authentication_method = s("M")
+            p.authentication_method = Some(s("M"))
         });
-        both_ways("F0 06 18 04 15 00 01 4D", packet);
-        let packet = auth(C::ReAuthenticate, |p| p.authentication_method = s("M"));
-        both_ways("F0 06 19 04 15 00 01 4D", packet);
-        let packet = auth(C::Success, |p| p.authentication_method = s("M"));
-        both_ways("F0 06 00 04 15 00 01 4D", packet);
+        both_ways("F0 06 18 04 15 00 01 4D", V5, &packet);
+        let packet = auth(C::ReAuthenticate, |p| {
+            p.authentication_method = Some(s("M"))
+        });
+        both_ways("F0 06 19 04 15 00 01 4D", V5, &packet);
+        let packet = auth(C::Success, |p| p.authentication_method = Some(s("M")));
+        both_ways("F0 06 00 04 15 00 01 4D", V5, &packet);
     }
 
     #[test]
     fn method_and_data() {
         // 15 00 01 4D (4) + 16 00 02 AB CD (5) = 9 bytes of properties.
         let packet = auth(C::ContinueAuthentication, |p| {
-            p.authentication_method = s("M");
+            p.authentication_method = Some(s("M"));
             p.authentication_data = Some(Bytes::from_static(&[0xAB, 0xCD]));
         });
-        both_ways("F0 0B 18 09 15 00 01 4D 16 00 02 AB CD", packet);
+        both_ways("F0 0B 18 09 15 00 01 4D 16 00 02 AB CD", V5, &packet);
     }
 
     #[test]
@@ -353,7 +254,7 @@ mod tests {
     #[test]
     fn refuses_auth_below_5_0() {
         let with_method = auth(C::ContinueAuthentication, |p| {
-            p.authentication_method = s("M")
+            p.authentication_method = Some(s("M"))
         });
         for packet in [Packet::Auth(Auth::default()), with_method] {
             for v in [V3, V4] {
@@ -374,7 +275,7 @@ mod tests {
         for packet in [
             Packet::Auth(Auth::new(C::ContinueAuthentication)),
             Packet::Auth(Auth::new(C::ReAuthenticate)),
-            auth(C::Success, |p| p.reason_string = s("ok")),
+            auth(C::Success, |p| p.reason_string = Some(s("ok"))),
             auth(C::ContinueAuthentication, |p| {
                 p.authentication_data = Some(Bytes::from_static(b"x"))
             }),
@@ -390,9 +291,9 @@ mod tests {
         // Property (k, v) (7) = 20: body 22, 24 bytes. Without the Reason String body 18,
         // 20 bytes; without both body 11, 13 bytes.
         let packet = auth(C::ContinueAuthentication, |p| {
-            p.authentication_method = s("M");
+            p.authentication_method = Some(s("M"));
             p.authentication_data = Some(Bytes::from_static(&[0xAB, 0xCD]));
-            p.reason_string = s("r");
+            p.reason_string = Some(s("r"));
             p.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
         });
         let full = hex("F0 16 18 14 15 00 01 4D 16 00 02 AB CD 1F 00 01 72 26 00 01 6B 00 01 76");

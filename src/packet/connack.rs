@@ -133,20 +133,12 @@ mod tests {
     //! layout at the top of this file.
 
     use super::*;
-    use crate::packet::{Packet, PacketType};
+    use crate::packet::test_util::{both_ways, encode_err, rejects, s, M, P, V3, V4, V5};
+    use crate::packet::Packet;
     use crate::properties::UserProperties;
-    use crate::types::{MqttString, QoS};
-    use crate::ReasonCode;
-    use alloc::vec;
-    use alloc::vec::Vec;
+    use crate::types::QoS;
     use bytes::Bytes;
     use core::num::{NonZeroU16, NonZeroU32};
-
-    const V3: ProtocolVersion = ProtocolVersion::V3_1;
-    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
-    const V5: ProtocolVersion = ProtocolVersion::V5;
-    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
-    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
 
     /// MQTT 5.0 Table 3-1, the CONNACK reason codes ([MQTT-3.2.2-8]).
     const TABLE_3_1: [u8; 22] = [
@@ -164,81 +156,14 @@ mod tests {
         (5, ConnectReasonCode::NotAuthorized),
     ];
 
-    fn s(v: &str) -> MqttString {
-        MqttString::new(v).unwrap()
-    }
-
-    fn decode(bytes: &[u8], version: ProtocolVersion) -> ConnAck {
-        let input = Bytes::copy_from_slice(bytes);
-        let (packet, used) = Packet::decode(&input, version).unwrap();
-        assert_eq!(used, bytes.len());
-        match packet {
-            Packet::ConnAck(connack) => connack,
-            other => panic!("not a CONNACK: {other:?}"),
-        }
-    }
-
-    /// Encodes into buffers prefilled with sentinels, checking that exactly `encoded_len`
-    /// bytes are written and nothing after them is touched.
-    fn encode(connack: &ConnAck, version: ProtocolVersion) -> Vec<u8> {
-        let packet = Packet::ConnAck(connack.clone());
-        let len = packet.encoded_len(version).unwrap();
-        let mut out: Option<Vec<u8>> = None;
-        for fill in [0xAA, 0x55] {
-            let mut buf = vec![fill; len + 16];
-            let written = packet.encode(version, &mut &mut buf[..]).unwrap();
-            assert_eq!(written, len, "encoded_len disagrees with bytes written");
-            assert!(
-                buf[written..].iter().all(|&b| b == fill),
-                "wrote past packet"
-            );
-            match &out {
-                Some(first) => assert_eq!(first[..], buf[..written], "unwritten byte"),
-                None => out = Some(buf[..written].to_vec()),
-            }
-        }
-        out.unwrap()
-    }
-
-    #[track_caller]
-    fn assert_vector(bytes: &[u8], version: ProtocolVersion, expected: &ConnAck) {
-        assert_eq!(&decode(bytes, version), expected, "decoding at {version}");
-        assert_eq!(encode(expected, version), bytes, "encoding at {version}");
-    }
-
-    #[track_caller]
-    fn assert_rejects(
-        bytes: &[u8],
-        version: ProtocolVersion,
-        kind: DecodeErrorKind,
-        reason: ReasonCode,
-        rule: Option<&str>,
-    ) {
-        let err = Packet::decode(&Bytes::copy_from_slice(bytes), version).unwrap_err();
-        assert_eq!(err.packet_type(), Some(PacketType::ConnAck));
-        assert_eq!(err.kind(), &kind);
-        assert_eq!(err.reason_code(), reason);
-        assert_eq!(err.rule(), rule);
-    }
-
-    /// The encoder's refusal: nothing written, and `encoded_len` refuses alike.
-    fn encode_err(connack: &ConnAck, version: ProtocolVersion) -> EncodeError {
-        let packet = Packet::ConnAck(connack.clone());
-        let mut buf = [0xAA; 64];
-        let err = packet.encode(version, &mut &mut buf[..]).unwrap_err();
-        assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
-        assert_eq!(packet.encoded_len(version), Err(err.clone()));
-        err
-    }
-
     // ---- byte vectors ------------------------------------------------------------------
 
     #[test]
     fn accepted_without_session_v3_v311_v5() {
         let expected = ConnAck::new(ConnectReasonCode::Success);
-        assert_vector(&[0x20, 0x02, 0x00, 0x00], V3, &expected);
-        assert_vector(&[0x20, 0x02, 0x00, 0x00], V4, &expected);
-        assert_vector(&[0x20, 0x03, 0x00, 0x00, 0x00], V5, &expected);
+        both_ways(&[0x20, 0x02, 0x00, 0x00], V3, &expected);
+        both_ways(&[0x20, 0x02, 0x00, 0x00], V4, &expected);
+        both_ways(&[0x20, 0x03, 0x00, 0x00, 0x00], V5, &expected);
     }
 
     /// 3.1.1 [MQTT-3.2.2-2], 5.0 [MQTT-3.2.2-3]: Session Present is bit 0 of the flags.
@@ -246,8 +171,8 @@ mod tests {
     fn accepted_with_session_present_v311_v5() {
         let mut expected = ConnAck::new(ConnectReasonCode::Success);
         expected.session_present = true;
-        assert_vector(&[0x20, 0x02, 0x01, 0x00], V4, &expected);
-        assert_vector(&[0x20, 0x03, 0x01, 0x00, 0x00], V5, &expected);
+        both_ways(&[0x20, 0x02, 0x01, 0x00], V4, &expected);
+        both_ways(&[0x20, 0x03, 0x01, 0x00, 0x00], V5, &expected);
     }
 
     /// 3.1.1 section 3.2.2.3: return codes 0 to 5 map to their 5.0 reason codes, both ways
@@ -256,14 +181,14 @@ mod tests {
     fn v311_return_codes_map_both_ways() {
         for (code, reason) in RETURN_CODES {
             for version in [V3, V4] {
-                assert_vector(&[0x20, 0x02, 0x00, code], version, &ConnAck::new(reason));
+                both_ways(&[0x20, 0x02, 0x00, code], version, &ConnAck::new(reason));
             }
         }
         // In 5.0 the same refusals carry their own codes.
         let expected = ConnAck::new(ConnectReasonCode::NotAuthorized);
-        assert_vector(&[0x20, 0x03, 0x00, 0x87, 0x00], V5, &expected);
+        both_ways(&[0x20, 0x03, 0x00, 0x87, 0x00], V5, &expected);
         let expected = ConnAck::new(ConnectReasonCode::UnsupportedProtocolVersion);
-        assert_vector(&[0x20, 0x03, 0x00, 0x84, 0x00], V5, &expected);
+        both_ways(&[0x20, 0x03, 0x00, 0x84, 0x00], V5, &expected);
     }
 
     /// 5.0 [MQTT-3.2.2-8]: exactly the codes of Table 3-1 decode, and each re-encodes.
@@ -274,7 +199,7 @@ mod tests {
             let result = Packet::decode(&Bytes::copy_from_slice(&bytes), V5);
             if TABLE_3_1.contains(&code) {
                 let reason = ConnectReasonCode::from_code(code).unwrap();
-                assert_vector(&bytes, V5, &ConnAck::new(reason));
+                both_ways(&bytes, V5, &ConnAck::new(reason));
             } else {
                 let err = result.unwrap_err();
                 assert_eq!(err.kind(), &DecodeErrorKind::InvalidReasonCode { code });
@@ -348,7 +273,7 @@ mod tests {
                 properties,
                 ..ConnAck::new(ConnectReasonCode::Success)
             };
-            assert_vector(bytes, V5, &expected);
+            both_ways(bytes, V5, &expected);
         }
     }
 
@@ -404,7 +329,7 @@ mod tests {
             0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // User Property k=v
         ];
         assert_eq!(bytes.len(), 2 + 0x41);
-        assert_vector(&bytes, V5, &every_property());
+        both_ways(&bytes, V5, &every_property());
     }
 
     /// Decoded strings share the input; `detach` copies them out.
@@ -460,7 +385,7 @@ mod tests {
     #[test]
     fn rejects_fixed_header_flags_mqtt_2_2_2_1_v311_mqtt_2_1_3_1_v5() {
         let kind = DecodeErrorKind::InvalidFlags { flags: 1 };
-        assert_rejects(
+        rejects(
             &[0x21, 0x02, 0x00, 0x00],
             V4,
             kind.clone(),
@@ -468,7 +393,7 @@ mod tests {
             Some("MQTT-2.2.2-1"),
         );
         let bytes = [0x21, 0x03, 0x00, 0x00, 0x00];
-        assert_rejects(&bytes, V5, kind, M, Some("MQTT-2.1.3-1"));
+        rejects(&bytes, V5, kind, M, Some("MQTT-2.1.3-1"));
     }
 
     /// 5.0 [MQTT-3.2.2-1]: acknowledge flags bits 7-1 are reserved. 3.1.1 has the same rule
@@ -478,8 +403,8 @@ mod tests {
         for flags in [0x02, 0x80, 0xFF] {
             let kind = DecodeErrorKind::ConnAckReservedFlags { flags };
             let bytes = [0x20, 0x03, flags, 0x00, 0x00];
-            assert_rejects(&bytes, V5, kind.clone(), M, Some("MQTT-3.2.2-1"));
-            assert_rejects(&[0x20, 0x02, flags, 0x00], V4, kind, M, None);
+            rejects(&bytes, V5, kind.clone(), M, Some("MQTT-3.2.2-1"));
+            rejects(&[0x20, 0x02, flags, 0x00], V4, kind, M, None);
         }
     }
 
@@ -490,7 +415,7 @@ mod tests {
         for code in [0x10, 0x8E, 0x01, 0x8B, 0xA2, 0xFF] {
             let bytes = [0x20, 0x03, 0x00, code, 0x00];
             let kind = DecodeErrorKind::InvalidReasonCode { code };
-            assert_rejects(&bytes, V5, kind, P, Some("MQTT-3.2.2-8"));
+            rejects(&bytes, V5, kind, P, Some("MQTT-3.2.2-8"));
         }
         // The encoder cannot even be handed one.
         assert_eq!(ConnectReasonCode::try_from(0x10), Err(0x10));
@@ -503,8 +428,8 @@ mod tests {
     fn rejects_v311_reserved_return_code() {
         for code in [0x06, 0x80, 0x87, 0xFF] {
             let kind = DecodeErrorKind::InvalidReasonCode { code };
-            assert_rejects(&[0x20, 0x02, 0x00, code], V4, kind.clone(), P, None);
-            assert_rejects(&[0x20, 0x02, 0x00, code], V3, kind, P, None);
+            rejects(&[0x20, 0x02, 0x00, code], V4, kind.clone(), P, None);
+            rejects(&[0x20, 0x02, 0x00, code], V3, kind, P, None);
         }
     }
 
@@ -512,7 +437,7 @@ mod tests {
     #[test]
     fn v3_1_connack_has_no_session_present() {
         let kind = DecodeErrorKind::ConnAckReservedFlags { flags: 0x01 };
-        assert_rejects(&[0x20, 0x02, 0x01, 0x00], V3, kind, M, None);
+        rejects(&[0x20, 0x02, 0x01, 0x00], V3, kind, M, None);
         assert!(Packet::decode(&Bytes::from_static(&[0x20, 0x02, 0x01, 0x00]), V4).is_ok());
 
         let connack = ConnAck {
@@ -534,10 +459,10 @@ mod tests {
         let kind = DecodeErrorKind::SessionPresentOnRefusal;
         for code in 1..=5 {
             let bytes = [0x20, 0x02, 0x01, code];
-            assert_rejects(&bytes, V4, kind.clone(), P, Some("MQTT-3.2.2-4"));
+            rejects(&bytes, V4, kind.clone(), P, Some("MQTT-3.2.2-4"));
         }
         let bytes = [0x20, 0x03, 0x01, 0x87, 0x00];
-        assert_rejects(&bytes, V5, kind, P, Some("MQTT-3.2.2-6"));
+        rejects(&bytes, V5, kind, P, Some("MQTT-3.2.2-6"));
 
         // And the encoder will not build one.
         let connack = ConnAck {
@@ -558,7 +483,7 @@ mod tests {
     fn rejects_maximum_qos_2() {
         let bytes = [0x20, 0x05, 0x00, 0x00, 0x02, 0x24, 0x02];
         let kind = DecodeErrorKind::InvalidPropertyValue { id: 0x24, value: 2 };
-        assert_rejects(&bytes, V5, kind, P, None);
+        rejects(&bytes, V5, kind, P, None);
         let mut connack = ConnAck::new(ConnectReasonCode::Success);
         connack.properties.maximum_qos = Some(QoS::ExactlyOnce);
         let err = encode_err(&connack, V5);
@@ -571,10 +496,10 @@ mod tests {
     fn rejects_receive_maximum_and_maximum_packet_size_0() {
         let bytes = [0x20, 0x06, 0x00, 0x00, 0x03, 0x21, 0x00, 0x00];
         let kind = DecodeErrorKind::InvalidPropertyValue { id: 0x21, value: 0 };
-        assert_rejects(&bytes, V5, kind, P, None);
+        rejects(&bytes, V5, kind, P, None);
         let bytes = [0x20, 0x08, 0x00, 0x00, 0x05, 0x27, 0x00, 0x00, 0x00, 0x00];
         let kind = DecodeErrorKind::InvalidPropertyValue { id: 0x27, value: 0 };
-        assert_rejects(&bytes, V5, kind, P, None);
+        rejects(&bytes, V5, kind, P, None);
     }
 
     /// 5.0 sections 3.2.2.3.5 and 3.2.2.3.11 to 3.2.2.3.13: the availability bytes are 0
@@ -584,7 +509,7 @@ mod tests {
         for id in [0x25, 0x28, 0x29, 0x2A] {
             let bytes = [0x20, 0x05, 0x00, 0x00, 0x02, id, 0x02];
             let kind = DecodeErrorKind::InvalidPropertyValue { id, value: 2 };
-            assert_rejects(&bytes, V5, kind, P, None);
+            rejects(&bytes, V5, kind, P, None);
         }
     }
 
@@ -595,7 +520,7 @@ mod tests {
             0x20, 0x09, 0x00, 0x00, 0x06, 0x21, 0x00, 0x02, 0x21, 0x00, 0x02,
         ];
         let kind = DecodeErrorKind::DuplicateProperty { id: 0x21 };
-        assert_rejects(&bytes, V5, kind, P, None);
+        rejects(&bytes, V5, kind, P, None);
     }
 
     /// 5.0 section 2.2.2.2: a property CONNACK may not carry is a Malformed Packet.
@@ -604,11 +529,11 @@ mod tests {
         // Topic Alias 1.
         let bytes = [0x20, 0x06, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01];
         let kind = DecodeErrorKind::PropertyNotAllowed { id: 0x23 };
-        assert_rejects(&bytes, V5, kind, M, None);
+        rejects(&bytes, V5, kind, M, None);
         // Request Problem Information 1 (a CONNECT property).
         let bytes = [0x20, 0x05, 0x00, 0x00, 0x02, 0x17, 0x01];
         let kind = DecodeErrorKind::PropertyNotAllowed { id: 0x17 };
-        assert_rejects(&bytes, V5, kind, M, None);
+        rejects(&bytes, V5, kind, M, None);
     }
 
     /// 5.0 section 2.2.2.1: properties overrunning the Property Length, or a Property Length
@@ -619,13 +544,13 @@ mod tests {
         let kind = DecodeErrorKind::UnexpectedEnd {
             field: "properties",
         };
-        assert_rejects(&bytes, V5, kind, M, None);
+        rejects(&bytes, V5, kind, M, None);
         // Property Length 2 holding a three-byte Receive Maximum.
         let bytes = [0x20, 0x06, 0x00, 0x00, 0x02, 0x21, 0x00, 0x0A];
         let kind = DecodeErrorKind::UnexpectedEnd {
             field: "Receive Maximum",
         };
-        assert_rejects(&bytes, V5, kind, M, None);
+        rejects(&bytes, V5, kind, M, None);
     }
 
     /// 5.0 [MQTT-2.2.2-1]: CONNACK always has a Property Length, unlike the short acks.
@@ -634,26 +559,26 @@ mod tests {
         let kind = DecodeErrorKind::UnexpectedEnd {
             field: "property length",
         };
-        assert_rejects(&[0x20, 0x02, 0x00, 0x00], V5, kind, M, None);
+        rejects(&[0x20, 0x02, 0x00, 0x00], V5, kind, M, None);
     }
 
     /// The fields fill the Remaining Length exactly: 3.1.1 CONNACK is always two bytes.
     #[test]
     fn rejects_wrong_remaining_length() {
         let kind = DecodeErrorKind::TrailingBytes { count: 1 };
-        assert_rejects(&[0x20, 0x03, 0x00, 0x00, 0x00], V4, kind, M, None);
+        rejects(&[0x20, 0x03, 0x00, 0x00, 0x00], V4, kind, M, None);
         let kind = DecodeErrorKind::UnexpectedEnd {
             field: "reason code",
         };
-        assert_rejects(&[0x20, 0x01, 0x00], V4, kind.clone(), M, None);
-        assert_rejects(&[0x20, 0x01, 0x00], V5, kind, M, None);
+        rejects(&[0x20, 0x01, 0x00], V4, kind.clone(), M, None);
+        rejects(&[0x20, 0x01, 0x00], V5, kind, M, None);
         let kind = DecodeErrorKind::UnexpectedEnd {
             field: "acknowledge flags",
         };
-        assert_rejects(&[0x20, 0x00], V4, kind, M, None);
+        rejects(&[0x20, 0x00], V4, kind, M, None);
         // 5.0: a byte after the (empty) properties.
         let kind = DecodeErrorKind::TrailingBytes { count: 1 };
-        assert_rejects(&[0x20, 0x04, 0x00, 0x00, 0x00, 0x00], V5, kind, M, None);
+        rejects(&[0x20, 0x04, 0x00, 0x00, 0x00, 0x00], V5, kind, M, None);
     }
 
     // ---- encoder refusals --------------------------------------------------------------

@@ -390,27 +390,14 @@ mod tests {
     //! file.
 
     use super::*;
-    use crate::packet::{Packet, PacketType};
+    use crate::packet::test_util::{self, both_ways, encode, rejects, s, topic, M, P, V3, V4, V5};
+    use crate::packet::Packet;
     use crate::properties::{PayloadFormat, UserProperties};
     use crate::types::InvalidTopic;
     use crate::ReasonCode;
     use alloc::vec;
     use alloc::vec::Vec;
     use core::num::{NonZeroU16, NonZeroU32};
-
-    const V3: ProtocolVersion = ProtocolVersion::V3_1;
-    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
-    const V5: ProtocolVersion = ProtocolVersion::V5;
-    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
-    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
-
-    fn s(v: &str) -> MqttString {
-        MqttString::new(v).unwrap()
-    }
-
-    fn topic(v: &str) -> TopicName {
-        TopicName::new(v).unwrap()
-    }
 
     /// `C4(ff)`: 3.1.1 CONNECT, empty client id, keep alive 60, connect flags `ff`.
     fn c4(flags: u8) -> [u8; 14] {
@@ -430,73 +417,36 @@ mod tests {
     /// Decodes `bytes`, which must be exactly one CONNECT. The version handed to the decoder
     /// is deliberately wrong half of the time: CONNECT declares its own level.
     fn decode(bytes: &[u8]) -> Connect {
-        for assumed in [V4, V5] {
-            let input = Bytes::copy_from_slice(bytes);
-            let (packet, used) = Packet::decode(&input, assumed).unwrap();
-            assert_eq!(used, bytes.len());
-            let Packet::Connect(connect) = packet else {
-                panic!("not a CONNECT: {packet:?}");
-            };
-            if assumed == V5 {
-                return connect;
-            }
-        }
-        unreachable!()
-    }
-
-    /// Encodes into buffers prefilled with sentinels, checking that exactly `encoded_len`
-    /// bytes are written and nothing after them is touched.
-    fn encode(connect: &Connect, version: ProtocolVersion) -> Vec<u8> {
-        let packet = Packet::Connect(connect.clone());
-        let len = packet.encoded_len(version).unwrap();
-        let mut out: Option<Vec<u8>> = None;
-        for fill in [0xAA, 0x55] {
-            let mut buf = vec![fill; len + 16];
-            let written = packet.encode(version, &mut &mut buf[..]).unwrap();
-            assert_eq!(written, len, "encoded_len disagrees with bytes written");
-            assert!(
-                buf[written..].iter().all(|&b| b == fill),
-                "wrote past packet"
-            );
-            match &out {
-                Some(first) => assert_eq!(first[..], buf[..written], "unwritten byte"),
-                None => out = Some(buf[..written].to_vec()),
-            }
-        }
-        out.unwrap()
+        let assumed_v4: Connect = test_util::decode_as(bytes, V4);
+        let assumed_v5: Connect = test_util::decode_as(bytes, V5);
+        assert_eq!(assumed_v4, assumed_v5, "the assumed version mattered");
+        assumed_v5
     }
 
     /// Both directions: `bytes` decodes to `expected`, and `expected` encodes to `bytes`
     /// whatever version the caller asks for (CONNECT is encoded at its own level).
+    #[track_caller]
     fn assert_vector(bytes: &[u8], expected: &Connect) {
-        assert_eq!(&decode(bytes), expected);
         for version in [V3, V4, V5] {
-            assert_eq!(encode(expected, version), bytes, "encoded at {version}");
+            both_ways(bytes, version, expected);
         }
     }
 
-    fn decode_err(bytes: &[u8]) -> DecodeError {
-        let err = Packet::decode(&Bytes::copy_from_slice(bytes), V4).unwrap_err();
-        assert_eq!(err.packet_type(), Some(PacketType::Connect));
-        err
-    }
-
+    /// [`rejects`] whatever version the decoder assumes: CONNECT declares its own level.
     #[track_caller]
     fn assert_rejects(bytes: &[u8], kind: DecodeErrorKind, reason: ReasonCode, rule: Option<&str>) {
-        let err = decode_err(bytes);
-        assert_eq!(err.kind(), &kind);
-        assert_eq!(err.reason_code(), reason);
-        assert_eq!(err.rule(), rule);
+        for assumed in [V3, V4, V5] {
+            rejects(bytes, assumed, kind.clone(), reason, rule);
+        }
     }
 
-    /// The encoder's refusal: nothing written, and `encoded_len` refuses alike.
+    /// The encoder's refusal, the same whatever version the caller asks for (CONNECT is
+    /// encoded at its own level).
+    #[track_caller]
     fn encode_err(connect: &Connect) -> EncodeError {
-        let packet = Packet::Connect(connect.clone());
-        let mut buf = [0xAA; 128];
-        let err = packet.encode(V5, &mut &mut buf[..]).unwrap_err();
-        assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
-        assert_eq!(packet.encoded_len(V5), Err(err.clone()));
-        err
+        let [v3, v4, v5] = [V3, V4, V5].map(|version| test_util::encode_err(connect, version));
+        assert!(v3 == v5 && v4 == v5, "the version asked for mattered");
+        v5
     }
 
     fn unexpected_end(field: &'static str) -> DecodeErrorKind {
@@ -1405,7 +1355,7 @@ mod tests {
         // Remaining Length.
         let mut connect = Connect::new(V4, s("c1"));
         connect.will = Some(Will::new(topic("w"), Bytes::from(vec![7u8; 65_535])));
-        let bytes = encode(&connect, V4);
+        let bytes = encode(&connect, V4).unwrap();
         assert_eq!(bytes.len(), 1 + 3 + 65_554);
         assert_eq!(bytes[..4], [0x10, 0x92, 0x80, 0x04]);
         assert_eq!(decode(&bytes), connect);

@@ -97,120 +97,13 @@ impl EncodeBody for Disconnect {
 mod tests {
     use super::*;
     use crate::error::DecodeErrorKind as K;
-    use crate::packet::PacketType;
+    use crate::packet::test_util::{
+        both_ways, decode, encode, encode_limited, hex, rejects, s, M, P, V3, V4, V5,
+    };
     use crate::properties::UserProperties;
-    use crate::types::MqttString;
-    use crate::{Packet, ReasonCode};
+    use crate::Packet;
     use alloc::vec;
-    use alloc::vec::Vec;
-    use bytes::Bytes;
     use DisconnectReasonCode as C;
-
-    const V3: ProtocolVersion = ProtocolVersion::V3_1;
-    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
-    const V5: ProtocolVersion = ProtocolVersion::V5;
-    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
-    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
-
-    fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
-    }
-
-    /// Decodes one whole packet, from `Bytes` and from a slice alike.
-    fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
-        let shared = Packet::decode(&Bytes::copy_from_slice(bytes), version);
-        assert_eq!(shared, Packet::decode_slice(bytes, version));
-        let (packet, used) = shared?;
-        assert_eq!(used, bytes.len());
-        assert_eq!(packet.detach(), packet);
-        Ok(packet)
-    }
-
-    /// Encodes into a slice of 0xAA sentinels longer than needed; checks that exactly
-    /// `encoded_len` bytes were written and nothing at all on error.
-    fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
-        let len = packet.encoded_len(version);
-        let mut buf = vec![0xAA; len.clone().unwrap_or(0) + 8];
-        let mut out = &mut buf[..];
-        let result = packet.encode(version, &mut out);
-        let left = out.len();
-        let written = buf.len() - left;
-        match (result, len) {
-            (Ok(n), Ok(len)) => {
-                assert_eq!((n, written), (len, len));
-                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
-                buf.truncate(n);
-                Ok(buf)
-            }
-            (Err(e), Err(len_err)) => {
-                assert_eq!(e, len_err);
-                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
-                Err(e)
-            }
-            (r, l) => panic!("encode gave {r:?}, encoded_len {l:?}"),
-        }
-    }
-
-    /// `encode_with_limit` into a sentinel slice; nothing may be written on error.
-    fn encode_limited(
-        packet: &Packet,
-        version: ProtocolVersion,
-        max: usize,
-    ) -> Result<Vec<u8>, EncodeError> {
-        let mut buf = vec![0xAA; max + 8];
-        let mut out = &mut buf[..];
-        let result = packet.encode_with_limit(version, max, &mut out);
-        let left = out.len();
-        let written = buf.len() - left;
-        match result {
-            Ok(n) => {
-                assert_eq!(n, written);
-                assert!(n <= max);
-                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
-                buf.truncate(n);
-                Ok(buf)
-            }
-            Err(e) => {
-                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
-                Err(e)
-            }
-        }
-    }
-
-    #[track_caller]
-    fn both_ways(bytes: &str, version: ProtocolVersion, packet: Packet) {
-        let bytes = hex(bytes);
-        let decoded = decode(&bytes, version).unwrap();
-        assert_eq!(decoded, packet, "decode at {version}");
-        assert_eq!(
-            encode(&packet, version).unwrap(),
-            bytes,
-            "encode at {version}"
-        );
-        assert_eq!(
-            encode(&decoded, version).unwrap(),
-            bytes,
-            "re-encode at {version}"
-        );
-    }
-
-    #[track_caller]
-    fn rejects(
-        bytes: &str,
-        version: ProtocolVersion,
-        kind: K,
-        reason: ReasonCode,
-        rule: Option<&str>,
-    ) {
-        let bytes = hex(bytes);
-        let err = decode(&bytes, version).unwrap_err();
-        assert_eq!(err.kind(), &kind, "{bytes:02X?} at {version}");
-        assert_eq!(err.reason_code(), reason, "{bytes:02X?} at {version}");
-        assert_eq!(err.rule(), rule, "{bytes:02X?} at {version}");
-        assert_eq!(err.packet_type(), Some(PacketType::Disconnect));
-    }
 
     fn disconnect(code: C) -> Packet {
         Packet::Disconnect(Disconnect::new(code))
@@ -222,10 +115,6 @@ mod tests {
         Packet::Disconnect(packet)
     }
 
-    fn s(value: &str) -> Option<MqttString> {
-        Some(MqttString::new(value).unwrap())
-    }
-
     fn user_kv() -> UserProperties {
         UserProperties::from_pairs([("k", "v")]).unwrap()
     }
@@ -235,21 +124,21 @@ mod tests {
     #[test]
     fn empty_at_3_1_and_3_1_1() {
         for v in [V3, V4] {
-            both_ways("E0 00", v, disconnect(C::NormalDisconnection));
+            both_ways("E0 00", v, &disconnect(C::NormalDisconnection));
         }
     }
 
     #[test]
     fn remaining_length_0_is_normal_disconnection_at_5_0() {
-        both_ways("E0 00", V5, disconnect(C::NormalDisconnection));
+        both_ways("E0 00", V5, &disconnect(C::NormalDisconnection));
     }
 
     #[test]
     fn remaining_length_1_is_a_bare_reason_code_at_5_0() {
-        both_ways("E0 01 04", V5, disconnect(C::DisconnectWithWillMessage));
-        both_ways("E0 01 8E", V5, disconnect(C::SessionTakenOver));
+        both_ways("E0 01 04", V5, &disconnect(C::DisconnectWithWillMessage));
+        both_ways("E0 01 8E", V5, &disconnect(C::SessionTakenOver));
         // Table 2-6 lists 0x8C for DISCONNECT, Table 3-10 does not: accepted both ways.
-        both_ways("E0 01 8C", V5, disconnect(C::BadAuthenticationMethod));
+        both_ways("E0 01 8C", V5, &disconnect(C::BadAuthenticationMethod));
     }
 
     #[test]
@@ -270,10 +159,10 @@ mod tests {
         let packet = with_props(C::NormalDisconnection, |p| {
             p.session_expiry_interval = Some(60)
         });
-        both_ways("E0 07 00 05 11 00 00 00 3C", V5, packet);
+        both_ways("E0 07 00 05 11 00 00 00 3C", V5, &packet);
         // Server Reference "b": 1C 00 01 62.
-        let packet = with_props(C::UseAnotherServer, |p| p.server_reference = s("b"));
-        both_ways("E0 06 9C 04 1C 00 01 62", V5, packet);
+        let packet = with_props(C::UseAnotherServer, |p| p.server_reference = Some(s("b")));
+        both_ways("E0 06 9C 04 1C 00 01 62", V5, &packet);
     }
 
     #[test]
@@ -399,7 +288,7 @@ mod tests {
         // 1 + 1 + 13 = 15, 17 bytes; without the Reason String body 9, 11 bytes; without
         // both the bare reason code, 3 bytes.
         let packet = with_props(C::UnspecifiedError, |p| {
-            p.reason_string = s("bye");
+            p.reason_string = Some(s("bye"));
             p.user_properties = user_kv();
         });
         let full = hex("E0 0F 80 0D 1F 00 03 62 79 65 26 00 01 6B 00 01 76");
@@ -420,8 +309,8 @@ mod tests {
     fn encode_with_limit_keeps_other_properties() {
         // Server Reference "b" stays; only the Reason String may go.
         let packet = with_props(C::UseAnotherServer, |p| {
-            p.server_reference = s("b");
-            p.reason_string = s("bye");
+            p.server_reference = Some(s("b"));
+            p.reason_string = Some(s("bye"));
         });
         assert_eq!(
             encode(&packet, V5).unwrap(),
@@ -439,7 +328,7 @@ mod tests {
 
     #[test]
     fn encode_with_limit_falls_back_to_remaining_length_0() {
-        let packet = with_props(C::NormalDisconnection, |p| p.reason_string = s("bye"));
+        let packet = with_props(C::NormalDisconnection, |p| p.reason_string = Some(s("bye")));
         assert_eq!(
             encode(&packet, V5).unwrap(),
             hex("E0 08 00 06 1F 00 03 62 79 65")

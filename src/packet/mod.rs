@@ -11,6 +11,8 @@ mod ping;
 mod publish;
 mod suback;
 mod subscribe;
+#[cfg(test)]
+pub(crate) mod test_util;
 mod unsuback;
 mod unsubscribe;
 

@@ -8,54 +8,17 @@
 #[cfg(test)]
 mod tests {
     use crate::error::DecodeErrorKind as K;
-    use crate::{DecodeError, EncodeError, Packet, PacketType, ProtocolVersion, ReasonCode};
-    use alloc::vec;
-    use alloc::vec::Vec;
+    use crate::packet::test_util::{decode, encode, rejects, M, V3, V4, V5};
+    use crate::{EncodeError, Packet};
     use bytes::Bytes;
-
-    const V3: ProtocolVersion = ProtocolVersion::V3_1;
-    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
-    const V5: ProtocolVersion = ProtocolVersion::V5;
-    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
-
-    /// Decodes one whole packet, from `Bytes` and from a slice alike.
-    fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
-        let shared = Packet::decode(&Bytes::copy_from_slice(bytes), version);
-        assert_eq!(shared, Packet::decode_slice(bytes, version));
-        let (packet, used) = shared?;
-        assert_eq!(used, bytes.len());
-        Ok(packet)
-    }
-
-    /// Encodes into a slice of 0xAA sentinels longer than needed.
-    fn encode(packet: &Packet, version: ProtocolVersion) -> Vec<u8> {
-        let len = packet.encoded_len(version).unwrap();
-        let mut buf = vec![0xAA; len + 8];
-        let mut out = &mut buf[..];
-        let n = packet.encode(version, &mut out).unwrap();
-        let left = out.len();
-        assert_eq!((n, buf.len() - left), (len, len));
-        assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
-        buf.truncate(n);
-        buf
-    }
-
-    #[track_caller]
-    fn rejects(bytes: &[u8], version: ProtocolVersion, kind: K, rule: Option<&str>) {
-        let err = decode(bytes, version).unwrap_err();
-        assert_eq!(err.kind(), &kind, "{bytes:02X?} at {version}");
-        assert_eq!(err.reason_code(), M, "{bytes:02X?} at {version}");
-        assert_eq!(err.rule(), rule, "{bytes:02X?} at {version}");
-        assert_eq!(err.packet_type(), PacketType::from_bits(bytes[0] >> 4));
-    }
 
     #[test]
     fn pingreq_and_pingresp_are_two_bytes_at_every_level() {
         for v in [V3, V4, V5] {
             assert_eq!(decode(&[0xC0, 0x00], v).unwrap(), Packet::PingReq);
             assert_eq!(decode(&[0xD0, 0x00], v).unwrap(), Packet::PingResp);
-            assert_eq!(encode(&Packet::PingReq, v), [0xC0, 0x00]);
-            assert_eq!(encode(&Packet::PingResp, v), [0xD0, 0x00]);
+            assert_eq!(encode(&Packet::PingReq, v).unwrap(), [0xC0, 0x00]);
+            assert_eq!(encode(&Packet::PingResp, v).unwrap(), [0xD0, 0x00]);
         }
     }
 
@@ -71,12 +34,25 @@ mod tests {
     fn rejects_pingreq_with_a_body() {
         // The fields must fill the Remaining Length exactly, and PINGREQ has none.
         for v in [V4, V5] {
-            rejects(&[0xC0, 0x01, 0x00], v, K::TrailingBytes { count: 1 }, None);
-            rejects(&[0xD0, 0x01, 0x00], v, K::TrailingBytes { count: 1 }, None);
+            rejects(
+                &[0xC0, 0x01, 0x00],
+                v,
+                K::TrailingBytes { count: 1 },
+                M,
+                None,
+            );
+            rejects(
+                &[0xD0, 0x01, 0x00],
+                v,
+                K::TrailingBytes { count: 1 },
+                M,
+                None,
+            );
             rejects(
                 &[0xC0, 0x02, 0x00, 0x00],
                 v,
                 K::TrailingBytes { count: 2 },
+                M,
                 None,
             );
         }
@@ -85,11 +61,11 @@ mod tests {
     #[test]
     fn rejects_pingreq_pingresp_with_flags_set_mqtt_2_1_3_1_and_3_1_1_mqtt_2_2_2_1() {
         let c1 = K::InvalidFlags { flags: 1 };
-        rejects(&[0xC1, 0x00], V5, c1.clone(), Some("MQTT-2.1.3-1"));
-        rejects(&[0xC1, 0x00], V4, c1, Some("MQTT-2.2.2-1"));
+        rejects(&[0xC1, 0x00], V5, c1.clone(), M, Some("MQTT-2.1.3-1"));
+        rejects(&[0xC1, 0x00], V4, c1, M, Some("MQTT-2.2.2-1"));
         let d8 = K::InvalidFlags { flags: 8 };
-        rejects(&[0xD8, 0x00], V5, d8.clone(), Some("MQTT-2.1.3-1"));
-        rejects(&[0xD8, 0x00], V4, d8, Some("MQTT-2.2.2-1"));
+        rejects(&[0xD8, 0x00], V5, d8.clone(), M, Some("MQTT-2.1.3-1"));
+        rejects(&[0xD8, 0x00], V4, d8, M, Some("MQTT-2.2.2-1"));
     }
 
     #[test]

@@ -290,118 +290,18 @@ impl EncodeBody for Subscribe {
 mod tests {
     use super::*;
     use crate::error::DecodeErrorKind as K;
+    use crate::packet::test_util::{
+        both_ways, decode, encode, hex, invalid_filter, one_filter_frame, pid, rejects, M, P, V3,
+        V4, V5,
+    };
     use crate::properties::UserProperties;
     use crate::types::SubscriptionId;
     use crate::Packet;
     use alloc::vec;
-    use bytes::Bytes;
-
-    const V3: ProtocolVersion = ProtocolVersion::V3_1;
-    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
-    const V5: ProtocolVersion = ProtocolVersion::V5;
-    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
-    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
-
-    fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
-    }
-
-    fn pid(n: u16) -> PacketId {
-        PacketId::new(n).unwrap()
-    }
-
-    /// Decodes one whole packet, from `Bytes` and from a slice alike.
-    fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
-        let shared = Packet::decode(&Bytes::copy_from_slice(bytes), version);
-        assert_eq!(shared, Packet::decode_slice(bytes, version));
-        let (packet, used) = shared?;
-        assert_eq!(used, bytes.len());
-        assert_eq!(packet.detach(), packet);
-        Ok(packet)
-    }
-
-    /// Encodes into a slice of 0xAA sentinels longer than needed; checks that exactly
-    /// `encoded_len` bytes were written and nothing at all on error.
-    fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
-        let len = packet.encoded_len(version);
-        let mut buf = vec![0xAA; len.clone().unwrap_or(0) + 8];
-        let mut out = &mut buf[..];
-        let result = packet.encode(version, &mut out);
-        let left = out.len();
-        let written = buf.len() - left;
-        match (result, len) {
-            (Ok(n), Ok(len)) => {
-                assert_eq!((n, written), (len, len));
-                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
-                buf.truncate(n);
-                Ok(buf)
-            }
-            (Err(e), Err(len_err)) => {
-                assert_eq!(e, len_err);
-                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
-                Err(e)
-            }
-            (r, l) => panic!("encode gave {r:?}, encoded_len {l:?}"),
-        }
-    }
-
-    #[track_caller]
-    fn both_ways(bytes: &str, version: ProtocolVersion, packet: Packet) {
-        let bytes = hex(bytes);
-        let decoded = decode(&bytes, version).unwrap();
-        assert_eq!(decoded, packet, "decode at {version}");
-        assert_eq!(
-            encode(&packet, version).unwrap(),
-            bytes,
-            "encode at {version}"
-        );
-        assert_eq!(
-            encode(&decoded, version).unwrap(),
-            bytes,
-            "re-encode at {version}"
-        );
-    }
-
-    #[track_caller]
-    fn rejects_bytes(
-        bytes: &[u8],
-        version: ProtocolVersion,
-        kind: K,
-        reason: ReasonCode,
-        rule: Option<&str>,
-    ) {
-        let err = decode(bytes, version).unwrap_err();
-        assert_eq!(err.kind(), &kind, "{bytes:02X?} at {version}");
-        assert_eq!(err.reason_code(), reason, "{bytes:02X?} at {version}");
-        assert_eq!(err.rule(), rule, "{bytes:02X?} at {version}");
-        assert_eq!(err.packet_type(), Some(PacketType::Subscribe));
-    }
-
-    #[track_caller]
-    fn rejects(
-        bytes: &str,
-        version: ProtocolVersion,
-        kind: K,
-        reason: ReasonCode,
-        rule: Option<&str>,
-    ) {
-        rejects_bytes(&hex(bytes), version, kind, reason, rule);
-    }
 
     /// A SUBSCRIBE, packet identifier 1, of one filter (raw bytes, under 100) and options.
     fn frame(version: ProtocolVersion, filter: &[u8], options: u8) -> Vec<u8> {
-        let mut body = vec![0x00, 0x01];
-        if version.is_v5() {
-            body.push(0x00);
-        }
-        body.extend([0x00, filter.len() as u8]);
-        body.extend_from_slice(filter);
-        body.push(options);
-        let mut frame = vec![0x82, body.len() as u8];
-        frame.extend(body);
-        frame
+        one_filter_frame(0x82, version, filter, Some(options))
     }
 
     fn sub(filter: &str, options: SubscriptionOptions) -> Subscription {
@@ -418,13 +318,6 @@ mod tests {
         }
     }
 
-    fn invalid_topic(reason: InvalidTopic) -> K {
-        K::InvalidTopic {
-            field: "topic filter",
-            reason,
-        }
-    }
-
     #[test]
     fn frame_helper_matches_hand_computed_vectors() {
         assert_eq!(frame(V4, b"a", 0x01), hex("82 06 00 01 00 01 61 01"));
@@ -437,7 +330,7 @@ mod tests {
     fn one_filter_at_3_1_and_3_1_1() {
         for v in [V3, V4] {
             let packet = Subscribe::new(pid(1), vec![sub("a", qos(QoS::AtLeastOnce))]);
-            both_ways("82 06 00 01 00 01 61 01", v, Packet::Subscribe(packet));
+            both_ways("82 06 00 01 00 01 61 01", v, &Packet::Subscribe(packet));
         }
     }
 
@@ -453,14 +346,14 @@ mod tests {
         both_ways(
             "82 0E 00 0A 00 03 61 2F 62 00 00 03 63 2F 23 02",
             V4,
-            Packet::Subscribe(packet),
+            &Packet::Subscribe(packet),
         );
     }
 
     #[test]
     fn one_filter_with_empty_properties_at_5_0_mqtt_2_2_2_1() {
         let packet = Subscribe::new(pid(1), vec![sub("a", qos(QoS::AtLeastOnce))]);
-        both_ways("82 07 00 01 00 00 01 61 01", V5, Packet::Subscribe(packet));
+        both_ways("82 07 00 01 00 00 01 61 01", V5, &Packet::Subscribe(packet));
     }
 
     #[test]
@@ -472,7 +365,7 @@ mod tests {
             retain_handling: RetainHandling::DoNotSend,
         };
         let packet = Subscribe::new(pid(1), vec![sub("a", options)]);
-        both_ways("82 07 00 01 00 00 01 61 2D", V5, Packet::Subscribe(packet));
+        both_ways("82 07 00 01 00 00 01 61 2D", V5, &Packet::Subscribe(packet));
         // 0x1A = 0001 1010: QoS 2, Retain As Published, Retain Handling 1.
         let options = SubscriptionOptions {
             qos: QoS::ExactlyOnce,
@@ -481,7 +374,7 @@ mod tests {
             retain_handling: RetainHandling::SendIfNew,
         };
         let packet = Subscribe::new(pid(1), vec![sub("a", options)]);
-        both_ways("82 07 00 01 00 00 01 61 1A", V5, Packet::Subscribe(packet));
+        both_ways("82 07 00 01 00 00 01 61 1A", V5, &Packet::Subscribe(packet));
     }
 
     #[test]
@@ -493,7 +386,7 @@ mod tests {
         both_ways(
             "82 10 00 01 09 0B 05 26 00 01 6B 00 01 76 00 01 61 01",
             V5,
-            Packet::Subscribe(packet),
+            &Packet::Subscribe(packet),
         );
         // The largest identifier takes four bytes: FF FF FF 7F.
         let mut packet = Subscribe::new(pid(1), vec![sub("a", qos(QoS::AtMostOnce))]);
@@ -501,7 +394,7 @@ mod tests {
         both_ways(
             "82 0C 00 01 05 0B FF FF FF 7F 00 01 61 00",
             V5,
-            Packet::Subscribe(packet),
+            &Packet::Subscribe(packet),
         );
     }
 
@@ -511,12 +404,12 @@ mod tests {
         both_ways(
             "82 10 00 01 00 00 0A 24 73 68 61 72 65 2F 67 2F 61 01",
             V5,
-            Packet::Subscribe(packet.clone()),
+            &Packet::Subscribe(packet.clone()),
         );
         both_ways(
             "82 0F 00 01 00 0A 24 73 68 61 72 65 2F 67 2F 61 01",
             V4,
-            Packet::Subscribe(packet),
+            &Packet::Subscribe(packet),
         );
     }
 
@@ -618,7 +511,7 @@ mod tests {
     fn rejects_options_bits_6_and_7_mqtt_3_8_3_5() {
         for options in [0xC1, 0x40, 0x80] {
             let kind = K::InvalidSubscriptionOptions { options };
-            rejects_bytes(&frame(V5, b"a", options), V5, kind, M, Some("MQTT-3.8.3-5"));
+            rejects(&frame(V5, b"a", options), V5, kind, M, Some("MQTT-3.8.3-5"));
         }
         let kind = K::InvalidSubscriptionOptions { options: 0xC1 };
         rejects(
@@ -647,7 +540,7 @@ mod tests {
         for options in [0x04, 0x03, 0x2D, 0x80] {
             let kind = K::InvalidSubscriptionOptions { options };
             for v in [V3, V4] {
-                rejects_bytes(
+                rejects(
                     &frame(v, b"a", options),
                     v,
                     kind.clone(),
@@ -675,7 +568,7 @@ mod tests {
 
     #[test]
     fn rejects_empty_filter_mqtt_4_7_3_1() {
-        let kind = invalid_topic(InvalidTopic::EmptyFilter);
+        let kind = invalid_filter(InvalidTopic::EmptyFilter);
         rejects(
             "82 05 00 01 00 00 00",
             V4,
@@ -688,7 +581,7 @@ mod tests {
 
     #[test]
     fn rejects_misplaced_multi_level_wildcard_5_0_mqtt_4_7_1_1_and_3_1_1_mqtt_4_7_1_2() {
-        let kind = invalid_topic(InvalidTopic::MisplacedMultiLevelWildcard);
+        let kind = invalid_filter(InvalidTopic::MisplacedMultiLevelWildcard);
         rejects(
             "82 07 00 01 00 02 61 23 00",
             V4,
@@ -705,14 +598,14 @@ mod tests {
         );
         for filter in ["a/#/b", "#/", "a/b#"] {
             let bytes = filter.as_bytes();
-            rejects_bytes(
+            rejects(
                 &frame(V4, bytes, 0),
                 V4,
                 kind.clone(),
                 M,
                 Some("MQTT-4.7.1-2"),
             );
-            rejects_bytes(
+            rejects(
                 &frame(V5, bytes, 0),
                 V5,
                 kind.clone(),
@@ -724,7 +617,7 @@ mod tests {
 
     #[test]
     fn rejects_misplaced_single_level_wildcard_5_0_mqtt_4_7_1_2_and_3_1_1_mqtt_4_7_1_3() {
-        let kind = invalid_topic(InvalidTopic::MisplacedSingleLevelWildcard);
+        let kind = invalid_filter(InvalidTopic::MisplacedSingleLevelWildcard);
         rejects(
             "82 07 00 01 00 02 61 2B 00",
             V4,
@@ -741,14 +634,14 @@ mod tests {
         );
         for filter in ["+a", "a/b+/c"] {
             let bytes = filter.as_bytes();
-            rejects_bytes(
+            rejects(
                 &frame(V4, bytes, 0),
                 V4,
                 kind.clone(),
                 M,
                 Some("MQTT-4.7.1-3"),
             );
-            rejects_bytes(
+            rejects(
                 &frame(V5, bytes, 0),
                 V5,
                 kind.clone(),
@@ -760,23 +653,23 @@ mod tests {
 
     #[test]
     fn rejects_shared_filter_without_share_name_5_0_mqtt_4_8_2_1() {
-        let kind = invalid_topic(InvalidTopic::InvalidSharedSubscription);
+        let kind = invalid_filter(InvalidTopic::InvalidSharedSubscription);
         // "$share//a" = 24 73 68 61 72 65 2F 2F 61.
         let bytes = "82 0F 00 01 00 00 09 24 73 68 61 72 65 2F 2F 61 01";
         rejects(bytes, V5, kind.clone(), M, Some("MQTT-4.8.2-1"));
-        rejects_bytes(&frame(V5, b"$share/", 1), V5, kind, M, Some("MQTT-4.8.2-1"));
+        rejects(&frame(V5, b"$share/", 1), V5, kind, M, Some("MQTT-4.8.2-1"));
     }
 
     #[test]
     fn rejects_shared_filter_without_slash_and_filter_5_0_mqtt_4_8_2_2() {
-        let kind = invalid_topic(InvalidTopic::InvalidSharedSubscription);
+        let kind = invalid_filter(InvalidTopic::InvalidSharedSubscription);
         for filter in ["$share/g", "$share/g/"] {
             let bytes = frame(V5, filter.as_bytes(), 1);
-            rejects_bytes(&bytes, V5, kind.clone(), M, Some("MQTT-4.8.2-2"));
+            rejects(&bytes, V5, kind.clone(), M, Some("MQTT-4.8.2-2"));
         }
         // Wildcards in the share name break the wildcard rules first.
-        let kind = invalid_topic(InvalidTopic::MisplacedSingleLevelWildcard);
-        rejects_bytes(
+        let kind = invalid_filter(InvalidTopic::MisplacedSingleLevelWildcard);
+        rejects(
             &frame(V5, b"$share/g+/a", 1),
             V5,
             kind,
@@ -799,7 +692,7 @@ mod tests {
         both_ways(
             "82 0D 00 01 00 08 24 73 68 61 72 65 2F 67 00",
             V4,
-            Packet::Subscribe(packet),
+            &Packet::Subscribe(packet),
         );
         // Valid shared filters at 5.0.
         for filter in ["$share/consumer1//finance", "$share/g/#"] {

@@ -112,132 +112,14 @@ impl EncodeBody for UnsubAck {
 mod tests {
     use super::*;
     use crate::error::DecodeErrorKind as K;
-    use crate::properties::UserProperties;
-    use crate::types::MqttString;
-    use crate::{Packet, ReasonCode};
-    use alloc::vec;
-    use bytes::Bytes;
+    use crate::packet::test_util::{
+        ack_props, both_ways, decode, encode, encode_limited, hex, pid, rejects, M, P, V3, V4, V5,
+    };
+    use crate::Packet;
     use UnsubAckReasonCode as C;
-
-    const V3: ProtocolVersion = ProtocolVersion::V3_1;
-    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
-    const V5: ProtocolVersion = ProtocolVersion::V5;
-    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
-    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
-
-    fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
-    }
-
-    fn pid(n: u16) -> PacketId {
-        PacketId::new(n).unwrap()
-    }
-
-    /// Decodes one whole packet, from `Bytes` and from a slice alike.
-    fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
-        let shared = Packet::decode(&Bytes::copy_from_slice(bytes), version);
-        assert_eq!(shared, Packet::decode_slice(bytes, version));
-        let (packet, used) = shared?;
-        assert_eq!(used, bytes.len());
-        assert_eq!(packet.detach(), packet);
-        Ok(packet)
-    }
-
-    /// Encodes into a slice of 0xAA sentinels longer than needed; checks that exactly
-    /// `encoded_len` bytes were written and nothing at all on error.
-    fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
-        let len = packet.encoded_len(version);
-        let mut buf = vec![0xAA; len.clone().unwrap_or(0) + 8];
-        let mut out = &mut buf[..];
-        let result = packet.encode(version, &mut out);
-        let left = out.len();
-        let written = buf.len() - left;
-        match (result, len) {
-            (Ok(n), Ok(len)) => {
-                assert_eq!((n, written), (len, len));
-                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
-                buf.truncate(n);
-                Ok(buf)
-            }
-            (Err(e), Err(len_err)) => {
-                assert_eq!(e, len_err);
-                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
-                Err(e)
-            }
-            (r, l) => panic!("encode gave {r:?}, encoded_len {l:?}"),
-        }
-    }
-
-    /// `encode_with_limit` into a sentinel slice; nothing may be written on error.
-    fn encode_limited(
-        packet: &Packet,
-        version: ProtocolVersion,
-        max: usize,
-    ) -> Result<Vec<u8>, EncodeError> {
-        let mut buf = vec![0xAA; max + 8];
-        let mut out = &mut buf[..];
-        let result = packet.encode_with_limit(version, max, &mut out);
-        let left = out.len();
-        let written = buf.len() - left;
-        match result {
-            Ok(n) => {
-                assert_eq!(n, written);
-                assert!(n <= max);
-                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
-                buf.truncate(n);
-                Ok(buf)
-            }
-            Err(e) => {
-                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
-                Err(e)
-            }
-        }
-    }
-
-    #[track_caller]
-    fn both_ways(bytes: &str, version: ProtocolVersion, packet: Packet) {
-        let bytes = hex(bytes);
-        let decoded = decode(&bytes, version).unwrap();
-        assert_eq!(decoded, packet, "decode at {version}");
-        assert_eq!(
-            encode(&packet, version).unwrap(),
-            bytes,
-            "encode at {version}"
-        );
-        assert_eq!(
-            encode(&decoded, version).unwrap(),
-            bytes,
-            "re-encode at {version}"
-        );
-    }
-
-    #[track_caller]
-    fn rejects(
-        bytes: &str,
-        version: ProtocolVersion,
-        kind: K,
-        reason: ReasonCode,
-        rule: Option<&str>,
-    ) {
-        let bytes = hex(bytes);
-        let err = decode(&bytes, version).unwrap_err();
-        assert_eq!(err.kind(), &kind, "{bytes:02X?} at {version}");
-        assert_eq!(err.reason_code(), reason, "{bytes:02X?} at {version}");
-        assert_eq!(err.rule(), rule, "{bytes:02X?} at {version}");
-        assert_eq!(err.packet_type(), Some(PacketType::UnsubAck));
-    }
 
     fn unsuback(id: u16, codes: &[C]) -> UnsubAck {
         UnsubAck::new(pid(id), codes.to_vec())
-    }
-
-    fn props(reason_string: Option<&str>, user: &[(&str, &str)]) -> AckProperties {
-        AckProperties {
-            reason_string: reason_string.map(|s| MqttString::new(s).unwrap()),
-            user_properties: UserProperties::from_pairs(user.iter().copied()).unwrap(),
-        }
     }
 
     // ---- byte vectors -------------------------------------------------------------------
@@ -245,7 +127,7 @@ mod tests {
     #[test]
     fn packet_id_alone_at_3_1_and_3_1_1() {
         for v in [V3, V4] {
-            both_ways("B0 02 00 09", v, Packet::UnsubAck(unsuback(9, &[])));
+            both_ways("B0 02 00 09", v, &Packet::UnsubAck(unsuback(9, &[])));
             // Success codes have no 3.1.1 form: the encoder leaves them out.
             let packet = Packet::UnsubAck(unsuback(9, &[C::Success, C::Success]));
             assert_eq!(encode(&packet, v).unwrap(), hex("B0 02 00 09"));
@@ -255,20 +137,20 @@ mod tests {
     #[test]
     fn reason_codes_after_empty_properties_at_5_0() {
         let packet = unsuback(9, &[C::NoSubscriptionExisted]);
-        both_ways("B0 04 00 09 00 11", V5, Packet::UnsubAck(packet));
+        both_ways("B0 04 00 09 00 11", V5, &Packet::UnsubAck(packet));
         let packet = unsuback(1, &[C::Success, C::NoSubscriptionExisted]);
-        both_ways("B0 05 00 01 00 00 11", V5, Packet::UnsubAck(packet));
+        both_ways("B0 05 00 01 00 00 11", V5, &Packet::UnsubAck(packet));
     }
 
     #[test]
     fn reason_string_at_5_0() {
         // 1F 00 01 78 = 4 bytes of properties: body 2 + 1 + 4 + 1.
         let mut packet = unsuback(1, &[C::NotAuthorized]);
-        packet.properties = props(Some("x"), &[]);
+        packet.properties = ack_props(Some("x"), &[]);
         both_ways(
             "B0 08 00 01 04 1F 00 01 78 87",
             V5,
-            Packet::UnsubAck(packet),
+            &Packet::UnsubAck(packet),
         );
     }
 
@@ -345,7 +227,7 @@ mod tests {
             );
         }
         let mut packet = unsuback(1, &[]);
-        packet.properties = props(None, &[("k", "v")]);
+        packet.properties = ack_props(None, &[("k", "v")]);
         assert_eq!(
             encode(&Packet::UnsubAck(packet), V4),
             Err(EncodeError::UnsupportedInVersion {
@@ -369,7 +251,7 @@ mod tests {
         // Properties 9 + 7 = 16: body 2 + 1 + 16 + 2 = 21, 23 bytes; without the Reason
         // String 14 bytes; without both 7 bytes. The reason codes always stay.
         let mut packet = unsuback(1, &[C::Success, C::NotAuthorized]);
-        packet.properties = props(Some("denied"), &[("k", "v")]);
+        packet.properties = ack_props(Some("denied"), &[("k", "v")]);
         let packet = Packet::UnsubAck(packet);
         let full = hex("B0 15 00 01 10 1F 00 06 64 65 6E 69 65 64 26 00 01 6B 00 01 76 00 87");
         let no_reason_string = hex("B0 0C 00 01 07 26 00 01 6B 00 01 76 00 87");

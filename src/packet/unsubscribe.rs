@@ -118,129 +118,22 @@ impl EncodeBody for Unsubscribe {
 mod tests {
     use super::*;
     use crate::error::DecodeErrorKind as K;
+    use crate::packet::test_util::{
+        both_ways, decode, encode, hex, invalid_filter, one_filter_frame, pid, rejects, M, P, V3,
+        V4, V5,
+    };
     use crate::properties::UserProperties;
     use crate::types::InvalidTopic;
-    use crate::{Packet, ReasonCode};
-    use alloc::vec;
-    use bytes::Bytes;
-
-    const V3: ProtocolVersion = ProtocolVersion::V3_1;
-    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
-    const V5: ProtocolVersion = ProtocolVersion::V5;
-    const M: ReasonCode = ReasonCode::MALFORMED_PACKET;
-    const P: ReasonCode = ReasonCode::PROTOCOL_ERROR;
-
-    fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
-    }
-
-    fn pid(n: u16) -> PacketId {
-        PacketId::new(n).unwrap()
-    }
-
-    /// Decodes one whole packet, from `Bytes` and from a slice alike.
-    fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
-        let shared = Packet::decode(&Bytes::copy_from_slice(bytes), version);
-        assert_eq!(shared, Packet::decode_slice(bytes, version));
-        let (packet, used) = shared?;
-        assert_eq!(used, bytes.len());
-        assert_eq!(packet.detach(), packet);
-        Ok(packet)
-    }
-
-    /// Encodes into a slice of 0xAA sentinels longer than needed; checks that exactly
-    /// `encoded_len` bytes were written and nothing at all on error.
-    fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
-        let len = packet.encoded_len(version);
-        let mut buf = vec![0xAA; len.clone().unwrap_or(0) + 8];
-        let mut out = &mut buf[..];
-        let result = packet.encode(version, &mut out);
-        let left = out.len();
-        let written = buf.len() - left;
-        match (result, len) {
-            (Ok(n), Ok(len)) => {
-                assert_eq!((n, written), (len, len));
-                assert!(buf[n..].iter().all(|&b| b == 0xAA), "wrote past the end");
-                buf.truncate(n);
-                Ok(buf)
-            }
-            (Err(e), Err(len_err)) => {
-                assert_eq!(e, len_err);
-                assert!(buf.iter().all(|&b| b == 0xAA), "wrote on error");
-                Err(e)
-            }
-            (r, l) => panic!("encode gave {r:?}, encoded_len {l:?}"),
-        }
-    }
-
-    #[track_caller]
-    fn both_ways(bytes: &str, version: ProtocolVersion, packet: Packet) {
-        let bytes = hex(bytes);
-        let decoded = decode(&bytes, version).unwrap();
-        assert_eq!(decoded, packet, "decode at {version}");
-        assert_eq!(
-            encode(&packet, version).unwrap(),
-            bytes,
-            "encode at {version}"
-        );
-        assert_eq!(
-            encode(&decoded, version).unwrap(),
-            bytes,
-            "re-encode at {version}"
-        );
-    }
-
-    #[track_caller]
-    fn rejects_bytes(
-        bytes: &[u8],
-        version: ProtocolVersion,
-        kind: K,
-        reason: ReasonCode,
-        rule: Option<&str>,
-    ) {
-        let err = decode(bytes, version).unwrap_err();
-        assert_eq!(err.kind(), &kind, "{bytes:02X?} at {version}");
-        assert_eq!(err.reason_code(), reason, "{bytes:02X?} at {version}");
-        assert_eq!(err.rule(), rule, "{bytes:02X?} at {version}");
-        assert_eq!(err.packet_type(), Some(PacketType::Unsubscribe));
-    }
-
-    #[track_caller]
-    fn rejects(
-        bytes: &str,
-        version: ProtocolVersion,
-        kind: K,
-        reason: ReasonCode,
-        rule: Option<&str>,
-    ) {
-        rejects_bytes(&hex(bytes), version, kind, reason, rule);
-    }
+    use crate::Packet;
 
     /// An UNSUBSCRIBE, packet identifier 1, of one filter (raw bytes, under 100).
     fn frame(version: ProtocolVersion, filter: &[u8]) -> Vec<u8> {
-        let mut body = vec![0x00, 0x01];
-        if version.is_v5() {
-            body.push(0x00);
-        }
-        body.extend([0x00, filter.len() as u8]);
-        body.extend_from_slice(filter);
-        let mut frame = vec![0xA2, body.len() as u8];
-        frame.extend(body);
-        frame
+        one_filter_frame(0xA2, version, filter, None)
     }
 
     fn unsubscribe(id: u16, filters: &[&str]) -> Unsubscribe {
         let filters = filters.iter().map(|f| TopicFilter::new(f).unwrap());
         Unsubscribe::new(pid(id), filters.collect())
-    }
-
-    fn invalid_topic(reason: InvalidTopic) -> K {
-        K::InvalidTopic {
-            field: "topic filter",
-            reason,
-        }
     }
 
     #[test]
@@ -257,12 +150,12 @@ mod tests {
             both_ways(
                 "A2 05 00 09 00 01 61",
                 v,
-                Packet::Unsubscribe(unsubscribe(9, &["a"])),
+                &Packet::Unsubscribe(unsubscribe(9, &["a"])),
             );
             both_ways(
                 "A2 0A 00 01 00 03 61 2F 2B 00 01 23",
                 v,
-                Packet::Unsubscribe(unsubscribe(1, &["a/+", "#"])),
+                &Packet::Unsubscribe(unsubscribe(1, &["a/+", "#"])),
             );
         }
     }
@@ -272,7 +165,7 @@ mod tests {
         both_ways(
             "A2 09 00 01 00 00 01 61 00 01 62",
             V5,
-            Packet::Unsubscribe(unsubscribe(1, &["a", "b"])),
+            &Packet::Unsubscribe(unsubscribe(1, &["a", "b"])),
         );
     }
 
@@ -284,7 +177,7 @@ mod tests {
         both_ways(
             "A2 0D 00 01 07 26 00 01 6B 00 01 76 00 01 61",
             V5,
-            Packet::Unsubscribe(packet),
+            &Packet::Unsubscribe(packet),
         );
     }
 
@@ -294,7 +187,7 @@ mod tests {
         both_ways(
             "A2 0F 00 01 00 00 0A 24 73 68 61 72 65 2F 67 2F 61",
             V5,
-            Packet::Unsubscribe(unsubscribe(1, &["$share/g/a"])),
+            &Packet::Unsubscribe(unsubscribe(1, &["$share/g/a"])),
         );
     }
 
@@ -384,7 +277,7 @@ mod tests {
 
     #[test]
     fn rejects_empty_filter_mqtt_4_7_3_1() {
-        let kind = invalid_topic(InvalidTopic::EmptyFilter);
+        let kind = invalid_filter(InvalidTopic::EmptyFilter);
         rejects(
             "A2 04 00 01 00 00",
             V4,
@@ -397,7 +290,7 @@ mod tests {
 
     #[test]
     fn rejects_misplaced_wildcards_5_0_mqtt_4_7_1_1_and_2_3_1_1_mqtt_4_7_1_2_and_3() {
-        let multi = invalid_topic(InvalidTopic::MisplacedMultiLevelWildcard);
+        let multi = invalid_filter(InvalidTopic::MisplacedMultiLevelWildcard);
         rejects(
             "A2 06 00 01 00 02 61 23",
             V4,
@@ -412,7 +305,7 @@ mod tests {
             M,
             Some("MQTT-4.7.1-1"),
         );
-        let single = invalid_topic(InvalidTopic::MisplacedSingleLevelWildcard);
+        let single = invalid_filter(InvalidTopic::MisplacedSingleLevelWildcard);
         rejects(
             "A2 06 00 01 00 02 61 2B",
             V4,
@@ -431,13 +324,13 @@ mod tests {
 
     #[test]
     fn rejects_invalid_shared_filters_at_5_0_only_mqtt_4_8_2_1_and_2() {
-        let kind = invalid_topic(InvalidTopic::InvalidSharedSubscription);
+        let kind = invalid_filter(InvalidTopic::InvalidSharedSubscription);
         for (filter, rule) in [
             ("$share//a", "MQTT-4.8.2-1"),
             ("$share/g", "MQTT-4.8.2-2"),
             ("$share/g/", "MQTT-4.8.2-2"),
         ] {
-            rejects_bytes(
+            rejects(
                 &frame(V5, filter.as_bytes()),
                 V5,
                 kind.clone(),
