@@ -135,6 +135,26 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// The bytes not read yet.
+    pub(crate) fn remaining_bytes(&self) -> &[u8] {
+        &self.frame[self.pos..self.end]
+    }
+
+    /// How many entries of a two-byte length, that many bytes and `extra` more fill the rest
+    /// of the packet, counting only entries that fit: the exact capacity for a list.
+    pub(crate) fn count_prefixed(&self, extra: usize) -> usize {
+        let rest = self.remaining_bytes();
+        let (mut at, mut n) = (0, 0);
+        while let Some(b) = rest.get(at..at + 2) {
+            at += 2 + usize::from(u16::from_be_bytes([b[0], b[1]])) + extra;
+            if at > rest.len() {
+                break;
+            }
+            n += 1;
+        }
+        n
+    }
+
     pub(crate) fn position(&self) -> usize {
         self.pos
     }

@@ -213,7 +213,8 @@ impl Subscribe {
         } else {
             SubscribeProperties::default()
         };
-        let mut subscriptions = Vec::new();
+        // Counted first so the list is allocated once, at its exact size.
+        let mut subscriptions = Vec::with_capacity(r.count_prefixed(1));
         while r.has_remaining() {
             let filter = read_filter(r)?;
             let options = SubscriptionOptions::from_byte(r.u8("subscription options")?, r.version)?;
@@ -890,5 +891,23 @@ mod tests {
             hex("82 10 00 01 09 0B 05 26 00 01 6B 00 01 76 00 01 61 01")[..]
         );
         assert_eq!(buf[18..], [0xAA; 6]);
+    }
+    /// The filters are counted before the list is allocated, so it is allocated once, at
+    /// its exact size, however many filters there are.
+    #[test]
+    fn allocates_the_subscription_list_at_its_exact_size() {
+        let mut body = alloc::vec![0x00, 0x01]; // packet identifier 1
+        for i in 0..10u8 {
+            body.extend_from_slice(&[0x00, 0x01, b'a' + i, 0x01]);
+        }
+        let mut bytes = alloc::vec![0x82, body.len() as u8];
+        bytes.extend_from_slice(&body);
+        let input = bytes::Bytes::from(bytes);
+        let (packet, _) = Packet::decode(&input, ProtocolVersion::V3_1_1).unwrap();
+        let Packet::Subscribe(subscribe) = packet else {
+            panic!("not a SUBSCRIBE: {packet:?}");
+        };
+        assert_eq!(subscribe.subscriptions.len(), 10);
+        assert_eq!(subscribe.subscriptions.capacity(), 10);
     }
 }

@@ -57,7 +57,8 @@ impl Unsubscribe {
         } else {
             UnsubscribeProperties::default()
         };
-        let mut filters = Vec::new();
+        // Counted first so the list is allocated once, at its exact size.
+        let mut filters = Vec::with_capacity(r.count_prefixed(0));
         while r.has_remaining() {
             filters.push(read_filter(r)?);
         }
