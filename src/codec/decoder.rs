@@ -13,7 +13,8 @@ use bytes::BytesMut;
 ///
 /// The packet's whole size is checked against the maximum as soon as its fixed header is
 /// in, before anything is reserved: a 5-byte header that claims 256 MiB fails at once, and
-/// the decoder never reserves more than the maximum. The header is remembered, so a packet
+/// the decoder never grows the buffer past the maximum (nor past the capacity the caller
+/// gave it, whichever is larger). The header is remembered, so a packet
 /// that arrives in pieces is not parsed again for each piece. Decoded packets share the
 /// buffer's memory: a topic or payload is a slice of the frame, not a copy.
 ///
@@ -113,8 +114,7 @@ impl Decoder {
         let total = header.total_len();
         if buf.len() < total {
             self.pending = Some(header);
-            // Bounded by the maximum packet size, which the header was checked against.
-            buf.reserve(total - buf.len());
+            make_room(buf, total);
             return Ok(None);
         }
         self.pending = None;
@@ -153,4 +153,17 @@ impl Decoder {
             _ => Ok(()),
         }
     }
+}
+
+/// Gives `buf` room for a `total`-byte packet, which the fixed header has been checked
+/// against the maximum. `BytesMut::reserve` would round an allocation up to twice the old
+/// one; this reuses the buffer's own space when it can and otherwise allocates exactly
+/// `total`, so the decoder never grows a buffer past the maximum packet size.
+fn make_room(buf: &mut BytesMut, total: usize) {
+    if buf.capacity() >= total || buf.try_reclaim(total - buf.len()) {
+        return;
+    }
+    let mut bigger = BytesMut::with_capacity(total);
+    bigger.extend_from_slice(buf);
+    *buf = bigger;
 }
