@@ -1,6 +1,7 @@
 //! A bounded reader over one packet's frame. Every read is length-checked and fails with
 //! `UnexpectedEnd` instead of panicking; byte-string reads return slices of the frame.
 
+use super::fixed_header::FixedHeader;
 use super::varint;
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::packet::PacketType;
@@ -18,16 +19,18 @@ pub(crate) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader over the body of the packet whose fixed header is `header`, at the front of
+    /// `frame` (which holds all of it, and may hold more).
     pub(crate) fn new(
         frame: &'a Bytes,
-        start: usize,
+        header: &FixedHeader,
         version: ProtocolVersion,
         strict_strings: bool,
     ) -> Self {
         Self {
             frame,
-            pos: start,
-            end: frame.len(),
+            pos: header.header_len,
+            end: header.total_len(),
             version,
             strict_strings,
         }
@@ -108,8 +111,31 @@ impl<'a> Reader<'a> {
     /// A UTF-8 Encoded String, checked by the rules of [MQTT-1.5.4-1] and [MQTT-1.5.4-2]
     /// ([MQTT-1.5.3-1] and [MQTT-1.5.3-2] in 3.1.1).
     pub(crate) fn string(&mut self, field: &'static str) -> Result<MqttString, DecodeError> {
+        self.string_and_wildcards(field).map(|(s, _)| s)
+    }
+
+    /// A string, and whether it holds `+` or `#`, from one pass over its bytes: most MQTT
+    /// strings are plain ASCII, which settles the UTF-8, U+0000 and wildcard checks at once.
+    pub(crate) fn string_and_wildcards(
+        &mut self,
+        field: &'static str,
+    ) -> Result<(MqttString, bool), DecodeError> {
         let bytes = self.binary(field)?;
-        let Ok(s) = core::str::from_utf8(&bytes) else {
+        // No early exit, so the loop vectorises.
+        let (mut plain, mut wildcards) = (true, false);
+        for &b in bytes.iter() {
+            plain &= b.wrapping_sub(1) < 0x7F; // 0x01..=0x7F
+            wildcards |= b == b'+' || b == b'#';
+        }
+        if !plain || self.strict_strings {
+            self.check_string(&bytes, field)?;
+        }
+        Ok((MqttString::from_checked(bytes), wildcards))
+    }
+
+    /// The full string rules, for strings that are not plain ASCII.
+    fn check_string(&self, bytes: &[u8], field: &'static str) -> Result<(), DecodeError> {
+        let Ok(s) = core::str::from_utf8(bytes) else {
             let rule = self.tag("MQTT-1.5.3-1", "MQTT-1.5.4-1");
             return Err(DecodeError::new(DecodeErrorKind::InvalidUtf8 { field }).with_rule(rule));
         };
@@ -120,7 +146,7 @@ impl<'a> Reader<'a> {
         if self.strict_strings && has_discouraged_char(s) {
             return Err(DecodeErrorKind::DiscouragedCharacter { field }.into());
         }
-        Ok(MqttString::from_checked(bytes))
+        Ok(())
     }
 
     /// A reader over the next `n` bytes (a property block); this reader skips past them.

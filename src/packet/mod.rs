@@ -418,6 +418,7 @@ fn incomplete(input: &[u8], version: Option<ProtocolVersion>) -> DecodeError {
 }
 
 /// Decodes the packet at the front of `input`, whose fixed header says it is complete or not.
+#[inline]
 pub(crate) fn decode_one(
     input: &Bytes,
     version: Option<ProtocolVersion>,
@@ -430,17 +431,13 @@ pub(crate) fn decode_one(
     if input.len() < total {
         return Err(incomplete(input, version));
     }
-    // Slicing an exact frame lets every field read stop at the packet's end.
-    let frame = if input.len() == total {
-        input.clone()
-    } else {
-        input.slice(..total)
-    };
-    let packet = decode_frame(&frame, &header, version, strict_strings)?;
+    let packet = decode_frame(input, &header, version, strict_strings)?;
     Ok((packet, total))
 }
 
-/// Decodes one complete frame whose fixed header has been checked.
+/// Decodes the packet at the front of `frame`, whose fixed header has been checked and whose
+/// bytes are all there; anything after the packet is left alone.
+#[inline]
 pub(crate) fn decode_frame(
     frame: &Bytes,
     header: &FixedHeader,
@@ -458,12 +455,18 @@ pub(crate) fn decode_frame(
                 .in_packet(packet_type))
         }
     };
-    let mut r = Reader::new(frame, header.header_len, version, strict_strings);
-    decode_body(&mut r, header)
-        .and_then(|p| r.finish().map(|()| p))
-        .map_err(|e| e.in_packet(packet_type))
+    let mut r = Reader::new(frame, header, version, strict_strings);
+    // Plain matches rather than combinators: the packet is large, and this keeps it in place.
+    match decode_body(&mut r, header) {
+        Ok(packet) => match r.finish() {
+            Ok(()) => Ok(packet),
+            Err(e) => Err(e.in_packet(packet_type)),
+        },
+        Err(e) => Err(e.in_packet(packet_type)),
+    }
 }
 
+#[inline]
 fn decode_body(r: &mut Reader<'_>, header: &FixedHeader) -> Result<Packet, DecodeError> {
     Ok(match header.packet_type {
         PacketType::Connect => Packet::Connect(Connect::decode(r, header.flags)?),

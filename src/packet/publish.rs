@@ -15,7 +15,7 @@ use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
 use crate::properties::PublishProperties;
-use crate::types::{ProtocolVersion, QoS, QosPid, TopicName};
+use crate::types::{InvalidTopic, ProtocolVersion, QoS, QosPid, TopicName};
 use crate::ReasonCode;
 use bytes::{BufMut, Bytes};
 
@@ -66,15 +66,22 @@ impl Publish {
         }
     }
 
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'_>, flags: u8) -> Result<Self, DecodeError> {
         // The fixed header parser has already refused QoS 3 and DUP on QoS 0.
         let qos = QoS::from_bits((flags >> 1) & 0b11).unwrap_or_default();
         let field = "topic name";
-        let topic = r.string(field).map_err(|e| e.or_rule("MQTT-3.3.2-1"))?;
-        let topic = TopicName::from_string(topic).map_err(|reason| {
-            DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason })
-                .with_rule("MQTT-3.3.2-2")
-        })?;
+        let (topic, wildcards) = r
+            .string_and_wildcards(field)
+            .map_err(|e| e.or_rule("MQTT-3.3.2-1"))?;
+        if wildcards {
+            let reason = InvalidTopic::WildcardInName;
+            return Err(
+                DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason })
+                    .with_rule("MQTT-3.3.2-2"),
+            );
+        }
+        let topic = TopicName::from_checked(topic);
         let qos = match qos {
             QoS::AtMostOnce => QosPid::AtMostOnce,
             QoS::AtLeastOnce => QosPid::AtLeastOnce(r.packet_id(PacketType::Publish)?),

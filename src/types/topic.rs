@@ -58,6 +58,11 @@ impl TopicName {
         Ok(Self(name))
     }
 
+    /// Wraps a string the decoder has found free of wildcards.
+    pub(crate) fn from_checked(name: MqttString) -> Self {
+        Self(name)
+    }
+
     /// The name as a string slice.
     pub fn as_str(&self) -> &str {
         self.0.as_str()
