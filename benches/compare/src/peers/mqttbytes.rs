@@ -1,0 +1,377 @@
+//! mqttbytes 0.6 (the standalone crate rumqttc's codec grew out of), `mqttbytes::v4`
+//! (3.1.1) and `mqttbytes::v5` (5.0). Decode: `v4::read` / `v5::read(&mut BytesMut,
+//! max_size)`, which split the frame off the receive buffer and freeze it (payloads are
+//! zero-copy `Bytes`, topics and strings are copied into `String`s). Encode: each packet
+//! type's `write(&mut BytesMut)` into a reused buffer.
+
+use crate::cases::{Case, Op, Workload};
+use crate::harness::{
+    bytesmut_decode_job, chunked_decode_job, encode_job, stream_decode_job, NotApplicable, Spec,
+    Summary,
+};
+use bytes::BytesMut;
+use mqttbytes::{v4, v5};
+use mqttwire::{Packet, QoS as WQoS};
+use std::hint::black_box;
+
+const MAX: usize = 1 << 20;
+
+fn s(x: &impl AsRef<str>) -> String {
+    x.as_ref().to_owned()
+}
+
+fn pairs(p: &mqttwire::properties::UserProperties) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+// ---- 3.1.1 ----
+
+fn qos4(q: WQoS) -> mqttbytes::QoS {
+    match q {
+        WQoS::AtMostOnce => mqttbytes::QoS::AtMostOnce,
+        WQoS::AtLeastOnce => mqttbytes::QoS::AtLeastOnce,
+        WQoS::ExactlyOnce => mqttbytes::QoS::ExactlyOnce,
+    }
+}
+
+#[inline(always)]
+fn step4(_: &mut (), rx: &mut BytesMut, sink: &mut impl FnMut(&v4::Packet)) -> bool {
+    match v4::read(rx, MAX) {
+        Ok(ref p) => {
+            sink(p);
+            true
+        }
+        Err(mqttbytes::Error::InsufficientBytes(_)) => false,
+        Err(e) => panic!("mqttbytes v4: {e:?}"),
+    }
+}
+
+fn summary4(p: &v4::Packet) -> Summary {
+    match p {
+        v4::Packet::Publish(p) => Summary {
+            topic: p.topic.clone(),
+            payload_len: p.payload.len(),
+            pid: p.pkid,
+            ..Summary::new("publish")
+        },
+        v4::Packet::Connect(c) => Summary {
+            topic: c
+                .last_will
+                .as_ref()
+                .map_or(String::new(), |w| w.topic.clone()),
+            payload_len: c.last_will.as_ref().map_or(0, |w| w.message.len()),
+            id: c.client_id.clone(),
+            text: c
+                .login
+                .as_ref()
+                .map_or(String::new(), |l| l.username.clone()),
+            ..Summary::new("connect")
+        },
+        v4::Packet::ConnAck(_) => Summary::new("connack"),
+        v4::Packet::PubAck(a) => Summary {
+            pid: a.pkid,
+            ..Summary::new("puback")
+        },
+        v4::Packet::Subscribe(s) => Summary {
+            pid: s.pkid,
+            count: s.filters.len(),
+            ..Summary::new("subscribe")
+        },
+        v4::Packet::PingReq => Summary::new("pingreq"),
+        v4::Packet::Disconnect => Summary::new("disconnect"),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+fn next4(d: &mut (), rx: &mut BytesMut, out: &mut dyn FnMut(Summary)) -> bool {
+    step4(d, rx, &mut |p| out(summary4(p)))
+}
+
+#[inline(always)]
+fn fast4(d: &mut (), rx: &mut BytesMut) -> bool {
+    step4(d, rx, &mut |p| {
+        black_box(p);
+    })
+}
+
+enum Out4 {
+    Publish(v4::Publish),
+    Connect(v4::Connect),
+    ConnAck(v4::ConnAck),
+    PubAck(v4::PubAck),
+}
+
+fn convert4(p: &Packet) -> Out4 {
+    match p {
+        Packet::Publish(p) => {
+            let mut out =
+                v4::Publish::from_bytes(s(&p.topic), qos4(p.qos.qos()), p.payload.clone());
+            out.pkid = p.qos.packet_id().map_or(0, |id| id.get());
+            out.dup = p.dup;
+            out.retain = p.retain;
+            Out4::Publish(out)
+        }
+        Packet::Connect(c) => {
+            let mut out = v4::Connect::new(s(&c.client_id));
+            out.keep_alive = c.keep_alive;
+            out.clean_session = c.clean_start;
+            out.last_will = c
+                .will
+                .as_ref()
+                .map(|w| v4::LastWill::new(s(&w.topic), w.payload.to_vec(), qos4(w.qos), w.retain));
+            if let (Some(u), Some(pw)) = (&c.user_name, &c.password) {
+                out.set_login(s(u), String::from_utf8(pw.to_vec()).unwrap());
+            }
+            Out4::Connect(out)
+        }
+        Packet::ConnAck(c) => Out4::ConnAck(v4::ConnAck::new(
+            v4::ConnectReturnCode::Success,
+            c.session_present,
+        )),
+        Packet::PubAck(a) => Out4::PubAck(v4::PubAck::new(a.packet_id.get())),
+        other => panic!("no conversion for {other:?}"),
+    }
+}
+
+fn write4(p: &mut Out4, tx: &mut BytesMut) -> usize {
+    tx.clear();
+    match p {
+        Out4::Publish(p) => p.write(tx),
+        Out4::Connect(p) => p.write(tx),
+        Out4::ConnAck(p) => p.write(tx),
+        Out4::PubAck(p) => p.write(tx),
+    }
+    .unwrap()
+}
+
+// ---- 5.0 ----
+
+fn qos5(q: WQoS) -> mqttbytes::QoS {
+    match q {
+        WQoS::AtMostOnce => mqttbytes::QoS::AtMostOnce,
+        WQoS::AtLeastOnce => mqttbytes::QoS::AtLeastOnce,
+        WQoS::ExactlyOnce => mqttbytes::QoS::ExactlyOnce,
+    }
+}
+
+#[inline(always)]
+fn step5(_: &mut (), rx: &mut BytesMut, sink: &mut impl FnMut(&v5::Packet)) -> bool {
+    match v5::read(rx, MAX) {
+        Ok(ref p) => {
+            sink(p);
+            true
+        }
+        Err(mqttbytes::Error::InsufficientBytes(_)) => false,
+        Err(e) => panic!("mqttbytes v5: {e:?}"),
+    }
+}
+
+fn summary5(p: &v5::Packet) -> Summary {
+    match p {
+        v5::Packet::Publish(p) => Summary {
+            topic: p.topic.clone(),
+            payload_len: p.payload.len(),
+            pid: p.pkid,
+            count: p.properties.as_ref().map_or(0, |p| p.user_properties.len()),
+            text: p
+                .properties
+                .as_ref()
+                .and_then(|p| p.content_type.clone())
+                .unwrap_or_default(),
+            ..Summary::new("publish")
+        },
+        v5::Packet::Connect(c) => Summary {
+            topic: c
+                .last_will
+                .as_ref()
+                .map_or(String::new(), |w| w.topic.clone()),
+            payload_len: c.last_will.as_ref().map_or(0, |w| w.message.len()),
+            id: c.client_id.clone(),
+            count: c.properties.as_ref().map_or(0, |p| p.user_properties.len()),
+            text: c
+                .login
+                .as_ref()
+                .map_or(String::new(), |l| l.username.clone()),
+            ..Summary::new("connect")
+        },
+        v5::Packet::ConnAck(c) => Summary {
+            id: c
+                .properties
+                .as_ref()
+                .and_then(|p| p.assigned_client_identifier.clone())
+                .unwrap_or_default(),
+            count: c.properties.as_ref().map_or(0, |p| p.user_properties.len()),
+            ..Summary::new("connack")
+        },
+        v5::Packet::PubAck(a) => Summary {
+            pid: a.pkid,
+            ..Summary::new("puback")
+        },
+        v5::Packet::Subscribe(s) => Summary {
+            pid: s.pkid,
+            count: s.filters.len(),
+            ..Summary::new("subscribe")
+        },
+        v5::Packet::PingReq => Summary::new("pingreq"),
+        v5::Packet::Disconnect(_) => Summary::new("disconnect"),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+fn next5(d: &mut (), rx: &mut BytesMut, out: &mut dyn FnMut(Summary)) -> bool {
+    step5(d, rx, &mut |p| out(summary5(p)))
+}
+
+#[inline(always)]
+fn fast5(d: &mut (), rx: &mut BytesMut) -> bool {
+    step5(d, rx, &mut |p| {
+        black_box(p);
+    })
+}
+
+enum Out5 {
+    Publish(v5::Publish),
+    Connect(v5::Connect),
+    ConnAck(v5::ConnAck),
+    PubAck(v5::PubAck),
+}
+
+fn convert5(p: &Packet) -> Out5 {
+    match p {
+        Packet::Publish(p) => {
+            let pp = &p.properties;
+            let mut out =
+                v5::Publish::from_bytes(s(&p.topic), qos5(p.qos.qos()), p.payload.clone());
+            out.properties = (!pp.is_empty()).then(|| v5::PublishProperties {
+                payload_format_indicator: None,
+                message_expiry_interval: pp.message_expiry_interval,
+                topic_alias: None,
+                response_topic: None,
+                correlation_data: None,
+                user_properties: pairs(&pp.user_properties),
+                subscription_identifiers: Vec::new(),
+                content_type: pp.content_type.as_ref().map(s),
+            });
+            out.pkid = p.qos.packet_id().map_or(0, |id| id.get());
+            out.dup = p.dup;
+            out.retain = p.retain;
+            Out5::Publish(out)
+        }
+        Packet::Connect(c) => {
+            let cp = &c.properties;
+            let mut out = v5::Connect::new(s(&c.client_id));
+            out.keep_alive = c.keep_alive;
+            out.clean_session = c.clean_start;
+            out.properties = Some(v5::ConnectProperties {
+                session_expiry_interval: cp.session_expiry_interval,
+                receive_maximum: cp.receive_maximum.map(|n| n.get()),
+                max_packet_size: cp.maximum_packet_size.map(|n| n.get()),
+                topic_alias_max: cp.topic_alias_maximum,
+                request_response_info: None,
+                request_problem_info: cp.request_problem_information.map(u8::from),
+                user_properties: pairs(&cp.user_properties),
+                authentication_method: None,
+                authentication_data: None,
+            });
+            out.last_will = c.will.as_ref().map(|w| {
+                let wp = &w.properties;
+                let mut will =
+                    v5::LastWill::new(s(&w.topic), w.payload.to_vec(), qos5(w.qos), w.retain);
+                will.properties = Some(v5::WillProperties {
+                    delay_interval: wp.will_delay_interval,
+                    payload_format_indicator: None,
+                    message_expiry_interval: wp.message_expiry_interval,
+                    content_type: wp.content_type.as_ref().map(s),
+                    response_topic: None,
+                    correlation_data: None,
+                    user_properties: Vec::new(),
+                });
+                will
+            });
+            if let (Some(u), Some(pw)) = (&c.user_name, &c.password) {
+                out.set_login(s(u), String::from_utf8(pw.to_vec()).unwrap());
+            }
+            Out5::Connect(out)
+        }
+        Packet::ConnAck(c) => {
+            let p = &c.properties;
+            let mut out = v5::ConnAck::new(v5::ConnectReturnCode::Success, c.session_present);
+            out.properties = Some(v5::ConnAckProperties {
+                session_expiry_interval: p.session_expiry_interval,
+                receive_max: p.receive_maximum.map(|n| n.get()),
+                max_qos: p.maximum_qos.map(|q| q as u8),
+                retain_available: p.retain_available.map(u8::from),
+                max_packet_size: p.maximum_packet_size.map(|n| n.get()),
+                assigned_client_identifier: p.assigned_client_identifier.as_ref().map(s),
+                topic_alias_max: p.topic_alias_maximum,
+                reason_string: None,
+                user_properties: pairs(&p.user_properties),
+                wildcard_subscription_available: p.wildcard_subscription_available.map(u8::from),
+                subscription_identifiers_available: None,
+                shared_subscription_available: p.shared_subscription_available.map(u8::from),
+                server_keep_alive: p.server_keep_alive,
+                response_information: None,
+                server_reference: None,
+                authentication_method: None,
+                authentication_data: None,
+            });
+            Out5::ConnAck(out)
+        }
+        Packet::PubAck(a) => Out5::PubAck(v5::PubAck::new(a.packet_id.get())),
+        other => panic!("no conversion for {other:?}"),
+    }
+}
+
+fn write5(p: &mut Out5, tx: &mut BytesMut) -> usize {
+    tx.clear();
+    match p {
+        Out5::Publish(p) => p.write(tx),
+        Out5::Connect(p) => p.write(tx),
+        Out5::ConnAck(p) => p.write(tx),
+        Out5::PubAck(p) => p.write(tx),
+    }
+    .unwrap()
+}
+
+pub fn spec(case: &Case) -> Result<Spec, NotApplicable> {
+    const NAME: &str = "mqttbytes";
+    let tx = BytesMut::with_capacity(128 * 1024);
+    let want = case.want.first().cloned().unwrap_or_default();
+    let v5 = case.version.is_v5();
+    match (case.op, case.workload, v5) {
+        (Op::Decode, Workload::Stream, false) => {
+            stream_decode_job(NAME, &case.bytes, &case.want, (), next4, fast4)
+        }
+        (Op::Decode, Workload::Chunks7, false) => {
+            chunked_decode_job(NAME, &case.bytes, &case.want, (), next4, fast4)
+        }
+        (Op::Decode, _, false) => bytesmut_decode_job(NAME, &case.bytes, want, (), next4, fast4),
+        (Op::Decode, Workload::Stream, true) => {
+            stream_decode_job(NAME, &case.bytes, &case.want, (), next5, fast5)
+        }
+        (Op::Decode, Workload::Chunks7, true) => {
+            chunked_decode_job(NAME, &case.bytes, &case.want, (), next5, fast5)
+        }
+        (Op::Decode, _, true) => bytesmut_decode_job(NAME, &case.bytes, want, (), next5, fast5),
+        (Op::Encode, _, false) => encode_job(
+            NAME,
+            &case.packet,
+            case.version,
+            convert4(&case.packet),
+            tx,
+            write4,
+            |tx, _| &tx[..],
+        ),
+        (Op::Encode, _, true) => encode_job(
+            NAME,
+            &case.packet,
+            case.version,
+            convert5(&case.packet),
+            tx,
+            write5,
+            |tx, _| &tx[..],
+        ),
+    }
+}
