@@ -61,6 +61,14 @@
 //!
 //! - `std` (default): `std` support in `bytes` and `thiserror`. Without it the crate is
 //!   `no_std` and needs only `alloc`.
+//! - `arbitrary`: implements [`Arbitrary`](https://docs.rs/arbitrary/1/arbitrary/trait.Arbitrary.html)
+//!   for [`Packet`], its packet structs, [`PacketType`] and every value type they hold
+//!   (property sets, reason codes, strings, topics, identifiers), so that code using
+//!   mqttwire can be fuzzed with structured packets. Generated values are valid for their
+//!   types and lean towards the edges (multi-byte UTF-8, wildcards and shared
+//!   subscriptions, repeated User Properties, Remaining Length boundaries); a generated
+//!   packet may still be unencodable at a given protocol level, which the encoder reports.
+//!   Enables `std`.
 //!
 //! ## Minimum supported Rust version
 //!
@@ -84,6 +92,9 @@ pub mod error;
 pub mod packet;
 pub mod properties;
 pub mod types;
+
+#[cfg(feature = "arbitrary")]
+mod arbitrary;
 
 /// Compiles the README's examples as doc tests.
 #[cfg(doctest)]
