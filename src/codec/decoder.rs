@@ -42,6 +42,8 @@ pub struct Decoder {
     strict_strings: bool,
     /// The fixed header of a packet whose body has not fully arrived.
     pending: Option<FixedHeader>,
+    /// That packet's whole size (0 when none is pending): decoding waits below it.
+    awaiting: usize,
 }
 
 impl Decoder {
@@ -57,6 +59,7 @@ impl Decoder {
             max_packet_size: Self::DEFAULT_MAX_PACKET_SIZE,
             strict_strings: false,
             pending: None,
+            awaiting: 0,
         }
     }
 
@@ -100,7 +103,19 @@ impl Decoder {
     ///
     /// After a CONNECT, the decoder speaks the protocol level the CONNECT declares. After an
     /// error the connection must be closed: the decoder's position in the stream is lost.
+    #[inline]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
+        // While a packet trickles in, most calls find its body still short: answer those
+        // without touching anything else.
+        if buf.len() < self.awaiting {
+            return Ok(None);
+        }
+        self.decode_available(buf)
+    }
+
+    /// Everything but the waiting case: parse a new header, or split off a complete packet.
+    #[inline(never)]
+    fn decode_available(&mut self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
         let header = match self.pending {
             Some(header) => header,
             None => {
@@ -114,10 +129,12 @@ impl Decoder {
         let total = header.total_len();
         if buf.len() < total {
             self.pending = Some(header);
+            self.awaiting = total;
             make_room(buf, total);
             return Ok(None);
         }
         self.pending = None;
+        self.awaiting = 0;
         let frame = buf.split_to(total).freeze();
         let packet = decode_frame(&frame, &header, self.version, self.strict_strings)?;
         if let Packet::Connect(connect) = &packet {

@@ -2,9 +2,9 @@
 //! byte, least significant group first, at most four bytes, and (mqttwire's strict choice)
 //! always in the shortest form.
 
+use crate::codec::writer::Sink;
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::types::ProtocolVersion;
-use bytes::BufMut;
 
 /// The rule a Variable Byte Integer check enforces: tagged in 5.0, untagged in 3.1.1.
 pub(crate) fn rule(version: Option<ProtocolVersion>) -> Option<&'static str> {
@@ -62,7 +62,7 @@ pub(crate) const fn len(value: usize) -> usize {
 }
 
 /// Writes `value`, which the caller keeps at or below 268,435,455.
-pub(crate) fn put<B: BufMut + ?Sized>(buf: &mut B, mut value: usize) {
+pub(crate) fn put<B: Sink + ?Sized>(buf: &mut B, mut value: usize) {
     loop {
         let mut byte = (value & 0x7F) as u8;
         value >>= 7;

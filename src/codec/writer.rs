@@ -2,14 +2,107 @@
 //! computing the encoded length, so writing cannot fail.
 
 use crate::types::MqttString;
-use bytes::{BufMut, Bytes};
+use alloc::vec::Vec;
+use bytes::{BufMut, Bytes, BytesMut};
 
-pub(crate) fn put_str<B: BufMut + ?Sized>(buf: &mut B, s: &MqttString) {
+/// Where encoded bytes go. The packet writers are generic over it so that encoding can
+/// stage its many small writes ([`Staged`]) instead of making a buffer call for each.
+pub(crate) trait Sink {
+    fn put_slice(&mut self, bytes: &[u8]);
+
+    #[inline]
+    fn put_u8(&mut self, value: u8) {
+        self.put_slice(&[value]);
+    }
+
+    #[inline]
+    fn put_u16(&mut self, value: u16) {
+        self.put_slice(&value.to_be_bytes());
+    }
+
+    #[inline]
+    fn put_u32(&mut self, value: u32) {
+        self.put_slice(&value.to_be_bytes());
+    }
+}
+
+impl Sink for BytesMut {
+    #[inline]
+    fn put_slice(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl Sink for Vec<u8> {
+    #[inline]
+    fn put_slice(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+const STAGE: usize = 128;
+
+/// Collects small writes in a stack buffer and hands them to the destination in large
+/// pieces: a `BufMut` call per header byte costs more than the byte. Large slices (a
+/// payload) go straight through. Call [`finish`](Self::finish) to write what is staged.
+pub(crate) struct Staged<'a, B: BufMut + ?Sized> {
+    out: &'a mut B,
+    len: usize,
+    stage: [u8; STAGE],
+}
+
+impl<'a, B: BufMut + ?Sized> Staged<'a, B> {
+    pub(crate) fn new(out: &'a mut B) -> Self {
+        Self {
+            out,
+            len: 0,
+            stage: [0; STAGE],
+        }
+    }
+
+    #[inline]
+    fn flush(&mut self) {
+        if self.len > 0 {
+            self.out.put_slice(&self.stage[..self.len]);
+            self.len = 0;
+        }
+    }
+
+    pub(crate) fn finish(mut self) {
+        self.flush();
+    }
+}
+
+impl<B: BufMut + ?Sized> Sink for Staged<'_, B> {
+    #[inline]
+    fn put_u8(&mut self, value: u8) {
+        if self.len == STAGE {
+            self.flush();
+        }
+        self.stage[self.len] = value;
+        self.len += 1;
+    }
+
+    #[inline]
+    fn put_slice(&mut self, bytes: &[u8]) {
+        if bytes.len() > STAGE - self.len {
+            self.flush();
+            if bytes.len() > STAGE / 2 {
+                self.out.put_slice(bytes);
+                return;
+            }
+        }
+        self.stage[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+}
+
+pub(crate) fn put_str<S: Sink + ?Sized>(buf: &mut S, s: &MqttString) {
     buf.put_u16(s.len() as u16);
     buf.put_slice(s.as_bytes());
 }
 
-pub(crate) fn put_binary<B: BufMut + ?Sized>(buf: &mut B, b: &Bytes) {
+pub(crate) fn put_binary<S: Sink + ?Sized>(buf: &mut S, b: &Bytes) {
     buf.put_u16(b.len() as u16);
     buf.put_slice(b);
 }

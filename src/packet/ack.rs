@@ -12,13 +12,13 @@
 
 use super::EncodeBody;
 use crate::codec::reader::Reader;
+use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
 use crate::properties::AckProperties;
 use crate::types::reason_code::{PubAckReasonCode, PubRelReasonCode};
 use crate::types::{PacketId, ProtocolVersion};
-use bytes::BufMut;
 
 macro_rules! ack_packet {
     (
@@ -96,7 +96,7 @@ macro_rules! ack_packet {
                 })
             }
 
-            fn put_body<B: BufMut + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B) {
+            fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B) {
                 buf.put_u16(self.packet_id.get());
                 if !version.is_v5() {
                     return;

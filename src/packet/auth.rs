@@ -14,12 +14,12 @@
 
 use super::EncodeBody;
 use crate::codec::reader::Reader;
+use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::properties::AuthProperties;
 use crate::types::reason_code::AuthReasonCode;
 use crate::types::ProtocolVersion;
-use bytes::BufMut;
 
 /// AUTH: exchanges authentication data during or after connecting (MQTT 5.0 only).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,7 +88,7 @@ impl EncodeBody for Auth {
         Ok(1 + props)
     }
 
-    fn put_body<B: BufMut + ?Sized>(&self, _version: ProtocolVersion, trim: Trim, buf: &mut B) {
+    fn put_body<B: Sink + ?Sized>(&self, _version: ProtocolVersion, trim: Trim, buf: &mut B) {
         if self.reason_code == AuthReasonCode::Success && self.properties.wire_len(trim) == 1 {
             return;
         }

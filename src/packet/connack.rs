@@ -9,12 +9,12 @@
 
 use super::{v5_only, EncodeBody};
 use crate::codec::reader::Reader;
+use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::properties::ConnAckProperties;
 use crate::types::reason_code::ConnectReasonCode;
 use crate::types::ProtocolVersion;
-use bytes::BufMut;
 
 /// CONNACK: whether the connection is accepted, and the server's limits (MQTT 5.0).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,7 +116,7 @@ impl EncodeBody for ConnAck {
         Ok(2 + self.properties.wire_len(trim))
     }
 
-    fn put_body<B: BufMut + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B) {
+    fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B) {
         buf.put_u8(u8::from(self.session_present));
         if version.is_v5() {
             buf.put_u8(self.reason_code.code());

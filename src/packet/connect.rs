@@ -17,13 +17,14 @@
 use super::{v5_only, EncodeBody};
 use crate::codec::fixed_header::check_connect_flags;
 use crate::codec::reader::Reader;
+use crate::codec::writer::Sink;
 use crate::codec::writer::{put_binary, put_str};
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::properties::check_binary;
 use crate::properties::{ConnectProperties, WillProperties};
 use crate::types::{MqttString, ProtocolVersion, QoS, TopicName};
-use bytes::{BufMut, Bytes};
+use bytes::Bytes;
 
 const USER_NAME: u8 = 0x80;
 const PASSWORD: u8 = 0x40;
@@ -355,7 +356,7 @@ impl EncodeBody for Connect {
         Ok(len)
     }
 
-    fn put_body<B: BufMut + ?Sized>(&self, _version: ProtocolVersion, _trim: Trim, buf: &mut B) {
+    fn put_body<B: Sink + ?Sized>(&self, _version: ProtocolVersion, _trim: Trim, buf: &mut B) {
         let version = self.protocol_version;
         let name = version.protocol_name();
         buf.put_u16(name.len() as u16);

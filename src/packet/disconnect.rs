@@ -8,12 +8,12 @@
 
 use super::EncodeBody;
 use crate::codec::reader::Reader;
+use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::properties::DisconnectProperties;
 use crate::types::reason_code::DisconnectReasonCode;
 use crate::types::ProtocolVersion;
-use bytes::BufMut;
 
 /// DISCONNECT: why the connection ends. In 3.1.1 only the client sends it, and it is empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,7 +79,7 @@ impl EncodeBody for Disconnect {
         })
     }
 
-    fn put_body<B: BufMut + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B) {
+    fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B) {
         if !version.is_v5() {
             return;
         }

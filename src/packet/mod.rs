@@ -29,6 +29,7 @@ pub use unsubscribe::Unsubscribe;
 
 use crate::codec::fixed_header::FixedHeader;
 use crate::codec::reader::Reader;
+use crate::codec::writer::{Sink, Staged};
 use crate::codec::{varint, Trim, MAX_PACKET_SIZE};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::types::{ProtocolVersion, VarInt};
@@ -194,7 +195,7 @@ pub(crate) trait EncodeBody {
         0
     }
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError>;
-    fn put_body<B: BufMut + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B);
+    fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B);
 }
 
 macro_rules! dispatch {
@@ -400,10 +401,12 @@ impl Fitted {
                 available: buf.remaining_mut(),
             });
         }
+        let mut out = Staged::new(buf);
         let flags = dispatch!(packet, p => p.flags(), ping => 0);
-        buf.put_u8((packet.packet_type() as u8) << 4 | flags);
-        varint::put(buf, self.body);
-        dispatch!(packet, p => p.put_body(version, self.trim, buf), ping => ());
+        out.put_u8((packet.packet_type() as u8) << 4 | flags);
+        varint::put(&mut out, self.body);
+        dispatch!(packet, p => p.put_body(version, self.trim, &mut out), ping => ());
+        out.finish();
         Ok(self.total)
     }
 }

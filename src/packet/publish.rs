@@ -11,13 +11,14 @@
 use super::{v5_only, EncodeBody};
 use crate::codec::reader::Reader;
 use crate::codec::writer::put_str;
+use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
 use crate::properties::PublishProperties;
 use crate::types::{InvalidTopic, ProtocolVersion, QoS, QosPid, TopicName};
 use crate::ReasonCode;
-use bytes::{BufMut, Bytes};
+use bytes::Bytes;
 
 /// PUBLISH: an application message on a topic.
 ///
@@ -145,7 +146,7 @@ impl EncodeBody for Publish {
         Ok(len)
     }
 
-    fn put_body<B: BufMut + ?Sized>(&self, version: ProtocolVersion, _trim: Trim, buf: &mut B) {
+    fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, _trim: Trim, buf: &mut B) {
         put_str(buf, self.topic.as_mqtt_str());
         if let Some(id) = self.qos.packet_id() {
             buf.put_u16(id.get());

@@ -9,6 +9,7 @@
 
 use super::{v5_only, EncodeBody};
 use crate::codec::reader::Reader;
+use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
@@ -16,7 +17,6 @@ use crate::properties::AckProperties;
 use crate::types::reason_code::SubAckReasonCode;
 use crate::types::{PacketId, ProtocolVersion};
 use alloc::vec::Vec;
-use bytes::BufMut;
 
 /// SUBACK: one reason code per topic filter of the SUBSCRIBE it answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +96,7 @@ impl EncodeBody for SubAck {
         Ok(2 + self.properties.wire_len(trim) + self.reason_codes.len())
     }
 
-    fn put_body<B: BufMut + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B) {
+    fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B) {
         buf.put_u16(self.packet_id.get());
         if version.is_v5() {
             self.properties.put(buf, trim);

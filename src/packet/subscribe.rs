@@ -13,6 +13,7 @@
 use super::{v5_only, EncodeBody};
 use crate::codec::reader::Reader;
 use crate::codec::writer::put_str;
+use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
@@ -20,7 +21,6 @@ use crate::properties::SubscribeProperties;
 use crate::types::{InvalidTopic, PacketId, ProtocolVersion, QoS, TopicFilter};
 use crate::ReasonCode;
 use alloc::vec::Vec;
-use bytes::BufMut;
 
 /// SUBSCRIBE: one or more topic filters with their options.
 ///
@@ -275,7 +275,7 @@ impl EncodeBody for Subscribe {
         Ok(len)
     }
 
-    fn put_body<B: BufMut + ?Sized>(&self, version: ProtocolVersion, _trim: Trim, buf: &mut B) {
+    fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, _trim: Trim, buf: &mut B) {
         buf.put_u16(self.packet_id.get());
         if version.is_v5() {
             self.properties.put(buf, Trim::Nothing);

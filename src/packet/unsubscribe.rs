@@ -12,13 +12,13 @@ use super::subscribe::{check_filter, read_filter};
 use super::{v5_only, EncodeBody};
 use crate::codec::reader::Reader;
 use crate::codec::writer::put_str;
+use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
 use crate::properties::UnsubscribeProperties;
 use crate::types::{PacketId, ProtocolVersion, TopicFilter};
 use alloc::vec::Vec;
-use bytes::BufMut;
 
 /// UNSUBSCRIBE: the topic filters to remove, compared character by character with the
 /// session's subscriptions.
@@ -104,7 +104,7 @@ impl EncodeBody for Unsubscribe {
         Ok(len)
     }
 
-    fn put_body<B: BufMut + ?Sized>(&self, version: ProtocolVersion, _trim: Trim, buf: &mut B) {
+    fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, _trim: Trim, buf: &mut B) {
         buf.put_u16(self.packet_id.get());
         if version.is_v5() {
             self.properties.put(buf, Trim::Nothing);

@@ -7,9 +7,10 @@
 use super::{id, value_len};
 use crate::codec::reader::Reader;
 use crate::codec::varint;
+use crate::codec::writer::Sink;
 use crate::error::DecodeError;
 use crate::types::{InvalidString, MqttString, SubscriptionId};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 /// Entries with one property identifier inside a block of properties (which may hold other
 /// properties too, when decoded).
@@ -34,7 +35,7 @@ impl RawList {
         }
     }
 
-    fn put<B: BufMut + ?Sized>(&self, buf: &mut B, id: u8) {
+    fn put<B: Sink + ?Sized>(&self, buf: &mut B, id: u8) {
         if self.is_compact() {
             buf.put_slice(&self.block);
         } else {
@@ -178,7 +179,7 @@ impl UserProperties {
         self.0.wire_len
     }
 
-    pub(crate) fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    pub(crate) fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         self.0.put(buf, id::USER_PROPERTY);
     }
 
@@ -328,7 +329,7 @@ impl SubscriptionIds {
         self.0.wire_len
     }
 
-    pub(crate) fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    pub(crate) fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         self.0.put(buf, id::SUBSCRIPTION_IDENTIFIER);
     }
 

@@ -4,10 +4,11 @@
 use super::value::PropValue;
 use super::{id, read_id, PayloadFormat, SubscriptionIds, UserProperties};
 use crate::codec::reader::Reader;
+use crate::codec::writer::Sink;
 use crate::codec::{varint, Trim};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::types::{MqttString, QoS, SubscriptionId, TopicName};
-use bytes::{BufMut, Bytes};
+use bytes::Bytes;
 use core::num::{NonZeroU16, NonZeroU32};
 
 /// Whether an encoder that must shrink the packet leaves out property `pid`.
@@ -106,7 +107,7 @@ macro_rules! property_set {
                 Ok(())
             }
 
-            pub(crate) fn put<B: BufMut + ?Sized>(&self, buf: &mut B, trim: Trim) {
+            pub(crate) fn put<B: Sink + ?Sized>(&self, buf: &mut B, trim: Trim) {
                 varint::put(buf, self.content_len(trim));
                 $(
                     if let Some(v) = &self.$field {

@@ -2,12 +2,13 @@
 
 use crate::codec::reader::Reader;
 use crate::codec::varint;
+use crate::codec::writer::Sink;
 use crate::codec::writer::{put_binary, put_str};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::properties::{id, name};
 use crate::types::{MqttString, QoS, SubscriptionId, TopicName};
 use crate::ReasonCode;
-use bytes::{BufMut, Bytes};
+use bytes::Bytes;
 use core::num::{NonZeroU16, NonZeroU32};
 
 /// Payload Format Indicator (0x01): what the payload of a message is.
@@ -36,7 +37,7 @@ pub(crate) trait PropValue: Sized {
     fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError>;
     /// Bytes of the value, without the identifier.
     fn wire_len(&self) -> usize;
-    fn put<B: BufMut + ?Sized>(&self, buf: &mut B);
+    fn put<B: Sink + ?Sized>(&self, buf: &mut B);
     fn check(&self, _id: u8) -> Result<(), EncodeError> {
         Ok(())
     }
@@ -55,7 +56,7 @@ impl PropValue for bool {
     fn wire_len(&self) -> usize {
         1
     }
-    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         buf.put_u8(u8::from(*self));
     }
     fn detach(&self) -> Self {
@@ -74,7 +75,7 @@ impl PropValue for PayloadFormat {
     fn wire_len(&self) -> usize {
         1
     }
-    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         buf.put_u8(*self as u8);
     }
     fn detach(&self) -> Self {
@@ -94,7 +95,7 @@ impl PropValue for QoS {
     fn wire_len(&self) -> usize {
         1
     }
-    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         buf.put_u8(self.bits());
     }
     fn check(&self, _id: u8) -> Result<(), EncodeError> {
@@ -118,7 +119,7 @@ impl PropValue for u16 {
     fn wire_len(&self) -> usize {
         2
     }
-    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         buf.put_u16(*self);
     }
     fn detach(&self) -> Self {
@@ -133,7 +134,7 @@ impl PropValue for NonZeroU16 {
     fn wire_len(&self) -> usize {
         2
     }
-    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         buf.put_u16(self.get());
     }
     fn detach(&self) -> Self {
@@ -148,7 +149,7 @@ impl PropValue for u32 {
     fn wire_len(&self) -> usize {
         4
     }
-    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         buf.put_u32(*self);
     }
     fn detach(&self) -> Self {
@@ -163,7 +164,7 @@ impl PropValue for NonZeroU32 {
     fn wire_len(&self) -> usize {
         4
     }
-    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         buf.put_u32(self.get());
     }
     fn detach(&self) -> Self {
@@ -179,7 +180,7 @@ impl PropValue for SubscriptionId {
     fn wire_len(&self) -> usize {
         varint::len(self.get() as usize)
     }
-    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         varint::put(buf, self.get() as usize);
     }
     fn detach(&self) -> Self {
@@ -194,7 +195,7 @@ impl PropValue for MqttString {
     fn wire_len(&self) -> usize {
         self.wire_len()
     }
-    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         put_str(buf, self);
     }
     fn detach(&self) -> Self {
@@ -222,7 +223,7 @@ impl PropValue for TopicName {
     fn wire_len(&self) -> usize {
         self.as_mqtt_str().wire_len()
     }
-    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         put_str(buf, self.as_mqtt_str());
     }
     fn check(&self, _id: u8) -> Result<(), EncodeError> {
@@ -246,7 +247,7 @@ impl PropValue for Bytes {
     fn wire_len(&self) -> usize {
         2 + self.len()
     }
-    fn put<B: BufMut + ?Sized>(&self, buf: &mut B) {
+    fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         put_binary(buf, self);
     }
     fn check(&self, id: u8) -> Result<(), EncodeError> {
