@@ -899,7 +899,7 @@ impl<'a> Arbitrary<'a> for Auth {
 impl<'a> Arbitrary<'a> for Packet {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         Ok(match u.choose_index(15)? {
-            0 => Packet::Connect(Connect::arbitrary(u)?),
+            0 => Connect::arbitrary(u)?.into(),
             1 => Packet::ConnAck(ConnAck::arbitrary(u)?),
             2 => Packet::Publish(Publish::arbitrary(u)?),
             3 => Packet::PubAck(PubAck::arbitrary(u)?),

@@ -165,7 +165,16 @@ macro_rules! variant {
     )+};
 }
 
-variant!(Connect, ConnAck, Publish);
+variant!(ConnAck, Publish);
+
+impl Variant for Connect {
+    fn from_packet(packet: Packet) -> Option<Self> {
+        match packet {
+            Packet::Connect(p) => Some(*p),
+            _ => None,
+        }
+    }
+}
 
 /// [`decode`], which must succeed with a packet of type `T`.
 #[track_caller]

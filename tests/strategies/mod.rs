@@ -847,12 +847,12 @@ pub fn connect(version: ProtocolVersion, sizes: Sizes) -> BoxedStrategy<Packet> 
                         c.user_name = Some(MqttString::from_static("u").unwrap());
                     }
                     c.password = Some(Bytes::new());
-                    let base = remaining_length(&Packet::Connect(c.clone()), version);
+                    let base = remaining_length(&Packet::from(c.clone()), version);
                     if let Some(n) = target.checked_sub(base).filter(|&n| n <= 65_535) {
                         c.password = Some(filler(n));
                     }
                 }
-                Packet::Connect(c)
+                Packet::from(c)
             },
         )
         .boxed()
