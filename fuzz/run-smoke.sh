@@ -54,8 +54,17 @@ done
 
 for target in "${targets[@]}"; do
     echo "==> $target: fuzz ${seconds}s"
-    "${fuzz[@]}" run "$target" "corpus/$target" -- \
+    # libFuzzer reports every new input; keep that in a log and show it only on failure.
+    mkdir -p artifacts
+    log="artifacts/$target-smoke.log"
+    if ! "${fuzz[@]}" run "$target" "corpus/$target" -- \
         -max_total_time="$seconds" -dict=mqtt.dict -max_len="$(max_len "$target")" \
-        -rss_limit_mb=2048 -print_final_stats=1
+        -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+        tail -n 80 "$log"
+        echo "run-smoke: $target failed; full output in fuzz/$log" >&2
+        exit 1
+    fi
+    grep -E '^(Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || true
+    grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 || true
 done
 echo "==> smoke fuzzing passed"
