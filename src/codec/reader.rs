@@ -114,23 +114,41 @@ impl<'a> Reader<'a> {
         self.string_and_wildcards(field).map(|(s, _)| s)
     }
 
-    /// A string, and whether it holds `+` or `#`, from one pass over its bytes: most MQTT
-    /// strings are plain ASCII, which settles the UTF-8, U+0000 and wildcard checks at once.
+    /// A string, and whether it holds `+` or `#`.
     pub(crate) fn string_and_wildcards(
         &mut self,
         field: &'static str,
     ) -> Result<(MqttString, bool), DecodeError> {
-        let bytes = self.binary(field)?;
+        let (at, n, wildcards) = self.checked_string(field)?;
+        Ok((
+            MqttString::from_checked(self.frame.slice(at..at + n)),
+            wildcards,
+        ))
+    }
+
+    /// Checks a string and steps over it without slicing the frame (no reference count to
+    /// take and drop); returns its bytes on the wire, length prefix included.
+    pub(crate) fn skip_string(&mut self, field: &'static str) -> Result<usize, DecodeError> {
+        self.checked_string(field).map(|(_, n, _)| 2 + n)
+    }
+
+    /// Reads a string's length, checks its bytes and steps over them: where they start, how
+    /// many, and whether they hold `+` or `#`. One pass settles the common case, since most
+    /// MQTT strings are plain ASCII: no U+0000, nothing to decode as UTF-8.
+    fn checked_string(&mut self, field: &'static str) -> Result<(usize, usize, bool), DecodeError> {
+        let n = usize::from(self.u16(field)?);
+        let at = self.take(n, field)?;
+        let bytes = &self.frame[at..at + n];
         // No early exit, so the loop vectorises.
         let (mut plain, mut wildcards) = (true, false);
-        for &b in bytes.iter() {
+        for &b in bytes {
             plain &= b.wrapping_sub(1) < 0x7F; // 0x01..=0x7F
             wildcards |= b == b'+' || b == b'#';
         }
         if !plain || self.strict_strings {
-            self.check_string(&bytes, field)?;
+            self.check_string(bytes, field)?;
         }
-        Ok((MqttString::from_checked(bytes), wildcards))
+        Ok((at, n, wildcards))
     }
 
     /// The full string rules, for strings that are not plain ASCII.

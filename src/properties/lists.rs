@@ -115,15 +115,6 @@ fn str_at(value: &[u8]) -> (&str, &[u8]) {
 pub struct UserProperties(RawList);
 
 impl UserProperties {
-    /// No properties.
-    pub const fn new() -> Self {
-        Self(RawList {
-            block: Bytes::new(),
-            count: 0,
-            wire_len: 0,
-        })
-    }
-
     /// Checks and copies name/value pairs.
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
@@ -164,45 +155,11 @@ impl UserProperties {
         self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
-    /// How many pairs.
-    pub fn len(&self) -> usize {
-        self.0.count
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.count == 0
-    }
-
-    /// Bytes on the wire, identifiers included.
-    pub(crate) fn wire_len(&self) -> usize {
-        self.0.wire_len
-    }
-
-    pub(crate) fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
-        self.0.put(buf, id::USER_PROPERTY);
-    }
-
-    pub(crate) fn detach(&self) -> Self {
-        Self(self.0.compacted(id::USER_PROPERTY))
-    }
-
     /// Checks one User Property whose identifier `r` has just read.
     pub(crate) fn read_entry(r: &mut Reader<'_>) -> Result<usize, DecodeError> {
-        let name = r.string("User Property name")?;
-        let value = r.string("User Property value")?;
-        Ok(1 + name.wire_len() + value.wire_len())
-    }
-
-    pub(crate) fn from_block(block: Bytes, count: usize, wire_len: usize) -> Self {
-        if count == 0 {
-            return Self::new();
-        }
-        Self(RawList {
-            block,
-            count,
-            wire_len,
-        })
+        let name = r.skip_string("User Property name")?;
+        let value = r.skip_string("User Property value")?;
+        Ok(1 + name + value)
     }
 }
 
@@ -233,14 +190,6 @@ impl<'a> IntoIterator for &'a UserProperties {
         self.iter()
     }
 }
-
-impl PartialEq for UserProperties {
-    fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for UserProperties {}
 
 impl core::fmt::Debug for UserProperties {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -291,15 +240,6 @@ impl core::fmt::Debug for UserPropertiesIter<'_> {
 pub struct SubscriptionIds(RawList);
 
 impl SubscriptionIds {
-    /// No identifiers.
-    pub const fn new() -> Self {
-        Self(RawList {
-            block: Bytes::new(),
-            count: 0,
-            wire_len: 0,
-        })
-    }
-
     /// Appends an identifier. This copies the list; build long lists with `collect`.
     pub fn push(&mut self, id: SubscriptionId) {
         let n = varint::len(id.get() as usize);
@@ -315,44 +255,11 @@ impl SubscriptionIds {
         SubscriptionIdsIter(self.0.values(id::SUBSCRIPTION_IDENTIFIER))
     }
 
-    /// How many identifiers.
-    pub fn len(&self) -> usize {
-        self.0.count
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.count == 0
-    }
-
-    pub(crate) fn wire_len(&self) -> usize {
-        self.0.wire_len
-    }
-
-    pub(crate) fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
-        self.0.put(buf, id::SUBSCRIPTION_IDENTIFIER);
-    }
-
-    pub(crate) fn detach(&self) -> Self {
-        Self(self.0.compacted(id::SUBSCRIPTION_IDENTIFIER))
-    }
-
     /// Checks one Subscription Identifier whose identifier `r` has just read.
     pub(crate) fn read_entry(r: &mut Reader<'_>) -> Result<usize, DecodeError> {
         use super::value::PropValue;
         let value = SubscriptionId::read(r, id::SUBSCRIPTION_IDENTIFIER)?;
         Ok(1 + value.wire_len())
-    }
-
-    pub(crate) fn from_block(block: Bytes, count: usize, wire_len: usize) -> Self {
-        if count == 0 {
-            return Self::new();
-        }
-        Self(RawList {
-            block,
-            count,
-            wire_len,
-        })
     }
 }
 
@@ -372,14 +279,6 @@ impl FromIterator<SubscriptionId> for SubscriptionIds {
         })
     }
 }
-
-impl PartialEq for SubscriptionIds {
-    fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for SubscriptionIds {}
 
 impl core::fmt::Debug for SubscriptionIds {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -405,3 +304,78 @@ impl core::fmt::Debug for SubscriptionIdsIter<'_> {
         f.debug_list().entries(self.clone()).finish()
     }
 }
+
+/// What both lists share: an empty constructor, counts, equality by content, and the
+/// crate's encoding hooks.
+macro_rules! raw_list {
+    ($ty:ident, $id:expr, $empty:literal, $count:literal) => {
+        impl $ty {
+            #[doc = $empty]
+            pub const fn new() -> Self {
+                Self(RawList {
+                    block: Bytes::new(),
+                    count: 0,
+                    wire_len: 0,
+                })
+            }
+
+            #[doc = $count]
+            pub fn len(&self) -> usize {
+                self.0.count
+            }
+
+            /// Whether there are none.
+            pub fn is_empty(&self) -> bool {
+                self.0.count == 0
+            }
+
+            /// Bytes on the wire, identifiers included.
+            pub(crate) fn wire_len(&self) -> usize {
+                self.0.wire_len
+            }
+
+            pub(crate) fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
+                self.0.put(buf, $id);
+            }
+
+            /// The entries alone, copied out of the received frame.
+            pub(crate) fn detach(&self) -> Self {
+                Self(self.0.compacted($id))
+            }
+
+            /// The list inside a decoded property block, whose `count` entries of this
+            /// identifier take `wire_len` bytes.
+            pub(crate) fn from_block(block: Bytes, count: usize, wire_len: usize) -> Self {
+                if count == 0 {
+                    return Self::new();
+                }
+                Self(RawList {
+                    block,
+                    count,
+                    wire_len,
+                })
+            }
+        }
+
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                self.len() == other.len() && self.iter().eq(other.iter())
+            }
+        }
+
+        impl Eq for $ty {}
+    };
+}
+
+raw_list!(
+    UserProperties,
+    id::USER_PROPERTY,
+    "No properties.",
+    "How many pairs."
+);
+raw_list!(
+    SubscriptionIds,
+    id::SUBSCRIPTION_IDENTIFIER,
+    "No identifiers.",
+    "How many identifiers."
+);
