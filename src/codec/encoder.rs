@@ -48,7 +48,7 @@ impl Encoder {
     /// Appends `packet` to `buf` and returns the bytes written. On error nothing is written.
     pub fn encode(&self, packet: &Packet, buf: &mut BytesMut) -> Result<usize, EncodeError> {
         let fitted = packet.fit(self.version, self.max_packet_size)?;
-        buf.reserve(fitted.total);
-        fitted.write(packet, self.version, buf)
+        fitted.write_bytes_mut(packet, self.version, buf);
+        Ok(fitted.total)
     }
 }

@@ -24,6 +24,55 @@ pub(crate) trait Sink {
     fn put_u32(&mut self, value: u32) {
         self.put_slice(&value.to_be_bytes());
     }
+
+    /// A PUBLISH payload: the last and often largest write, which a sink may leave to its
+    /// caller (see [`Cursor`]).
+    #[inline]
+    fn put_payload(&mut self, bytes: &[u8]) {
+        self.put_slice(bytes);
+    }
+}
+
+/// Writes into room made beforehand, by index: no buffer call per field. It leaves a
+/// PUBLISH payload to the caller, who appends it with one copy and need not zero room for it.
+pub(crate) struct Cursor<'a> {
+    out: &'a mut [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(out: &'a mut [u8]) -> Self {
+        Self { out, pos: 0 }
+    }
+
+    /// Bytes written.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+}
+
+impl Sink for Cursor<'_> {
+    #[inline]
+    fn put_slice(&mut self, bytes: &[u8]) {
+        let end = self.pos + bytes.len();
+        // The room was sized by the same computation that wrote `encoded_len`; a shortfall
+        // would be a bug in this crate, which the tests compare byte for byte.
+        if let Some(dst) = self.out.get_mut(self.pos..end) {
+            dst.copy_from_slice(bytes);
+        }
+        self.pos = end;
+    }
+
+    #[inline]
+    fn put_u8(&mut self, value: u8) {
+        if let Some(dst) = self.out.get_mut(self.pos) {
+            *dst = value;
+        }
+        self.pos += 1;
+    }
+
+    #[inline]
+    fn put_payload(&mut self, _bytes: &[u8]) {}
 }
 
 impl Sink for BytesMut {
@@ -40,7 +89,7 @@ impl Sink for Vec<u8> {
     }
 }
 
-const STAGE: usize = 128;
+const STAGE: usize = 64;
 
 /// Collects small writes in a stack buffer and hands them to the destination in large
 /// pieces: a `BufMut` call per header byte costs more than the byte. Large slices (a

@@ -29,12 +29,12 @@ pub use unsubscribe::Unsubscribe;
 
 use crate::codec::fixed_header::FixedHeader;
 use crate::codec::reader::Reader;
-use crate::codec::writer::{Sink, Staged};
+use crate::codec::writer::{Cursor, Sink, Staged};
 use crate::codec::{varint, Trim, MAX_PACKET_SIZE};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::types::{ProtocolVersion, VarInt};
 use alloc::boxed::Box;
-use bytes::{BufMut, Bytes};
+use bytes::{BufMut, Bytes, BytesMut};
 
 /// The type of a control packet: the upper four bits of its first byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -413,6 +413,31 @@ impl Fitted {
         dispatch!(packet, p => p.put_body(version, self.trim, &mut out), ping => ());
         out.finish();
         Ok(self.total)
+    }
+
+    /// Appends the packet to `buf`: room for everything before a PUBLISH payload is made in
+    /// one step and written by index, then the payload is appended with one copy.
+    pub(crate) fn write_bytes_mut(
+        &self,
+        packet: &Packet,
+        version: ProtocolVersion,
+        buf: &mut BytesMut,
+    ) {
+        let payload: &[u8] = match packet {
+            Packet::Publish(p) => &p.payload,
+            _ => &[],
+        };
+        let head = self.total - payload.len();
+        let start = buf.len();
+        buf.reserve(self.total);
+        buf.resize(start + head, 0);
+        let mut out = Cursor::new(&mut buf[start..]);
+        let flags = dispatch!(packet, p => p.flags(), ping => 0);
+        out.put_u8((packet.packet_type() as u8) << 4 | flags);
+        varint::put(&mut out, self.body);
+        dispatch!(packet, p => p.put_body(version, self.trim, &mut out), ping => ());
+        debug_assert_eq!(out.position(), head);
+        buf.extend_from_slice(payload);
     }
 }
 

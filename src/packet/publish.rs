@@ -154,7 +154,7 @@ impl EncodeBody for Publish {
         if version.is_v5() {
             self.properties.put(buf, Trim::Nothing);
         }
-        buf.put_slice(&self.payload);
+        buf.put_payload(&self.payload);
     }
 }
 
