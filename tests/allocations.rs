@@ -116,7 +116,33 @@ fn decoding_a_mixed_stream_allocates_only_for_connect_and_subscribe() {
         });
         assert_eq!(packets, 2 + 100 + 10 + 2); // CONNECT, SUBSCRIBE, PUBLISHes, PUBACKs, PINGREQ, DISCONNECT
                                                // The boxed CONNECT, the SUBSCRIBE's Vec, and the first split of the receive buffer;
-        // none for the 112 packets after them.
+                                               // none for the 112 packets after them.
         assert!(allocations <= 3, "{allocations} allocations at {version}");
+    }
+}
+
+/// A malformed SUBSCRIBE or UNSUBSCRIBE must not make the decoder reserve many times its
+/// size before the first entry is checked: 1 MiB of empty filters once led to a 16 MB
+/// allocation (a `TopicFilter` is 32 bytes, an empty filter 2 on the wire).
+#[test]
+fn malformed_subscription_lists_reserve_nothing_large() {
+    let body = 2 + (1 << 20); // packet identifier, then empty filters (and options)
+    for (first_byte, entry) in [(0xA2u8, &[0x00, 0x00][..]), (0x82, &[0x00, 0x00, 0x00][..])] {
+        let mut bytes = vec![first_byte, 0x82, 0x80, 0x40, 0x00, 0x01]; // RL 1 MiB + 2
+        while bytes.len() < 4 + body {
+            bytes.extend_from_slice(entry);
+        }
+        bytes.truncate(4 + body);
+        let mut rx = BytesMut::from(&bytes[..]);
+        let mut decoder = Decoder::new(ProtocolVersion::V3_1_1).with_max_packet_size(2 << 20);
+        let (largest, result) = alloc_counter::largest(|| decoder.decode(&mut rx));
+        assert!(
+            result.is_err(),
+            "{first_byte:#04x}: empty filters are malformed"
+        );
+        assert!(
+            largest < 64 * 1024,
+            "{first_byte:#04x}: decoding reserved {largest} bytes in one allocation"
+        );
     }
 }

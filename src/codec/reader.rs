@@ -184,14 +184,17 @@ impl<'a> Reader<'a> {
         &self.frame[self.pos..self.end]
     }
 
-    /// How many entries of a two-byte length, that many bytes and `extra` more fill the rest
-    /// of the packet, counting only entries that fit: the exact capacity for a list.
-    pub(crate) fn count_prefixed(&self, extra: usize) -> usize {
+    /// The capacity to start a list with: how many entries of a two-byte length, that many
+    /// bytes and `extra` more fill the rest of the packet, but at most 64. Exact for any
+    /// usual list, so it is allocated once; never large before any entry has been checked,
+    /// so a malformed packet cannot make the decoder reserve many times its size.
+    pub(crate) fn list_capacity(&self, extra: usize) -> usize {
+        const MAX_UNCHECKED: usize = 64;
         let rest = self.remaining_bytes();
         let (mut at, mut n) = (0, 0);
         while let Some(b) = rest.get(at..at + 2) {
             at += 2 + usize::from(u16::from_be_bytes([b[0], b[1]])) + extra;
-            if at > rest.len() {
+            if at > rest.len() || n == MAX_UNCHECKED {
                 break;
             }
             n += 1;

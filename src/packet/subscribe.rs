@@ -213,8 +213,7 @@ impl Subscribe {
         } else {
             SubscribeProperties::default()
         };
-        // Counted first so the list is allocated once, at its exact size.
-        let mut subscriptions = Vec::with_capacity(r.count_prefixed(1));
+        let mut subscriptions = Vec::with_capacity(r.list_capacity(1));
         while r.has_remaining() {
             let filter = read_filter(r)?;
             let options = SubscriptionOptions::from_byte(r.u8("subscription options")?, r.version)?;

@@ -57,8 +57,7 @@ impl Unsubscribe {
         } else {
             UnsubscribeProperties::default()
         };
-        // Counted first so the list is allocated once, at its exact size.
-        let mut filters = Vec::with_capacity(r.count_prefixed(0));
+        let mut filters = Vec::with_capacity(r.list_capacity(0));
         while r.has_remaining() {
             filters.push(read_filter(r)?);
         }
