@@ -95,7 +95,7 @@ pub enum DecodeErrorKind {
     /// The CONNECT protocol name is neither `MQTT` nor `MQIsdp`, or does not go with the level.
     #[error("protocol name does not match protocol level {level}")]
     InvalidProtocolName {
-        /// The protocol level byte (0 when the name was read but the level was not).
+        /// The protocol level byte.
         level: u8,
     },
     /// The CONNECT protocol level is not 3, 4 or 5.

@@ -297,3 +297,31 @@ fn v3_1_accepts_dup_on_pubrel_subscribe_and_unsubscribe() {
         );
     }
 }
+
+/// A CONNECT with wrong fixed-header flags is malformed whatever protocol level it claims:
+/// 0x81, not the 0x84 an unsupported level would earn (which would tell a 3.1.1 server to
+/// answer CONNACK 0x01 instead of closing, [MQTT-3.1.4-1]).
+#[test]
+fn connect_flags_are_checked_before_its_protocol_level() {
+    let cases = [
+        ("11 0D 00 04 4D 51 54 54 06 02 00 3C 00 00 00", None),
+        (
+            "11 0C 00 04 4D 51 54 54 04 02 00 3C 00 00",
+            Some("MQTT-2.2.2-1"),
+        ),
+        (
+            "11 0D 00 04 4D 51 54 54 05 02 00 3C 00 00 00",
+            Some("MQTT-2.1.3-1"),
+        ),
+    ];
+    for (input, rule) in cases {
+        let err = Packet::decode(&Bytes::from(hex(input)), ProtocolVersion::V5).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &DecodeErrorKind::InvalidFlags { flags: 1 },
+            "{input}"
+        );
+        assert_eq!(err.reason_code().0, M, "{input}");
+        assert_eq!(err.rule(), rule, "{input}");
+    }
+}

@@ -119,11 +119,18 @@ fn check_publish_flags(flags: u8) -> Result<(), DecodeError> {
     Ok(())
 }
 
-/// CONNECT's flags, once its protocol level is known.
-pub(crate) fn check_connect_flags(flags: u8, version: ProtocolVersion) -> Result<(), DecodeError> {
+/// CONNECT's flags, once its protocol level byte is read: it picks the tag, when it names a
+/// version mqttwire speaks.
+pub(crate) fn check_connect_flags(
+    flags: u8,
+    version: Option<ProtocolVersion>,
+) -> Result<(), DecodeError> {
     if flags != 0 {
-        return Err(DecodeError::new(DecodeErrorKind::InvalidFlags { flags })
-            .with_rule(version.tag("MQTT-2.2.2-1", "MQTT-2.1.3-1")));
+        let err = DecodeError::new(DecodeErrorKind::InvalidFlags { flags });
+        return Err(match version {
+            Some(v) => err.with_rule(v.tag("MQTT-2.2.2-1", "MQTT-2.1.3-1")),
+            None => err,
+        });
     }
     Ok(())
 }

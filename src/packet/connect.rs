@@ -137,6 +137,9 @@ impl Connect {
     pub(crate) fn decode(r: &mut Reader<'_>, fixed_flags: u8) -> Result<Self, DecodeError> {
         let name = r.binary("protocol name")?;
         let level = r.u8("protocol level")?;
+        // Flags first: a malformed packet is 0x81 whatever it claims to be. The level, once
+        // read, picks the tag.
+        check_connect_flags(fixed_flags, ProtocolVersion::from_level(level))?;
         let named = |v: ProtocolVersion| name == v.protocol_name().as_bytes();
         if !named(ProtocolVersion::V3_1) && !named(ProtocolVersion::V5) {
             return Err(
@@ -155,7 +158,6 @@ impl Connect {
             );
         }
         r.version = version;
-        check_connect_flags(fixed_flags, version)?;
 
         let flags = r.u8("connect flags")?;
         if flags & RESERVED != 0 {
