@@ -236,9 +236,12 @@ impl DecodeError {
         self
     }
 
-    /// Names the normative statement unless a more specific check already did.
-    pub(crate) fn or_rule(mut self, tag: &'static str) -> Self {
-        self.rule.get_or_insert(tag);
+    /// Names `tag`, a "this field is present" statement, when the error is the field running
+    /// past the packet; any other error keeps its own rule.
+    pub(crate) fn when_missing(mut self, tag: &'static str) -> Self {
+        if matches!(self.kind, DecodeErrorKind::UnexpectedEnd { .. }) {
+            self.rule.get_or_insert(tag);
+        }
         self
     }
 

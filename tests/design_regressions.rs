@@ -361,17 +361,22 @@ fn connect_reserved_flag_is_malformed_mqtt_3_1_2_3() {
 
 #[test]
 fn packet_identifier_0_is_refused_3_1_1_mqtt_2_3_1_1_and_5_0_mqtt_2_2_1_3() {
-    let v311: [&[u8]; 5] = [
-        &[0x32, 0x05, 0x00, 0x01, b'a', 0x00, 0x00], // PUBLISH QoS 1
-        &[0x82, 0x06, 0x00, 0x00, 0x00, 0x01, b'a', 0x00], // SUBSCRIBE
-        &[0xA2, 0x05, 0x00, 0x00, 0x00, 0x01, b'a'], // UNSUBSCRIBE
-        &[0x40, 0x02, 0x00, 0x00],                   // PUBACK
-        &[0x62, 0x02, 0x00, 0x00],                   // PUBREL
+    // Requests break MQTT-2.3.1-1; acknowledgements, the rule that they carry their
+    // request's identifier (MQTT-2.3.1-6), which is never 0.
+    let v311: [(&[u8], &str); 5] = [
+        (&[0x32, 0x05, 0x00, 0x01, b'a', 0x00, 0x00], "MQTT-2.3.1-1"), // PUBLISH QoS 1
+        (
+            &[0x82, 0x06, 0x00, 0x00, 0x00, 0x01, b'a', 0x00],
+            "MQTT-2.3.1-1",
+        ), // SUBSCRIBE
+        (&[0xA2, 0x05, 0x00, 0x00, 0x00, 0x01, b'a'], "MQTT-2.3.1-1"), // UNSUBSCRIBE
+        (&[0x40, 0x02, 0x00, 0x00], "MQTT-2.3.1-6"),                   // PUBACK
+        (&[0x62, 0x02, 0x00, 0x00], "MQTT-2.3.1-6"),                   // PUBREL
     ];
-    for bytes in v311 {
+    for (bytes, rule) in v311 {
         let err = decode_err(bytes, V311);
         assert_eq!(err.kind(), &DecodeErrorKind::ZeroPacketId, "{}", hex(bytes));
-        assert_eq!(err.rule(), Some("MQTT-2.3.1-1"));
+        assert_eq!(err.rule(), Some(rule), "{}", hex(bytes));
     }
     // 5.0: Protocol Error for PUBLISH, Malformed Packet elsewhere (mosquitto's choice).
     let err = decode_err(&[0x34, 0x06, 0x00, 0x01, b'a', 0x00, 0x00, 0x00], V5);

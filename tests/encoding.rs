@@ -89,6 +89,12 @@ fn common_packets(version: ProtocolVersion) -> Vec<Packet> {
     // MQTT 3.1 has no Session Present (its CONNACK flags byte is all reserved).
     let mut session = ConnAck::new(ConnectReasonCode::Success);
     session.session_present = version != V31;
+    // MQTT 3.1 has no SUBACK failure code (0x80 came with 3.1.1).
+    let second_grant = if version == V31 {
+        SubAckReasonCode::GrantedQoS0
+    } else {
+        SubAckReasonCode::UnspecifiedError
+    };
     let unsuback_codes = if version == V5 {
         vec![UnsubAckReasonCode::Success]
     } else {
@@ -115,14 +121,7 @@ fn common_packets(version: ProtocolVersion) -> Vec<Packet> {
             ],
         )
         .into(),
-        SubAck::new(
-            pid(1),
-            vec![
-                SubAckReasonCode::GrantedQoS2,
-                SubAckReasonCode::UnspecifiedError,
-            ],
-        )
-        .into(),
+        SubAck::new(pid(1), vec![SubAckReasonCode::GrantedQoS2, second_grant]).into(),
         Unsubscribe::new(pid(9), vec![filter("a"), filter("b/+")]).into(),
         UnsubAck::new(pid(9), unsuback_codes).into(),
         Packet::PingReq,

@@ -223,13 +223,25 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Packet identifier 0 where one is required ([MQTT-2.3.1-1] in 3.1.1; [MQTT-2.2.1-3] in
-/// 5.0). MQTT 5.0 names no reason code; like mosquitto, mqttwire answers Protocol Error for
-/// PUBLISH and Malformed Packet elsewhere.
+/// Packet identifier 0 where one is required. A request (PUBLISH, SUBSCRIBE, UNSUBSCRIBE)
+/// breaks the rule that its identifier is non-zero ([MQTT-2.3.1-1] in 3.1.1, [MQTT-2.2.1-3]
+/// in 5.0); an acknowledgement, the rule that it carries its request's identifier, which is
+/// never 0 ([MQTT-2.3.1-6] and [MQTT-2.3.1-7], [MQTT-2.2.1-5] and [MQTT-2.2.1-6]; 3.1.1
+/// states none for PUBCOMP). MQTT 5.0 names no reason code; like mosquitto, mqttwire answers
+/// Protocol Error for PUBLISH and Malformed Packet elsewhere.
 fn zero_packet_id(packet_type: PacketType, version: ProtocolVersion) -> DecodeError {
-    let err = DecodeError::new(DecodeErrorKind::ZeroPacketId)
-        .with_rule(version.tag("MQTT-2.3.1-1", "MQTT-2.2.1-3"));
-    if packet_type == PacketType::Publish {
+    use PacketType::*;
+    let rule = match packet_type {
+        Publish | Subscribe | Unsubscribe => Some(version.tag("MQTT-2.3.1-1", "MQTT-2.2.1-3")),
+        PubAck | PubRec | PubRel => Some(version.tag("MQTT-2.3.1-6", "MQTT-2.2.1-5")),
+        PubComp => version.is_v5().then_some("MQTT-2.2.1-5"),
+        _ => Some(version.tag("MQTT-2.3.1-7", "MQTT-2.2.1-6")),
+    };
+    let mut err = DecodeError::new(DecodeErrorKind::ZeroPacketId);
+    if let Some(rule) = rule {
+        err = err.with_rule(rule);
+    }
+    if packet_type == Publish {
         err.with_reason(crate::ReasonCode::PROTOCOL_ERROR)
     } else {
         err

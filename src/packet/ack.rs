@@ -325,18 +325,23 @@ mod tests {
         }
     }
 
+    /// An acknowledgement carries its PUBLISH's identifier, never 0: 5.0 [MQTT-2.2.1-5],
+    /// 3.1.1 [MQTT-2.3.1-6] (which names PUBACK, PUBREC and PUBREL, not PUBCOMP).
     #[test]
-    fn rejects_packet_id_0_mqtt_2_2_1_3_and_3_1_1_mqtt_2_3_1_1() {
+    fn rejects_packet_id_0_mqtt_2_2_1_5_and_3_1_1_mqtt_2_3_1_6() {
         for bytes in ["40 02 00 00", "50 02 00 00", "62 02 00 00", "70 02 00 00"] {
-            rejects(bytes, V5, K::ZeroPacketId, M, Some("MQTT-2.2.1-3"));
-            rejects(bytes, V4, K::ZeroPacketId, M, Some("MQTT-2.3.1-1"));
+            rejects(bytes, V5, K::ZeroPacketId, M, Some("MQTT-2.2.1-5"));
         }
+        for bytes in ["40 02 00 00", "50 02 00 00", "62 02 00 00"] {
+            rejects(bytes, V4, K::ZeroPacketId, M, Some("MQTT-2.3.1-6"));
+        }
+        rejects("70 02 00 00", V4, K::ZeroPacketId, M, None);
         rejects(
             "40 03 00 00 10",
             V5,
             K::ZeroPacketId,
             M,
-            Some("MQTT-2.2.1-3"),
+            Some("MQTT-2.2.1-5"),
         );
     }
 

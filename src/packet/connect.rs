@@ -267,16 +267,17 @@ impl Connect {
 /// Names the rule that requires a field when the packet ends before it; any other error
 /// (a bad string, a duplicate property, ...) keeps its own rule or none.
 fn missing(tag: &'static str) -> impl Fn(DecodeError) -> DecodeError {
-    move |e| match e.kind() {
-        DecodeErrorKind::UnexpectedEnd { .. } => e.or_rule(tag),
-        _ => e,
-    }
+    move |e| e.when_missing(tag)
 }
 
 fn decode_will(r: &mut Reader<'_>, qos_bits: u8, retain: bool) -> Result<Will, DecodeError> {
     let present = r.tag("MQTT-3.1.2-9", "MQTT-3.1.2-9");
     let properties = if r.version.is_v5() {
-        WillProperties::decode(r).map_err(missing(present))?
+        WillProperties::decode(r).map_err(|e| match e.kind() {
+            // MQTT-3.3.2-14 is PUBLISH's; a will's Response Topic breaks the general rule.
+            DecodeErrorKind::InvalidTopic { .. } => e.with_rule("MQTT-4.7.0-1"),
+            _ => e.when_missing(present),
+        })?
     } else {
         WillProperties::default()
     };

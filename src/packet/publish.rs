@@ -74,7 +74,7 @@ impl Publish {
         let field = "topic name";
         let (topic, wildcards) = r
             .string_and_wildcards(field)
-            .map_err(|e| e.or_rule("MQTT-3.3.2-1"))?;
+            .map_err(|e| e.when_missing("MQTT-3.3.2-1"))?;
         if wildcards {
             let reason = InvalidTopic::WildcardInName;
             return Err(

@@ -59,7 +59,7 @@ impl SubAck {
         while r.has_remaining() {
             let code = r.u8("reason code")?;
             let reason = SubAckReasonCode::from_code(code)
-                .filter(|c| r.version.is_v5() || c.is_v3())
+                .filter(|&c| allowed(c, r.version))
                 .ok_or_else(|| {
                     DecodeError::new(DecodeErrorKind::InvalidReasonCode { code })
                         .with_rule("MQTT-3.9.3-2")
@@ -77,6 +77,16 @@ impl SubAck {
     }
 }
 
+/// Whether `version` can carry `code`: 5.0 all of Table 3-8; 3.1.1 the grants and 0x80
+/// ([MQTT-3.9.3-2]); 3.1 only the grants, its failure code came with 3.1.1.
+fn allowed(code: SubAckReasonCode, version: ProtocolVersion) -> bool {
+    match version {
+        ProtocolVersion::V5 => true,
+        ProtocolVersion::V3_1_1 => code.is_v3(),
+        ProtocolVersion::V3_1 => code.is_v3() && code != SubAckReasonCode::UnspecifiedError,
+    }
+}
+
 impl EncodeBody for SubAck {
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {
         if self.reason_codes.is_empty() {
@@ -84,7 +94,7 @@ impl EncodeBody for SubAck {
         }
         if !version.is_v5() {
             v5_only(version, self.properties.is_empty(), "SUBACK properties")?;
-            if !self.reason_codes.iter().all(|c| c.is_v3()) {
+            if !self.reason_codes.iter().all(|&c| allowed(c, version)) {
                 return Err(EncodeError::UnsupportedInVersion {
                     what: "this SUBACK reason code",
                     version,
@@ -131,18 +141,40 @@ mod tests {
                 v,
                 &Packet::SubAck(suback(7, &[C::GrantedQoS1])),
             );
-            let codes = [
-                C::GrantedQoS0,
-                C::GrantedQoS1,
-                C::GrantedQoS2,
-                C::UnspecifiedError,
-            ];
+            let grants = [C::GrantedQoS0, C::GrantedQoS1, C::GrantedQoS2];
             both_ways(
-                "90 06 00 01 00 01 02 80",
+                "90 05 00 01 00 01 02",
                 v,
-                &Packet::SubAck(suback(1, &codes)),
+                &Packet::SubAck(suback(1, &grants)),
             );
         }
+        // 3.1.1 added the failure code 0x80 ([MQTT-3.9.3-2]).
+        let codes = [
+            C::GrantedQoS0,
+            C::GrantedQoS1,
+            C::GrantedQoS2,
+            C::UnspecifiedError,
+        ];
+        both_ways(
+            "90 06 00 01 00 01 02 80",
+            V4,
+            &Packet::SubAck(suback(1, &codes)),
+        );
+    }
+
+    /// MQTT 3.1's SUBACK grants QoS 0 to 2 and has no failure code: 0x80 came with 3.1.1.
+    #[test]
+    fn rejects_failure_code_at_3_1() {
+        let kind = K::InvalidReasonCode { code: 0x80 };
+        rejects("90 03 00 01 80", V3, kind, P, Some("MQTT-3.9.3-2"));
+        let packet = Packet::SubAck(suback(1, &[C::UnspecifiedError]));
+        assert_eq!(
+            encode(&packet, V3),
+            Err(EncodeError::UnsupportedInVersion {
+                what: "this SUBACK reason code",
+                version: V3,
+            })
+        );
     }
 
     #[test]
@@ -200,21 +232,22 @@ mod tests {
         rejects("92 04 00 01 00 00", V5, kind, M, Some("MQTT-2.1.3-1"));
     }
 
+    /// It carries its request's identifier, never 0: 5.0 [MQTT-2.2.1-6], 3.1.1 [MQTT-2.3.1-7].
     #[test]
-    fn rejects_packet_id_0_mqtt_2_2_1_3_and_3_1_1_mqtt_2_3_1_1() {
+    fn rejects_packet_id_0_mqtt_2_2_1_6_and_3_1_1_mqtt_2_3_1_7() {
         rejects(
             "90 03 00 00 00",
             V4,
             K::ZeroPacketId,
             M,
-            Some("MQTT-2.3.1-1"),
+            Some("MQTT-2.3.1-7"),
         );
         rejects(
             "90 04 00 00 00 00",
             V5,
             K::ZeroPacketId,
             M,
-            Some("MQTT-2.2.1-3"),
+            Some("MQTT-2.2.1-6"),
         );
     }
 

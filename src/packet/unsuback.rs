@@ -172,15 +172,16 @@ mod tests {
         rejects("B2 04 00 01 00 00", V5, kind, M, Some("MQTT-2.1.3-1"));
     }
 
+    /// It carries its request's identifier, never 0: 5.0 [MQTT-2.2.1-6], 3.1.1 [MQTT-2.3.1-7].
     #[test]
-    fn rejects_packet_id_0_mqtt_2_2_1_3_and_3_1_1_mqtt_2_3_1_1() {
-        rejects("B0 02 00 00", V4, K::ZeroPacketId, M, Some("MQTT-2.3.1-1"));
+    fn rejects_packet_id_0_mqtt_2_2_1_6_and_3_1_1_mqtt_2_3_1_7() {
+        rejects("B0 02 00 00", V4, K::ZeroPacketId, M, Some("MQTT-2.3.1-7"));
         rejects(
             "B0 04 00 00 00 00",
             V5,
             K::ZeroPacketId,
             M,
-            Some("MQTT-2.2.1-3"),
+            Some("MQTT-2.2.1-6"),
         );
     }
 
