@@ -429,7 +429,9 @@ impl Fitted {
         };
         let head = self.total - payload.len();
         let start = buf.len();
-        buf.reserve(self.total);
+        if !payload.is_empty() {
+            buf.reserve(self.total);
+        }
         buf.resize(start + head, 0);
         let mut out = Cursor::new(&mut buf[start..]);
         let flags = dispatch!(packet, p => p.flags(), ping => 0);
@@ -437,7 +439,9 @@ impl Fitted {
         varint::put(&mut out, self.body);
         dispatch!(packet, p => p.put_body(version, self.trim, &mut out), ping => ());
         debug_assert_eq!(out.position(), head);
-        buf.extend_from_slice(payload);
+        if !payload.is_empty() {
+            buf.extend_from_slice(payload);
+        }
     }
 }
 
