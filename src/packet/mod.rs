@@ -394,6 +394,15 @@ pub(crate) struct Fitted {
 }
 
 impl Fitted {
+    /// The fixed header, then the body.
+    #[inline]
+    fn put<S: Sink + ?Sized>(&self, packet: &Packet, version: ProtocolVersion, out: &mut S) {
+        let flags = dispatch!(packet, p => p.flags(), ping => 0);
+        out.put_u8((packet.packet_type() as u8) << 4 | flags);
+        varint::put(out, self.body);
+        dispatch!(packet, p => p.put_body(version, self.trim, out), ping => ());
+    }
+
     pub(crate) fn write<B: BufMut + ?Sized>(
         &self,
         packet: &Packet,
@@ -407,10 +416,7 @@ impl Fitted {
             });
         }
         let mut out = Staged::new(buf);
-        let flags = dispatch!(packet, p => p.flags(), ping => 0);
-        out.put_u8((packet.packet_type() as u8) << 4 | flags);
-        varint::put(&mut out, self.body);
-        dispatch!(packet, p => p.put_body(version, self.trim, &mut out), ping => ());
+        self.put(packet, version, &mut out);
         out.finish();
         Ok(self.total)
     }
@@ -434,10 +440,7 @@ impl Fitted {
         }
         buf.resize(start + head, 0);
         let mut out = Cursor::new(&mut buf[start..]);
-        let flags = dispatch!(packet, p => p.flags(), ping => 0);
-        out.put_u8((packet.packet_type() as u8) << 4 | flags);
-        varint::put(&mut out, self.body);
-        dispatch!(packet, p => p.put_body(version, self.trim, &mut out), ping => ());
+        self.put(packet, version, &mut out);
         debug_assert_eq!(out.position(), head);
         if !payload.is_empty() {
             buf.extend_from_slice(payload);
