@@ -91,6 +91,7 @@ pub mod codec;
 pub mod error;
 pub mod packet;
 pub mod properties;
+pub mod session;
 pub mod types;
 
 #[cfg(feature = "arbitrary")]

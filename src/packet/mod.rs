@@ -385,6 +385,18 @@ impl Packet {
     }
 }
 
+/// Bytes `body` takes as a whole packet at `version`, without building a [`Packet`].
+pub(crate) fn encoded_len_of<T: EncodeBody>(
+    body: &T,
+    version: ProtocolVersion,
+) -> Result<usize, EncodeError> {
+    let len = body.body_len(version, Trim::Nothing)?;
+    if len > VarInt::MAX as usize {
+        return Err(EncodeError::RemainingLengthTooLarge(len));
+    }
+    Ok(1 + varint::len(len) + len)
+}
+
 /// A packet's encoded size, once checked, and what it leaves out to get there.
 pub(crate) struct Fitted {
     trim: Trim,

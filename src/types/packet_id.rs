@@ -5,6 +5,11 @@ use core::num::NonZeroU16;
 pub struct PacketId(NonZeroU16);
 
 impl PacketId {
+    /// The smallest identifier, 1.
+    pub const MIN: PacketId = PacketId(NonZeroU16::MIN);
+    /// The largest identifier, 65,535.
+    pub const MAX: PacketId = PacketId(NonZeroU16::MAX);
+
     /// The packet identifier `value`, or `None` for 0.
     pub const fn new(value: u16) -> Option<Self> {
         match NonZeroU16::new(value) {

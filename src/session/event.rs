@@ -1,0 +1,133 @@
+//! What a session reports to its application through `poll_event`.
+
+use super::ProtocolError;
+use crate::packet::{
+    Auth, ConnAck, Connect, Disconnect, Publish, SubAck, Subscribe, UnsubAck, Unsubscribe,
+};
+use crate::types::reason_code::{ConnectReasonCode, DisconnectReasonCode, PubAckReasonCode};
+use crate::types::{PacketId, ProtocolVersion, QoS};
+use alloc::boxed::Box;
+use core::time::Duration;
+
+/// Something the application should know about, in the order it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// Client: the server accepted the connection; these are the limits both sides agreed.
+    /// Server: the application accepted the connection.
+    Connected(Connected),
+    /// Server: a client asked to connect. Answer with [`Server::accept`] or
+    /// [`Server::reject`].
+    ///
+    /// [`Server::accept`]: super::Server::accept
+    /// [`Server::reject`]: super::Server::reject
+    ConnectRequest(Box<Connect>),
+    /// An application message arrived. Its topic is resolved when the peer used a Topic
+    /// Alias. QoS 2 messages are delivered once, when their PUBLISH first arrives; a
+    /// retransmission of one is acknowledged but not delivered again. With manual
+    /// acknowledgement, a QoS 1 or 2 message is acknowledged only once the application
+    /// calls `ack` with its packet identifier.
+    Message(Publish),
+    /// Our QoS 1 message was acknowledged by a PUBACK with a success code.
+    PublishAcknowledged {
+        /// Its packet identifier, now free.
+        packet_id: PacketId,
+        /// `Success` or `NoMatchingSubscribers`.
+        reason_code: PubAckReasonCode,
+    },
+    /// Our QoS 2 message completed: PUBCOMP arrived.
+    PublishCompleted {
+        /// Its packet identifier, now free.
+        packet_id: PacketId,
+    },
+    /// The peer refused our QoS 1 or 2 message with a PUBACK or PUBREC failure code
+    /// (MQTT 5.0). It counts as acknowledged and is not sent again ([MQTT-4.4.0-2]).
+    PublishFailed {
+        /// Its packet identifier, now free.
+        packet_id: PacketId,
+        /// The peer's reason.
+        reason_code: PubAckReasonCode,
+    },
+    /// One of our QoS 1 or 2 messages left the session without being acknowledged: the
+    /// peer does not have the session any more (Session Present 0, or a clean start), or a
+    /// resent copy no longer fits the peer's new Maximum Packet Size.
+    PublishDropped {
+        /// The packet identifier it had, now free.
+        packet_id: PacketId,
+        /// The message, unless it had already been received by the peer (a QoS 2 message
+        /// waiting for PUBCOMP; the peer has it).
+        message: Option<Box<Publish>>,
+    },
+    /// Client: the SUBACK for one of our SUBSCRIBE packets.
+    Subscribed(SubAck),
+    /// Client: the UNSUBACK for one of our UNSUBSCRIBE packets.
+    Unsubscribed(UnsubAck),
+    /// Client: a SUBSCRIBE or UNSUBSCRIBE went unanswered because the connection ended;
+    /// send it again on the next connection if it is still wanted.
+    RequestDropped {
+        /// The packet identifier it had, now free.
+        packet_id: PacketId,
+    },
+    /// Server: the client subscribes. Answer with [`Server::suback`].
+    ///
+    /// [`Server::suback`]: super::Server::suback
+    Subscribe(Subscribe),
+    /// Server: the client unsubscribes. Answer with [`Server::unsuback`].
+    ///
+    /// [`Server::unsuback`]: super::Server::unsuback
+    Unsubscribe(Unsubscribe),
+    /// An AUTH packet arrived (MQTT 5.0 enhanced authentication).
+    Auth(Auth),
+    /// The connection is over; close the transport once `poll_transmit` is drained. The
+    /// session state (unacknowledged messages) is kept for a later resume.
+    Disconnected(DisconnectCause),
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DisconnectCause {
+    /// We asked for it with `disconnect`.
+    Local(DisconnectReasonCode),
+    /// The peer sent DISCONNECT.
+    Peer(Disconnect),
+    /// Client: the server refused the connection with this CONNACK.
+    Refused(ConnAck),
+    /// Server: the application (or the session, for a CONNECT it cannot accept) refused
+    /// the connection with this reason.
+    Rejected(ConnectReasonCode),
+    /// The peer broke the protocol; in MQTT 5.0 a DISCONNECT with its reason code is queued.
+    ProtocolViolation(ProtocolError),
+    /// Client: no PINGRESP came back in time. Server: nothing arrived for one and a half
+    /// times the Keep Alive ([MQTT-3.1.2-22] in 5.0, [MQTT-3.1.2-24] in 3.1.1).
+    KeepAliveTimeout,
+    /// The caller reported the transport gone (`handle_connection_lost`).
+    ConnectionLost,
+}
+
+/// The limits in force on a connection once CONNECT and CONNACK have been exchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Connected {
+    /// The connection's protocol version.
+    pub protocol_version: ProtocolVersion,
+    /// Whether the session continues one the server already had.
+    pub session_present: bool,
+    /// How many of our QoS 1 and 2 messages may await acknowledgement at once (the peer's
+    /// Receive Maximum; 65,535 below 5.0).
+    pub send_quota: u16,
+    /// The largest packet the peer accepts, in bytes.
+    pub max_outgoing_packet_size: usize,
+    /// The highest Topic Alias the peer accepts (0: none).
+    pub peer_topic_alias_maximum: u16,
+    /// The highest QoS the server accepts.
+    pub maximum_qos: QoS,
+    /// Whether the server accepts retained messages.
+    pub retain_available: bool,
+    /// The keep alive in force; zero when off.
+    pub keep_alive: Duration,
+    /// The client identifier the server assigned, if it did.
+    pub assigned_client_id: Option<crate::MqttString>,
+    /// The Session Expiry Interval in force, seconds.
+    pub session_expiry_interval: u32,
+}

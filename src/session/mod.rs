@@ -1,0 +1,119 @@
+//! The sans-IO session engine: MQTT's QoS 0, 1 and 2 delivery flows, connection set-up,
+//! flow control, topic aliases and keep alive, for a client ([`Client`]) or for the server
+//! side of one client connection ([`Server`]).
+//!
+//! A [`Session`] does no I/O and reads no clock. The caller owns the transport and the
+//! time: it decodes packets with a [`Decoder`](crate::Decoder) and hands them to the
+//! session with the current [`Instant`], and sends what the session gives back. The same
+//! engine therefore runs under an async runtime, over blocking sockets, or on a
+//! microcontroller.
+//!
+//! # The run loop
+//!
+//! Inputs are [`handle_incoming`](Session::handle_incoming) (a decoded packet),
+//! [`handle_timeout`](Session::handle_timeout) (a deadline passed; calling it early does
+//! nothing), [`handle_connection_lost`](Session::handle_connection_lost), and the
+//! application's commands (`connect`, [`publish`](Session::publish), `subscribe`,
+//! [`ack`](Session::ack), [`disconnect`](Session::disconnect), ...). After any input:
+//!
+//! 1. send every packet [`poll_transmit`](Session::poll_transmit) (or
+//!    [`poll_transmit_into`](Session::poll_transmit_into)) yields, until `None`;
+//! 2. handle every [`Event`] [`poll_event`](Session::poll_event) yields, until `None`
+//!    (handling one may issue commands: loop back to 1);
+//! 3. wait for the next packet or until [`poll_timeout`](Session::poll_timeout), whichever
+//!    comes first, and call `handle_timeout` when the deadline passes.
+//!
+//! A client and a server talking over an in-memory "link", a QoS 1 message from one to the
+//! other:
+//!
+//! ```
+//! use mqttwire::session::{Client, Event, Instant, Server, SessionConfig};
+//! use mqttwire::properties::ConnAckProperties;
+//! use mqttwire::{Connect, MqttString, ProtocolVersion, Publish, QoS, TopicName};
+//!
+//! let now = Instant::ZERO;
+//! let mut client = Client::new(SessionConfig::default());
+//! let mut server = Server::new(SessionConfig::default());
+//!
+//! // Moves every packet one side has to send to the other, as a network would.
+//! fn pump(now: Instant, client: &mut Client, server: &mut Server) {
+//!     loop {
+//!         let mut moved = false;
+//!         while let Some(packet) = client.poll_transmit(now) {
+//!             server.handle_incoming(now, packet).unwrap();
+//!             moved = true;
+//!         }
+//!         while let Some(packet) = server.poll_transmit(now) {
+//!             client.handle_incoming(now, packet).unwrap();
+//!             moved = true;
+//!         }
+//!         if !moved {
+//!             return;
+//!         }
+//!     }
+//! }
+//!
+//! let id = MqttString::new("sensor-17").unwrap();
+//! client.connect(now, Connect::new(ProtocolVersion::V5, id)).unwrap();
+//! pump(now, &mut client, &mut server);
+//! // The server application decides whether to let the client in.
+//! assert!(matches!(server.poll_event(), Some(Event::ConnectRequest(_))));
+//! server.accept(None, ConnAckProperties::default()).unwrap();
+//! pump(now, &mut client, &mut server);
+//! assert!(matches!(client.poll_event(), Some(Event::Connected(_))));
+//!
+//! let message = Publish::new(TopicName::new("sensors/17").unwrap(), "21.5");
+//! let packet_id = client.publish(QoS::AtLeastOnce, message).unwrap().unwrap();
+//! pump(now, &mut client, &mut server);
+//! let _ = server.poll_event(); // Connected
+//! match server.poll_event() {
+//!     Some(Event::Message(m)) => assert_eq!(&m.payload[..], b"21.5"),
+//!     other => panic!("{other:?}"),
+//! }
+//! assert_eq!(
+//!     client.poll_event(),
+//!     Some(Event::PublishAcknowledged { packet_id, reason_code: Default::default() })
+//! );
+//! ```
+//!
+//! # Delivery and flow control
+//!
+//! - **QoS 2 is delivered on PUBLISH.** A received QoS 2 message is handed to the
+//!   application when its PUBLISH first arrives; its packet identifier is kept until PUBREL
+//!   so that a retransmission is answered with PUBREC but not delivered again. This is the
+//!   earliest exactly-once point and needs no copy of the message.
+//! - **Our QoS 1 and 2 messages queue behind the peer's Receive Maximum.** `publish` never
+//!   waits and never exceeds the peer's limit: a message beyond it is queued, in order, and
+//!   sent when an acknowledgement makes room. The queue is bounded by
+//!   [`SessionConfig::max_outgoing`]; past it `publish` returns
+//!   [`SessionError::OutgoingQueueFull`]. QoS 0 messages are never queued.
+//! - **Retransmission happens only when a session resumes** (MQTT 5.0 [MQTT-4.4.0-1]):
+//!   PUBLISH with DUP set and PUBREL, in their original order. No retry timers.
+//! - Acknowledgements leave in the order the messages arrived, with manual acknowledgement
+//!   too ([`SessionConfig::manual_acks`]).
+//!
+//! # State and memory
+//!
+//! Memory grows only with the configured limits: unacknowledged outgoing messages
+//! ([`SessionConfig::max_outgoing`]), received QoS 2 messages awaiting PUBREL and pending
+//! acknowledgements ([`SessionConfig::receive_maximum`]), topic aliases. The queues reuse
+//! their capacity, so the steady state allocates nothing per call. What outlives a
+//! connection is the [`SessionState`].
+
+mod client;
+mod config;
+mod core;
+mod error;
+mod event;
+mod instant;
+mod packet_ids;
+mod role;
+mod server;
+mod state;
+
+pub use self::config::SessionConfig;
+pub use self::error::{ProtocolError, SessionError};
+pub use self::event::{Connected, DisconnectCause, Event};
+pub use self::instant::Instant;
+pub use self::role::{Client, ClientRole, Server, ServerRole, Session};
+pub use self::state::SessionState;

@@ -1,0 +1,204 @@
+//! [`Session`], generic over its role, and what both roles offer.
+
+use super::core::{Core, Status};
+use super::{Event, Instant, ProtocolError, SessionConfig, SessionError, SessionState};
+use crate::error::{DecodeError, EncodeError};
+use crate::packet::{Auth, Disconnect, Packet, Publish};
+use crate::types::{PacketId, ProtocolVersion, QoS};
+use bytes::BytesMut;
+use core::marker::PhantomData;
+
+/// The client role: connects, publishes, subscribes.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientRole;
+
+/// The server role: the broker's side of one client connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerRole;
+
+/// A client session.
+pub type Client = Session<ClientRole>;
+
+/// The server side of one client connection.
+pub type Server = Session<ServerRole>;
+
+/// The sans-IO session engine of one MQTT session, in the client role ([`Client`]) or the
+/// server role ([`Server`]). See the [module documentation](super) for the run loop and
+/// the delivery guarantees.
+///
+/// Role-specific commands live on [`Client`] (`connect`, `subscribe`, `unsubscribe`) and
+/// [`Server`] (`accept`, `reject`, `suback`, `unsuback`); the rest is shared.
+#[derive(Debug)]
+pub struct Session<R> {
+    pub(crate) core: Core,
+    role: PhantomData<R>,
+}
+
+impl<R> Session<R> {
+    pub(crate) fn from_core(core: Core) -> Self {
+        Self {
+            core,
+            role: PhantomData,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.core.config
+    }
+
+    /// The protocol version of the current (or last) connection.
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.core.version
+    }
+
+    /// Whether CONNECT and CONNACK have been exchanged and the connection is still up.
+    pub fn is_connected(&self) -> bool {
+        self.core.status == Status::Connected
+    }
+
+    /// The state that outlives connections.
+    pub fn session(&self) -> &SessionState {
+        &self.core.state
+    }
+
+    /// Takes the session state out (to persist it, or to hand it to the engine of the
+    /// client's next connection with [`Server::accept`](super::Server::accept)), leaving an
+    /// empty one. A connection still up is treated as lost first.
+    pub fn take_session(&mut self) -> SessionState {
+        self.core.take_session()
+    }
+
+    /// How many of our QoS 1 and 2 messages have been sent on this connection and await
+    /// their acknowledgement: at most the peer's Receive Maximum.
+    pub fn in_flight(&self) -> usize {
+        self.core.state.inflight.len()
+    }
+
+    /// The largest packet the peer accepts, in bytes.
+    pub fn max_outgoing_packet_size(&self) -> usize {
+        self.core.peer.max_packet_size
+    }
+
+    /// Publishes `message` at `qos` and returns the packet identifier it got (QoS 1 and 2).
+    ///
+    /// The session sets the message's QoS, packet identifier and DUP flag. A message with
+    /// an empty topic and a Topic Alias property uses the topic that alias maps to; a
+    /// message with a topic and no alias may get one (see
+    /// [`SessionConfig::auto_topic_aliases`]). QoS 1 and 2 messages beyond the peer's
+    /// Receive Maximum are queued and sent as acknowledgements make room.
+    ///
+    /// Errors: [`SessionError::NotConnected`], the peer's Maximum QoS, Retain Available,
+    /// Maximum Packet Size and Topic Alias Maximum, a full queue, no free packet identifier.
+    pub fn publish(
+        &mut self,
+        qos: QoS,
+        message: Publish,
+    ) -> Result<Option<PacketId>, SessionError> {
+        self.core.publish(qos, message)
+    }
+
+    /// Releases the acknowledgement of the received message with packet identifier `id`,
+    /// when [`SessionConfig::manual_acks`] is on. Acknowledgements still leave in the order
+    /// the messages arrived: a later message acknowledged first waits for the earlier ones.
+    pub fn ack(&mut self, id: PacketId) -> Result<(), SessionError> {
+        self.core.ack(id)
+    }
+
+    /// Sends an AUTH (MQTT 5.0 enhanced authentication), filling in the connection's
+    /// Authentication Method if `auth` has none. Refused unless the CONNECT carried an
+    /// Authentication Method and `auth` repeats it ([MQTT-4.12.0-5] to [MQTT-4.12.0-7]).
+    pub fn auth(&mut self, auth: Auth) -> Result<(), SessionError> {
+        if matches!(self.core.status, Status::Idle | Status::Closed) {
+            return Err(SessionError::NotConnected);
+        }
+        self.core.send_auth(auth)
+    }
+
+    /// The transport is gone (closed, reset, or given up on). Packets not yet sent are
+    /// dropped; unacknowledged messages stay in the session for a resume.
+    pub fn handle_connection_lost(&mut self) {
+        self.core.connection_lost();
+    }
+
+    /// The decoder failed on this connection's bytes: in MQTT 5.0 a DISCONNECT with the
+    /// error's reason code is queued ([MQTT-4.13.1-1]), and the connection ends. Returns the
+    /// violation, as [`handle_incoming`](Self::handle_incoming) would.
+    pub fn handle_decode_error(&mut self, error: &DecodeError) -> ProtocolError {
+        self.core.decode_error(error)
+    }
+
+    /// Acts on deadlines that have passed (keep alive, response timeouts). Calling it
+    /// before [`poll_timeout`](Self::poll_timeout) does nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.core.handle_timeout(now);
+    }
+
+    /// The next packet to send, if any. Send them in the order given.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Packet> {
+        self.core.poll_transmit(now)
+    }
+
+    /// Encodes the next packet to send onto the end of `buf` (within the peer's Maximum
+    /// Packet Size) and returns its size, or `None` if there is nothing to send.
+    pub fn poll_transmit_into(
+        &mut self,
+        now: Instant,
+        buf: &mut BytesMut,
+    ) -> Result<Option<usize>, EncodeError> {
+        self.core.poll_transmit_into(now, buf)
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.core.events.pop_front()
+    }
+
+    /// When to call [`handle_timeout`](Self::handle_timeout) next, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.core.poll_timeout()
+    }
+
+    /// Ends the connection with `disconnect` (MQTT 5.0; a 3.1.1 client sends the empty
+    /// DISCONNECT, a 3.1.1 server sends nothing). Nothing more is sent on this connection
+    /// afterwards ([MQTT-3.14.4-1]): send what `poll_transmit` yields, then close.
+    pub fn disconnect(&mut self, disconnect: Disconnect) -> Result<(), SessionError> {
+        if !matches!(self.core.status, Status::Connected | Status::Connecting) {
+            return Err(SessionError::NotConnected);
+        }
+        let code = disconnect.reason_code;
+        let v5 = self.core.version.is_v5();
+        if v5 && self.core.server {
+            if self.core.status != Status::Connected {
+                // A server refuses a connection with CONNACK, never DISCONNECT.
+                return Err(SessionError::Forbidden {
+                    what: "DISCONNECT before CONNACK",
+                    rule: "MQTT-3.14.0-1",
+                });
+            }
+            if disconnect.properties.session_expiry_interval.is_some() {
+                return Err(SessionError::Forbidden {
+                    what: "Session Expiry Interval in a server's DISCONNECT",
+                    rule: "MQTT-3.14.2-2",
+                });
+            }
+        }
+        if v5 && !self.core.server && self.core.session_expiry == 0 {
+            if let Some(expiry) = disconnect.properties.session_expiry_interval {
+                if expiry != 0 {
+                    return Err(SessionError::Forbidden {
+                        what: "Session Expiry Interval set in DISCONNECT after 0 in CONNECT",
+                        rule: "section 3.14.2.2.2",
+                    });
+                }
+            }
+        }
+        if v5 || !self.core.server {
+            let packet = Packet::Disconnect(disconnect);
+            self.core.check_size(&packet)?;
+            self.core.transmit.push_back(packet);
+        }
+        self.core.close(super::DisconnectCause::Local(code));
+        Ok(())
+    }
+}

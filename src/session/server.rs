@@ -1,0 +1,398 @@
+//! The server role: the broker's side of one client connection. The application (the
+//! broker) decides who may connect and what a subscription is granted; the session runs the
+//! protocol around those decisions.
+
+use super::core::{Core, PeerLimits, Status};
+use super::{
+    Connected, DisconnectCause, Event, Instant, ProtocolError, ServerRole, Session, SessionConfig,
+    SessionError, SessionState,
+};
+use crate::codec::MAX_PACKET_SIZE;
+use crate::packet::{Auth, ConnAck, Connect, Disconnect, Packet, SubAck, UnsubAck};
+use crate::properties::{AckProperties, ConnAckProperties};
+use crate::types::reason_code::{
+    ConnectReasonCode, DisconnectReasonCode, SubAckReasonCode, UnsubAckReasonCode,
+};
+use crate::types::{PacketId, QoS};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::num::NonZeroU16;
+use core::time::Duration;
+
+/// Packets a client may send after CONNECT without waiting for CONNACK, held until the
+/// application answers the CONNECT. Answering at once (as the run loop does) holds none.
+const HELD_MAX: usize = 64;
+
+impl Session<ServerRole> {
+    /// The server side of a new client connection, waiting for its CONNECT.
+    pub fn new(config: SessionConfig) -> Self {
+        Self::from_core(Core::new(config, true, SessionState::default()))
+    }
+
+    /// Handles a packet from the client. An error means the client broke the protocol: the
+    /// connection is over (see [`ProtocolError`]). Packets arriving after the connection
+    /// ended are ignored ([MQTT-3.1.4-5] in 3.1.1, [MQTT-3.1.4-6] in 5.0).
+    pub fn handle_incoming(&mut self, now: Instant, packet: Packet) -> Result<(), ProtocolError> {
+        if self.core.status == Status::Closed {
+            return Ok(());
+        }
+        self.core.last_received = now;
+        self.dispatch(now, packet)
+            .map_err(|e| self.core.violation(e))
+    }
+
+    fn dispatch(&mut self, now: Instant, packet: Packet) -> Result<(), ProtocolError> {
+        let core = &mut self.core;
+        let v5 = core.version.is_v5();
+        match core.status {
+            Status::Idle => {
+                return match packet {
+                    Packet::Connect(connect) => self.on_connect(now, connect),
+                    _ => Err(ProtocolError::protocol(
+                        "first packet is not CONNECT",
+                        "MQTT-3.1.0-1",
+                    )),
+                }
+            }
+            Status::Connecting => {
+                return match packet {
+                    Packet::Auth(auth) => self.on_auth(auth),
+                    Packet::Disconnect(d) => self.on_disconnect(d),
+                    Packet::Connect(_) => {
+                        Err(ProtocolError::protocol("second CONNECT", "MQTT-3.1.0-2"))
+                    }
+                    _ if core.auth_method.is_some() => Err(ProtocolError::protocol(
+                        "packet other than AUTH or DISCONNECT during enhanced authentication",
+                        "MQTT-3.1.2-30",
+                    )),
+                    _ if core.held.len() >= HELD_MAX => Err(ProtocolError::new(
+                        DisconnectReasonCode::QuotaExceeded,
+                        "too many packets before the CONNECT was answered",
+                    )),
+                    packet => {
+                        core.held.push_back(packet);
+                        Ok(())
+                    }
+                };
+            }
+            _ => {}
+        }
+        match packet {
+            Packet::Publish(p) => {
+                if v5 && p.qos.qos() > core.config.maximum_qos {
+                    return Err(ProtocolError::new(
+                        DisconnectReasonCode::QoSNotSupported,
+                        "PUBLISH above the Maximum QoS",
+                    )
+                    .with_rule("MQTT-3.2.2-11"));
+                }
+                if v5 && p.retain && !core.config.retain_available {
+                    return Err(ProtocolError::new(
+                        DisconnectReasonCode::RetainNotSupported,
+                        "retained PUBLISH while Retain Available is 0",
+                    )
+                    .with_rule("MQTT-3.2.2-14"));
+                }
+                if !p.properties.subscription_identifiers.is_empty() {
+                    return Err(ProtocolError::protocol(
+                        "Subscription Identifier in a client's PUBLISH",
+                        "MQTT-3.3.4-6",
+                    ));
+                }
+                core.on_publish(p)?;
+            }
+            Packet::PubAck(a) => core.on_puback(a),
+            Packet::PubRec(r) => core.on_pubrec(r),
+            Packet::PubRel(r) => core.on_pubrel(r),
+            Packet::PubComp(c) => core.on_pubcomp(c),
+            Packet::Subscribe(s) => {
+                core.requests.push(super::core::Request {
+                    id: s.packet_id,
+                    subscribe: true,
+                    filters: s.subscriptions.len(),
+                });
+                core.events.push_back(Event::Subscribe(s));
+            }
+            Packet::Unsubscribe(u) => {
+                core.requests.push(super::core::Request {
+                    id: u.packet_id,
+                    subscribe: false,
+                    filters: u.filters.len(),
+                });
+                core.events.push_back(Event::Unsubscribe(u));
+            }
+            // Answered whatever the flow-control state ([MQTT-3.12.4-1], [MQTT-4.9.0-3]).
+            Packet::PingReq => core.transmit.push_back(Packet::PingResp),
+            Packet::Disconnect(d) => self.on_disconnect(d)?,
+            Packet::Auth(auth) => self.on_auth(auth)?,
+            Packet::Connect(_) => {
+                return Err(ProtocolError::protocol("second CONNECT", "MQTT-3.1.0-2"))
+            }
+            // CONNACK, SUBACK, UNSUBACK and PINGRESP only travel from server to client.
+            _ => {
+                return Err(ProtocolError::new(
+                    DisconnectReasonCode::ProtocolError,
+                    "packet a client never sends",
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    fn on_connect(&mut self, now: Instant, connect: Box<Connect>) -> Result<(), ProtocolError> {
+        let core = &mut self.core;
+        let version = connect.protocol_version;
+        core.open(version);
+        core.last_received = now;
+        core.clean_start = connect.clean_start;
+        core.keep_alive = Duration::from_secs(connect.keep_alive.into());
+        let p = &connect.properties;
+        core.auth_method = p.authentication_method.clone();
+        core.session_expiry = p.session_expiry_interval.unwrap_or(0);
+        core.empty_client_id = connect.client_id.is_empty();
+        core.peer = PeerLimits {
+            receive_maximum: p.receive_maximum.map_or(u16::MAX, NonZeroU16::get),
+            max_packet_size: p.maximum_packet_size.map_or(MAX_PACKET_SIZE, |m| {
+                usize::try_from(m.get()).map_or(MAX_PACKET_SIZE, |m| m.min(MAX_PACKET_SIZE))
+            }),
+            topic_alias_maximum: p.topic_alias_maximum.unwrap_or(0),
+            maximum_qos: QoS::ExactlyOnce,
+            retain_available: true,
+        };
+        // Refusals the session can decide alone.
+        let refusal = if !version.is_v5() && connect.client_id.is_empty() && !connect.clean_start {
+            // [MQTT-3.1.3-8] in 3.1.1.
+            Some(ConnectReasonCode::ClientIdentifierNotValid)
+        } else {
+            match &connect.will {
+                // [MQTT-3.2.2-12] and [MQTT-3.2.2-13] in 5.0.
+                Some(will) if will.qos > core.config.maximum_qos => {
+                    Some(ConnectReasonCode::QoSNotSupported)
+                }
+                Some(will) if will.retain && !core.config.retain_available => {
+                    Some(ConnectReasonCode::RetainNotSupported)
+                }
+                _ => None,
+            }
+        };
+        match refusal {
+            Some(code) => self.refuse(code),
+            None => self.core.events.push_back(Event::ConnectRequest(connect)),
+        }
+        Ok(())
+    }
+
+    /// Accepts the connection the last [`Event::ConnectRequest`] asked for, resuming
+    /// `session` (the state the client's previous connection left, from
+    /// [`take_session`](Session::take_session)) unless the CONNECT asked for a clean start.
+    ///
+    /// The CONNACK carries `properties` (set the Assigned Client Identifier there when the
+    /// client sent an empty one, [MQTT-3.2.2-16]) plus the session's own limits from its
+    /// [`SessionConfig`]: Receive Maximum, Maximum QoS, Retain Available, Maximum Packet
+    /// Size, Topic Alias Maximum, Server Keep Alive, and the CONNECT's Authentication
+    /// Method ([MQTT-4.12.0-5]). Session Present is set when a session resumes
+    /// ([MQTT-3.2.2-2], [MQTT-3.2.2-3] in 5.0; [MQTT-3.2.2-1] to [MQTT-3.2.2-3] in 3.1.1).
+    pub fn accept(
+        &mut self,
+        session: Option<SessionState>,
+        mut properties: ConnAckProperties,
+    ) -> Result<(), SessionError> {
+        let core = &mut self.core;
+        match core.status {
+            Status::Connecting => {}
+            Status::Connected => return Err(SessionError::AlreadyConnected),
+            _ => return Err(SessionError::NotConnected),
+        }
+        if core.version.is_v5() {
+            let config = &core.config;
+            if core.empty_client_id && properties.assigned_client_identifier.is_none() {
+                return Err(SessionError::Forbidden {
+                    what: "accepting an empty client identifier without assigning one",
+                    rule: "MQTT-3.2.2-16",
+                });
+            }
+            let p = &mut properties;
+            if config.receive_maximum != NonZeroU16::MAX {
+                p.receive_maximum = Some(config.receive_maximum);
+            }
+            if config.maximum_qos < QoS::ExactlyOnce {
+                p.maximum_qos = Some(config.maximum_qos);
+            }
+            if !config.retain_available {
+                p.retain_available = Some(false);
+            }
+            p.maximum_packet_size = Some(config.maximum_packet_size);
+            if config.topic_alias_maximum > 0 {
+                p.topic_alias_maximum = Some(config.topic_alias_maximum);
+            }
+            if config.server_keep_alive.is_some() {
+                p.server_keep_alive = config.server_keep_alive;
+            }
+            if p.authentication_method.is_none() {
+                p.authentication_method = core.auth_method.clone();
+            }
+            if p.authentication_method != core.auth_method {
+                return Err(SessionError::AuthNotNegotiated);
+            }
+        }
+        let session_present = !core.clean_start && session.is_some();
+        let mut ack = ConnAck::new(ConnectReasonCode::Success);
+        ack.session_present = session_present;
+        ack.properties = properties;
+        let packet = Packet::ConnAck(ack);
+        core.check_size(&packet)?;
+        let Packet::ConnAck(ack) = &packet else {
+            return Ok(());
+        };
+        if let Some(keep_alive) = ack.properties.server_keep_alive {
+            core.keep_alive = Duration::from_secs(keep_alive.into());
+        }
+        let connected = Connected {
+            protocol_version: core.version,
+            session_present,
+            send_quota: core.peer.receive_maximum,
+            max_outgoing_packet_size: core.peer.max_packet_size,
+            peer_topic_alias_maximum: core.peer.topic_alias_maximum,
+            maximum_qos: QoS::ExactlyOnce,
+            retain_available: true,
+            keep_alive: core.keep_alive,
+            assigned_client_id: ack.properties.assigned_client_identifier.clone(),
+            session_expiry_interval: core.session_expiry,
+        };
+        // A clean start (or no stored session) begins empty ([MQTT-3.1.2-4] in 5.0,
+        // [MQTT-3.1.2-6] in 3.1.1).
+        let old = core::mem::take(&mut core.state);
+        core.report_dropped(old);
+        match session {
+            Some(state) if session_present => core.state = state,
+            Some(state) => core.report_dropped(state),
+            None => {}
+        }
+        core.transmit.push_back(packet);
+        let peer = core.peer.clone();
+        core.establish(peer);
+        core.events.push_back(Event::Connected(connected));
+        core.resume();
+        // Packets the client sent before it knew the answer.
+        let now = core.last_received;
+        while let Some(packet) = self.core.held.pop_front() {
+            if self.dispatch(now, packet).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses the connection the last [`Event::ConnectRequest`] asked for with `reason`, a
+    /// failure code: CONNACK with it (below 5.0, the matching return code, or no CONNACK
+    /// when none matches, [MQTT-3.2.2-6] in 3.1.1), then the connection ends
+    /// ([MQTT-3.2.2-7] in 5.0, [MQTT-3.2.2-5] in 3.1.1).
+    pub fn reject(&mut self, reason: ConnectReasonCode) -> Result<(), SessionError> {
+        match self.core.status {
+            Status::Connecting => {}
+            Status::Connected => return Err(SessionError::AlreadyConnected),
+            _ => return Err(SessionError::NotConnected),
+        }
+        if !reason.is_error() {
+            return Err(SessionError::Forbidden {
+                what: "refusing a connection with a success code",
+                rule: "MQTT-3.2.2-7",
+            });
+        }
+        self.refuse(reason);
+        Ok(())
+    }
+
+    fn refuse(&mut self, reason: ConnectReasonCode) {
+        let core = &mut self.core;
+        if core.version.is_v5() || reason.v3_return_code().is_some() {
+            core.transmit
+                .push_back(Packet::ConnAck(ConnAck::new(reason)));
+        }
+        core.close(DisconnectCause::Rejected(reason));
+    }
+
+    /// Answers the SUBSCRIBE with `packet_id` with one reason code per topic filter, in
+    /// the order of the filters ([MQTT-3.9.3-1] in 5.0, [MQTT-3.8.4-5] in 3.1.1).
+    pub fn suback(
+        &mut self,
+        packet_id: PacketId,
+        reason_codes: Vec<SubAckReasonCode>,
+        properties: AckProperties,
+    ) -> Result<(), SessionError> {
+        let mut ack = SubAck::new(packet_id, reason_codes);
+        ack.properties = properties;
+        let count = ack.reason_codes.len();
+        self.answer(Packet::SubAck(ack), packet_id, true, count)
+    }
+
+    /// Answers the UNSUBSCRIBE with `packet_id`: one reason code per topic filter in
+    /// MQTT 5.0 ([MQTT-3.11.3-1]); below 5.0 pass an empty list.
+    pub fn unsuback(
+        &mut self,
+        packet_id: PacketId,
+        reason_codes: Vec<UnsubAckReasonCode>,
+        properties: AckProperties,
+    ) -> Result<(), SessionError> {
+        let mut ack = UnsubAck::new(packet_id, reason_codes);
+        ack.properties = properties;
+        let count = ack.reason_codes.len();
+        self.answer(Packet::UnsubAck(ack), packet_id, false, count)
+    }
+
+    fn answer(
+        &mut self,
+        packet: Packet,
+        id: PacketId,
+        subscribe: bool,
+        count: usize,
+    ) -> Result<(), SessionError> {
+        let core = &mut self.core;
+        if core.status != Status::Connected {
+            return Err(SessionError::NotConnected);
+        }
+        let expected = |filters: usize| {
+            filters == count || (!subscribe && !core.version.is_v5() && count == 0)
+        };
+        let Some(i) = core
+            .requests
+            .iter()
+            .position(|r| r.id == id && r.subscribe == subscribe && expected(r.filters))
+        else {
+            return Err(SessionError::NoPendingRequest(id));
+        };
+        core.check_size(&packet)?;
+        core.requests.swap_remove(i);
+        core.transmit.push_back(packet);
+        Ok(())
+    }
+
+    fn on_disconnect(&mut self, disconnect: Disconnect) -> Result<(), ProtocolError> {
+        let core = &mut self.core;
+        if core.session_expiry == 0
+            && disconnect
+                .properties
+                .session_expiry_interval
+                .is_some_and(|e| e != 0)
+        {
+            // Not a normal DISCONNECT: the will is still published (section 3.14.2.2.2).
+            return Err(ProtocolError::new(
+                DisconnectReasonCode::ProtocolError,
+                "Session Expiry Interval set in DISCONNECT after 0 in CONNECT",
+            ));
+        }
+        core.close(DisconnectCause::Peer(disconnect));
+        Ok(())
+    }
+
+    fn on_auth(&mut self, auth: Auth) -> Result<(), ProtocolError> {
+        if !self.core.check_auth_method(&auth) {
+            return Err(ProtocolError::protocol(
+                "AUTH without the CONNECT's Authentication Method",
+                "MQTT-4.12.0-5",
+            ));
+        }
+        self.core.events.push_back(Event::Auth(auth));
+        Ok(())
+    }
+}
