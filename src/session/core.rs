@@ -614,6 +614,10 @@ impl Core {
         if let Some(pending) = self.acks.iter_mut().find(|a| a.id == id && !a.ready) {
             pending.ready = true;
             if pending.qos2 {
+                // Copies of the same QoS 2 message (retransmissions) are one message.
+                for copy in self.acks.iter_mut().filter(|a| a.id == id && a.qos2) {
+                    copy.ready = true;
+                }
                 if let Ok(i) = self.state.find_received(id) {
                     self.state.received[i].acked = true;
                 }
@@ -640,9 +644,10 @@ impl Core {
         match self.state.find_received(id) {
             Ok(i) => {
                 self.state.received.remove(i);
-                // A PUBREC the application never released is moot now.
-                if let Some(j) = self.acks.iter().position(|a| a.id == id && a.qos2) {
-                    self.acks.remove(j);
+                // PUBRECs the application never released are moot now.
+                let pending = self.acks.len();
+                self.acks.retain(|a| !(a.id == id && a.qos2));
+                if self.acks.len() != pending {
                     self.flush_acks();
                 }
             }
@@ -708,7 +713,7 @@ impl Core {
     /// Ends the connection: what was in flight waits for the next one, requests awaiting
     /// an answer are dropped, per-connection state goes.
     pub(crate) fn close(&mut self, cause: DisconnectCause) {
-        if matches!(self.status, Status::Idle | Status::Closed) {
+        if self.status == Status::Closed {
             return;
         }
         self.end_connection();
