@@ -14,6 +14,9 @@
 //!   [`Bytes`](bytes::Bytes) slices of the received frame; [`Packet::detach`] copies a
 //!   packet out when it must outlive a large buffer.
 //! - **Sans-IO**: no sockets, no clock, no threads: bytes in, packets out, and back.
+//! - **A QoS engine**: the [`session`] module runs MQTT's QoS 0, 1 and 2 flows, connection
+//!   set-up, flow control, topic aliases and keep alive for a client or for the server side
+//!   of a connection, driven by your transport and your clock.
 //! - **`no_std`** with `alloc`: disable the default `std` feature.
 //!
 //! ## Decoding a stream
@@ -43,6 +46,12 @@
 //! encoder.encode(&Packet::PubAck(PubAck::new(PacketId::new(7).unwrap())), &mut tx).unwrap();
 //! assert_eq!(&tx[..], [0x40, 0x02, 0x00, 0x07]);
 //! ```
+//!
+//! ## Running a session
+//!
+//! The [`session`] module documents the run loop with a complete client and server
+//! example: feed decoded packets and the time in, send what `poll_transmit` returns,
+//! handle what `poll_event` returns, and wake up at `poll_timeout`.
 //!
 //! ## Errors name the rule
 //!

@@ -1,7 +1,7 @@
 //! One regression test per codec mistake listed in DESIGN.md section 5 ("Mistakes other MQTT
 //! codecs make"). Each test is named for the behaviour mqttwire must keep; the comment above
-//! it names the mistake. The session-level mistakes of that list are not codec matters and
-//! are left to the session tests.
+//! it names the mistake. The session-level mistakes of that list are in
+//! `tests/session_design_regressions.rs`.
 
 mod common;
 
