@@ -123,7 +123,11 @@ impl Session<ClientRole> {
             return match packet {
                 Packet::ConnAck(ack) => self.on_connack(ack),
                 Packet::Auth(auth) => self.on_auth(auth),
-                Packet::Disconnect(d) if v5 => self.on_disconnect(d),
+                // A server refuses a connection with CONNACK, never DISCONNECT.
+                Packet::Disconnect(_) if v5 => Err(ProtocolError::protocol(
+                    "DISCONNECT before CONNACK",
+                    "MQTT-3.14.0-1",
+                )),
                 _ => Err(ProtocolError::protocol(
                     "packet other than CONNACK or AUTH before CONNACK",
                     core.tag("MQTT-3.2.0-1", "MQTT-3.2.0-1"),

@@ -232,7 +232,8 @@ impl Core {
         let mut publish = message.clone();
         publish.dup = entry.ever_sent;
         // The peer of a resumed session may have announced a smaller limit since.
-        if encoded_len_of(&publish, self.version).map_or(true, |n| n > self.peer.max_packet_size) {
+        let size = encoded_len_of(&publish, self.version).unwrap_or(usize::MAX);
+        if size > self.peer.max_packet_size {
             self.state.ids.release(entry.id);
             self.events.push_back(Event::PublishDropped {
                 packet_id: entry.id,
@@ -242,11 +243,12 @@ impl Core {
         }
         entry.ever_sent = true;
         self.state.inflight.push_back(entry);
-        self.send_publish(publish);
+        self.send_publish(publish, size);
     }
 
-    fn send_publish(&mut self, mut publish: Publish) {
-        self.apply_outgoing_alias(&mut publish);
+    /// Queues a PUBLISH of `size` bytes (without an automatic alias).
+    fn send_publish(&mut self, mut publish: Publish, size: usize) {
+        self.apply_outgoing_alias(&mut publish, size);
         self.transmit.push_back(Packet::Publish(publish));
     }
 
@@ -254,8 +256,23 @@ impl Core {
     /// session picks (the least recently used when all are taken). Aliases never exceed the
     /// peer's Topic Alias Maximum ([MQTT-3.2.2-17], [MQTT-3.3.2-9] for a client;
     /// [MQTT-3.1.2-26], [MQTT-3.3.2-11] for a server).
-    fn apply_outgoing_alias(&mut self, publish: &mut Publish) {
-        if self.out_aliases.is_empty() {
+    ///
+    /// `size` is the packet's size as it stands; an automatic alias is only added when the
+    /// packet still fits the peer's Maximum Packet Size with it (the property takes three
+    /// bytes, and may lengthen the Property Length and Remaining Length by one each).
+    fn apply_outgoing_alias(&mut self, publish: &mut Publish, size: usize) {
+        // A message stored on an earlier connection may carry an alias the peer of this
+        // one does not accept ([MQTT-3.3.2-7]): its full topic goes instead.
+        if publish
+            .properties
+            .topic_alias
+            .is_some_and(|a| a.get() > self.peer.topic_alias_maximum)
+        {
+            publish.properties.topic_alias = None;
+        }
+        if self.out_aliases.is_empty()
+            || (publish.properties.topic_alias.is_none() && size + 5 > self.peer.max_packet_size)
+        {
             return;
         }
         self.alias_clock += 1;
@@ -337,7 +354,7 @@ impl Core {
             });
         }
         if qos == QoS::AtMostOnce {
-            self.send_publish(message);
+            self.send_publish(message, size);
             return Ok(None);
         }
         if self.state.unacknowledged() >= self.config.max_outgoing {

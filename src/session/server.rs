@@ -253,8 +253,8 @@ impl Session<ServerRole> {
             send_quota: core.peer.receive_maximum,
             max_outgoing_packet_size: core.peer.max_packet_size,
             peer_topic_alias_maximum: core.peer.topic_alias_maximum,
-            maximum_qos: QoS::ExactlyOnce,
-            retain_available: true,
+            maximum_qos: core.config.maximum_qos,
+            retain_available: core.config.retain_available,
             keep_alive: core.keep_alive,
             assigned_client_id: ack.properties.assigned_client_identifier.clone(),
             session_expiry_interval: core.session_expiry,
@@ -296,7 +296,7 @@ impl Session<ServerRole> {
         if !reason.is_error() {
             return Err(SessionError::Forbidden {
                 what: "refusing a connection with a success code",
-                rule: "MQTT-3.2.2-7",
+                rule: self.core.tag("MQTT-3.2.2-5", "MQTT-3.2.2-7"),
             });
         }
         self.refuse(reason);
