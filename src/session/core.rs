@@ -467,10 +467,24 @@ impl Core {
                     });
                     self.pump();
                 }
-                Stage::Qos2(_) | Stage::Released => {
+                Stage::Qos2(_) => {
                     self.state.inflight[i].stage = Stage::Released;
+                    // A resume resends in the original order, but PUBRELs in the order the
+                    // PUBRECs arrived ([MQTT-4.6.0-4]): a flow released after a later one
+                    // moves behind it.
+                    let last = self
+                        .state
+                        .inflight
+                        .iter()
+                        .rposition(|o| matches!(o.stage, Stage::Released) && o.id != id);
+                    if let Some(last) = last.filter(|&last| last > i) {
+                        if let Some(entry) = self.state.inflight.remove(i) {
+                            self.state.inflight.insert(last, entry);
+                        }
+                    }
                     self.transmit.push_back(Packet::PubRel(PubRel::new(id)));
                 }
+                Stage::Released => self.transmit.push_back(Packet::PubRel(PubRel::new(id))),
                 Stage::Qos1(_) => {}
             },
             // 5.0 lets the peer finish its side of an exchange we no longer know.
