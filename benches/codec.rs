@@ -1,8 +1,10 @@
 //! Codec throughput: decode and encode of every packet type, PUBLISH across payload sizes,
 //! property-heavy packets, and a realistic mixed stream arriving whole and in 7-byte
-//! chunks. Before timing, it reports heap allocations per packet for each case.
+//! chunks; and the session engine's publish cycles between a connected client and server.
+//! Before timing, it reports heap allocations per packet and per session cycle.
 //!
-//! `cargo bench --bench codec`; `cargo bench --bench codec -- publish` for one group.
+//! `cargo bench --bench codec`; `cargo bench --bench codec -- publish` for one group,
+//! `-- session` for the session engine.
 
 #[path = "../tests/fixtures/alloc_counter.rs"]
 mod alloc_counter;
@@ -11,7 +13,8 @@ mod fixtures;
 
 use bytes::{Bytes, BytesMut};
 use criterion::{BatchSize, Criterion, Throughput};
-use mqttwire::{Decoder, Encoder, Packet, ProtocolVersion};
+use fixtures::{CycleEvents, Direction, SessionPair};
+use mqttwire::{Decoder, Encoder, Packet, ProtocolVersion, QoS};
 use std::hint::black_box;
 
 const VERSIONS: [(&str, ProtocolVersion); 2] = [
@@ -129,6 +132,61 @@ fn mixed_stream(c: &mut Criterion) {
     }
 }
 
+/// The session publish cycles measured: QoS 0, 1 and 2 at 5.0 and QoS 1 at 3.1.1, each
+/// with packets handed across as values and over the wire.
+fn session_cases() -> Vec<(&'static str, ProtocolVersion, QoS)> {
+    vec![
+        ("5.0", ProtocolVersion::V5, QoS::AtMostOnce),
+        ("5.0", ProtocolVersion::V5, QoS::AtLeastOnce),
+        ("5.0", ProtocolVersion::V5, QoS::ExactlyOnce),
+        ("3.1.1", ProtocolVersion::V3_1_1, QoS::AtLeastOnce),
+    ]
+}
+
+fn qos_name(qos: QoS) -> &'static str {
+    match qos {
+        QoS::AtMostOnce => "qos0",
+        QoS::AtLeastOnce => "qos1",
+        QoS::ExactlyOnce => "qos2",
+    }
+}
+
+fn transport_name(wire: bool) -> &'static str {
+    if wire {
+        "wire"
+    } else {
+        "direct"
+    }
+}
+
+/// One message cycle per iteration between a client and a server connected once: the
+/// client publishes a 64-byte message on a 20-byte topic, and every packet of its flow
+/// crosses (QoS 0: PUBLISH; QoS 1: PUBLISH, PUBACK; QoS 2: PUBLISH, PUBREC, PUBREL,
+/// PUBCOMP) until the sender has its acknowledgement; both sides' events are handled.
+/// `direct` hands packets across (`poll_transmit` to `handle_incoming`); `wire` encodes
+/// them into a reused send buffer (`poll_transmit_into`) and decodes them with a `Decoder`
+/// from a reused receive buffer, the realistic cost.
+fn session(c: &mut Criterion) {
+    let message = fixtures::message(64);
+    for (label, v, qos) in session_cases() {
+        let mut g = c.benchmark_group(format!("session/{label}"));
+        g.throughput(Throughput::Elements(1));
+        for wire in [false, true] {
+            let mut pair = SessionPair::connected(v, wire);
+            let name = format!("{}-{}", qos_name(qos), transport_name(wire));
+            g.bench_function(name, |b| {
+                b.iter(|| pair.cycle(Direction::ClientToServer, qos, black_box(&message)))
+            });
+            let expected = CycleEvents::of_one(qos);
+            assert_eq!(
+                pair.cycle(Direction::ClientToServer, qos, &message),
+                expected
+            );
+        }
+        g.finish();
+    }
+}
+
 /// Heap allocations per packet, decoding from and encoding into reused buffers.
 fn report_allocations() {
     println!("allocations per packet (steady state, reused buffers):");
@@ -159,6 +217,22 @@ fn report_allocations() {
             println!("  {label:>5} {name:<24} {:.3}", n as f64 / 1000.0);
         }
     }
+    println!("allocations per session cycle (steady state, publish to last event handled):");
+    let message = fixtures::message(64);
+    for (label, v, qos) in session_cases() {
+        for wire in [false, true] {
+            let mut pair = SessionPair::connected(v, wire);
+            let expected = CycleEvents::of_one(qos);
+            let mut cycle = || pair.cycle(Direction::ClientToServer, qos, &message) == expected;
+            for _ in 0..100 {
+                assert!(cycle(), "a session cycle did not complete");
+            }
+            let (n, complete) = alloc_counter::count(|| (0..1000).filter(|_| cycle()).count());
+            assert_eq!(complete, 1000, "session cycles that completed");
+            let name = format!("{}-{}", qos_name(qos), transport_name(wire));
+            println!("  {label:>5} session {name:<16} {:.3}", n as f64 / 1000.0);
+        }
+    }
 }
 
 fn main() {
@@ -167,5 +241,6 @@ fn main() {
     every_packet(&mut c);
     publish(&mut c);
     mixed_stream(&mut c);
+    session(&mut c);
     c.final_summary();
 }

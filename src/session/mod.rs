@@ -23,6 +23,11 @@
 //! 3. wait for the next packet or until [`poll_timeout`](Session::poll_timeout), whichever
 //!    comes first, and call `handle_timeout` when the deadline passes.
 //!
+//! A delivered message's topic and payload are slices of the buffer it was received in
+//! (zero-copy): handle events before reading more bytes, and copy out
+//! ([`Packet::detach`](crate::Packet::detach), `Bytes::copy_from_slice`) what must outlive
+//! the moment, or the decoder cannot reuse its buffer and allocates a new one.
+//!
 //! A client and a server talking over an in-memory "link", a QoS 1 message from one to the
 //! other:
 //!
