@@ -29,10 +29,10 @@ if ! "${fuzz[@]}" --version >/dev/null 2>&1; then
     exit 1
 fi
 
-targets=(decode decode_stream encode)
+targets=(decode decode_stream encode session)
 max_len() {
     case "$1" in
-        decode) echo 4096 ;;
+        decode | session) echo 4096 ;;
         *) echo 65536 ;;
     esac
 }
@@ -41,12 +41,12 @@ echo "==> build (${fuzz[*]})"
 "${fuzz[@]}" build
 
 for target in "${targets[@]}"; do
+    rm -rf "corpus/$target"
+    mkdir -p corpus
     if [ -z "$(ls -A "seeds/$target" 2>/dev/null)" ]; then
         echo "run-smoke: no seeds in fuzz/seeds/$target" >&2
         exit 1
     fi
-    rm -rf "corpus/$target"
-    mkdir -p corpus
     cp -R "seeds/$target" "corpus/$target"
     echo "==> $target: replay $(ls "seeds/$target" | wc -l) seeds"
     "${fuzz[@]}" run "$target" "corpus/$target" -- -runs=0 -rss_limit_mb=2048

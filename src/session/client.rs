@@ -7,7 +7,7 @@ use super::{
 };
 use crate::codec::MAX_PACKET_SIZE;
 use crate::packet::{ConnAck, Connect, Disconnect, Packet, Subscribe, Subscription, Unsubscribe};
-use crate::properties::{SubscribeProperties, UnsubscribeProperties};
+use crate::properties::{ConnAckProperties, SubscribeProperties, UnsubscribeProperties};
 use crate::types::reason_code::DisconnectReasonCode;
 use crate::types::{PacketId, QoS, TopicFilter};
 use alloc::vec::Vec;
@@ -196,7 +196,13 @@ impl Session<ClientRole> {
                 core.tag("MQTT-3.2.2-1", "MQTT-3.2.2-4"),
             ));
         }
-        let p = &ack.properties;
+        // Below 5.0 a CONNACK has no properties; one built by hand with some is not obeyed.
+        let none = ConnAckProperties::default();
+        let p = if core.version.is_v5() {
+            &ack.properties
+        } else {
+            &none
+        };
         let peer = PeerLimits {
             receive_maximum: p.receive_maximum.map_or(u16::MAX, NonZeroU16::get),
             max_packet_size: p.maximum_packet_size.map_or(MAX_PACKET_SIZE, |m| {

@@ -192,55 +192,32 @@ impl Session<ServerRole> {
     /// Size, Topic Alias Maximum, Server Keep Alive, and the CONNECT's Authentication
     /// Method ([MQTT-4.12.0-5]). Session Present is set when a session resumes
     /// ([MQTT-3.2.2-2], [MQTT-3.2.2-3] in 5.0; [MQTT-3.2.2-1] to [MQTT-3.2.2-3] in 3.1.1).
+    ///
+    /// On error nothing is sent and `session` stays in this engine: call `accept` again
+    /// with `None` once the problem is fixed, or get it back with
+    /// [`take_session`](Session::take_session).
     pub fn accept(
         &mut self,
         session: Option<SessionState>,
-        mut properties: ConnAckProperties,
+        properties: ConnAckProperties,
     ) -> Result<(), SessionError> {
+        let session_present = !self.core.clean_start && session.is_some();
+        let packet = match self.connack(session_present, properties) {
+            Ok(packet) => packet,
+            Err(e) => {
+                // Keep the session for a corrected `accept` or for `take_session`; when it
+                // cannot be kept (a call out of turn), report what it held.
+                if let Some(state) = session {
+                    if self.core.status == Status::Connecting && self.core.state.is_empty() {
+                        self.core.state = state;
+                    } else {
+                        self.core.report_dropped(state);
+                    }
+                }
+                return Err(e);
+            }
+        };
         let core = &mut self.core;
-        match core.status {
-            Status::Connecting => {}
-            Status::Connected => return Err(SessionError::AlreadyConnected),
-            _ => return Err(SessionError::NotConnected),
-        }
-        if core.version.is_v5() {
-            let config = &core.config;
-            if core.empty_client_id && properties.assigned_client_identifier.is_none() {
-                return Err(SessionError::Forbidden {
-                    what: "accepting an empty client identifier without assigning one",
-                    rule: "MQTT-3.2.2-16",
-                });
-            }
-            let p = &mut properties;
-            if config.receive_maximum != NonZeroU16::MAX {
-                p.receive_maximum = Some(config.receive_maximum);
-            }
-            if config.maximum_qos < QoS::ExactlyOnce {
-                p.maximum_qos = Some(config.maximum_qos);
-            }
-            if !config.retain_available {
-                p.retain_available = Some(false);
-            }
-            p.maximum_packet_size = Some(config.maximum_packet_size);
-            if config.topic_alias_maximum > 0 {
-                p.topic_alias_maximum = Some(config.topic_alias_maximum);
-            }
-            if config.server_keep_alive.is_some() {
-                p.server_keep_alive = config.server_keep_alive;
-            }
-            if p.authentication_method.is_none() {
-                p.authentication_method = core.auth_method.clone();
-            }
-            if p.authentication_method != core.auth_method {
-                return Err(SessionError::AuthNotNegotiated);
-            }
-        }
-        let session_present = !core.clean_start && session.is_some();
-        let mut ack = ConnAck::new(ConnectReasonCode::Success);
-        ack.session_present = session_present;
-        ack.properties = properties;
-        let packet = Packet::ConnAck(ack);
-        core.check_size(&packet)?;
         let Packet::ConnAck(ack) = &packet else {
             return Ok(());
         };
@@ -281,6 +258,58 @@ impl Session<ServerRole> {
             }
         }
         Ok(())
+    }
+
+    /// The CONNACK accepting the connection, once everything about it checks out.
+    fn connack(
+        &self,
+        session_present: bool,
+        mut properties: ConnAckProperties,
+    ) -> Result<Packet, SessionError> {
+        let core = &self.core;
+        match core.status {
+            Status::Connecting => {}
+            Status::Connected => return Err(SessionError::AlreadyConnected),
+            _ => return Err(SessionError::NotConnected),
+        }
+        if core.version.is_v5() {
+            let config = &core.config;
+            if core.empty_client_id && properties.assigned_client_identifier.is_none() {
+                return Err(SessionError::Forbidden {
+                    what: "accepting an empty client identifier without assigning one",
+                    rule: "MQTT-3.2.2-16",
+                });
+            }
+            let p = &mut properties;
+            if config.receive_maximum != NonZeroU16::MAX {
+                p.receive_maximum = Some(config.receive_maximum);
+            }
+            if config.maximum_qos < QoS::ExactlyOnce {
+                p.maximum_qos = Some(config.maximum_qos);
+            }
+            if !config.retain_available {
+                p.retain_available = Some(false);
+            }
+            p.maximum_packet_size = Some(config.maximum_packet_size);
+            if config.topic_alias_maximum > 0 {
+                p.topic_alias_maximum = Some(config.topic_alias_maximum);
+            }
+            if config.server_keep_alive.is_some() {
+                p.server_keep_alive = config.server_keep_alive;
+            }
+            if p.authentication_method.is_none() {
+                p.authentication_method = core.auth_method.clone();
+            }
+            if p.authentication_method != core.auth_method {
+                return Err(SessionError::AuthNotNegotiated);
+            }
+        }
+        let mut ack = ConnAck::new(ConnectReasonCode::Success);
+        ack.session_present = session_present;
+        ack.properties = properties;
+        let packet = Packet::ConnAck(ack);
+        core.check_size(&packet)?;
+        Ok(packet)
     }
 
     /// Refuses the connection the last [`Event::ConnectRequest`] asked for with `reason`, a

@@ -205,7 +205,13 @@ impl Pair {
         self.client.handle_connection_lost();
         self.server.handle_connection_lost();
         let state = self.server.take_session();
-        self.stored = self.keep_session.then_some(state);
+        // A session the last link never got to resume (it dropped before the CONNECT
+        // arrived) is still the one stored.
+        if !self.keep_session {
+            self.stored = None;
+        } else if self.stored.is_none() {
+            self.stored = Some(state);
+        }
         self.drain_events();
         self.server = Server::new(self.server_config.clone());
         self.client_decoder = self.client.config().client_decoder(self.version);
@@ -230,6 +236,7 @@ impl Pair {
                 match &e {
                     Event::ConnectRequest(connect) => {
                         let session = if connect.clean_start {
+                            self.stored = None;
                             None
                         } else {
                             self.stored.take()
