@@ -257,11 +257,13 @@ impl DecodeError {
     }
 
     /// What is wrong.
+    #[must_use]
     pub fn kind(&self) -> &DecodeErrorKind {
         &self.kind
     }
 
     /// The packet being decoded, once the fixed header named it.
+    #[must_use]
     pub fn packet_type(&self) -> Option<PacketType> {
         self.packet_type
     }
@@ -269,6 +271,7 @@ impl DecodeError {
     /// The MQTT 5.0 reason code to close the connection with: in a DISCONNECT, or in a
     /// CONNACK when the error is in the CONNECT. MQTT 3.1.1 has no reason codes: there the
     /// connection simply closes ([MQTT-4.8.0-1]).
+    #[must_use]
     pub fn reason_code(&self) -> ReasonCode {
         self.reason
     }
@@ -276,11 +279,13 @@ impl DecodeError {
     /// The normative statement tag the failed check enforces (such as `MQTT-3.3.1-4`),
     /// numbered for the protocol version that was decoded; `None` where the rule is in
     /// untagged specification text.
+    #[must_use]
     pub fn rule(&self) -> Option<&'static str> {
         self.rule
     }
 
     /// Whether the one-shot decode ran out of input before the packet ended.
+    #[must_use]
     pub fn is_incomplete(&self) -> bool {
         matches!(self.kind, DecodeErrorKind::Incomplete { .. })
     }

@@ -53,6 +53,7 @@ impl Decoder {
     pub const DEFAULT_MAX_PACKET_SIZE: usize = 1 << 20;
 
     /// A decoder for a connection that speaks `version`, such as a client's.
+    #[must_use]
     pub fn new(version: ProtocolVersion) -> Self {
         Self {
             version: Some(version),
@@ -65,6 +66,7 @@ impl Decoder {
 
     /// A decoder for the server side of a connection: it learns the version from the
     /// CONNECT packet, and refuses any other packet before it ([MQTT-3.1.0-1]).
+    #[must_use]
     pub fn for_server() -> Self {
         Self {
             version: None,
@@ -76,6 +78,7 @@ impl Decoder {
     /// [`PacketTooLarge`](DecodeErrorKind::PacketTooLarge) (reason code 0x95) before their
     /// body is buffered. [`MAX_PACKET_SIZE`](crate::MAX_PACKET_SIZE) lifts every limit but
     /// the protocol's.
+    #[must_use]
     pub fn with_max_packet_size(mut self, max_packet_size: usize) -> Self {
         self.max_packet_size = max_packet_size;
         self
@@ -84,17 +87,20 @@ impl Decoder {
     /// Refuses strings holding control characters (U+0001 to U+001F, U+007F to U+009F) or
     /// Unicode non-characters, which MQTT 5.0 section 1.5.4 lets a receiver treat as a
     /// Malformed Packet. Off by default: such strings are well-formed.
+    #[must_use]
     pub fn with_strict_strings(mut self, strict: bool) -> Self {
         self.strict_strings = strict;
         self
     }
 
     /// The protocol version, once known.
+    #[must_use]
     pub fn version(&self) -> Option<ProtocolVersion> {
         self.version
     }
 
     /// The largest packet accepted.
+    #[must_use]
     pub fn max_packet_size(&self) -> usize {
         self.max_packet_size
     }
@@ -146,6 +152,7 @@ impl Decoder {
     /// How many more bytes `buf` needs before the next packet is complete: `Some(0)` when
     /// it is, `None` while the fixed header itself is incomplete (at least one more byte)
     /// or would be refused by [`decode`](Self::decode).
+    #[must_use]
     pub fn bytes_needed(&self, buf: &[u8]) -> Option<usize> {
         let header = match self.pending {
             Some(header) => header,

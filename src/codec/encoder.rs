@@ -26,6 +26,7 @@ pub struct Encoder {
 
 impl Encoder {
     /// An encoder for `version` with no size limit beyond the protocol's.
+    #[must_use]
     pub fn new(version: ProtocolVersion) -> Self {
         Self {
             version,
@@ -35,12 +36,14 @@ impl Encoder {
 
     /// Keeps every packet within the peer's Maximum Packet Size, leaving out Reason Strings
     /// and User Properties where MQTT 5.0 allows it (see [`Packet::encode_with_limit`]).
+    #[must_use]
     pub fn with_max_packet_size(mut self, max_packet_size: usize) -> Self {
         self.max_packet_size = Some(max_packet_size);
         self
     }
 
     /// The protocol version.
+    #[must_use]
     pub fn version(&self) -> ProtocolVersion {
         self.version
     }

@@ -38,6 +38,7 @@ macro_rules! ack_packet {
 
         impl $name {
             /// A successful acknowledgement of `packet_id`, without properties.
+            #[must_use]
             pub fn new(packet_id: PacketId) -> Self {
                 Self {
                     packet_id,

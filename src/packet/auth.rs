@@ -33,6 +33,7 @@ pub struct Auth {
 
 impl Auth {
     /// An AUTH with `reason_code` and no properties.
+    #[must_use]
     pub fn new(reason_code: AuthReasonCode) -> Self {
         Self {
             reason_code,

@@ -30,6 +30,7 @@ pub struct ConnAck {
 
 impl ConnAck {
     /// A CONNACK with `reason_code`, no session, no properties.
+    #[must_use]
     pub fn new(reason_code: ConnectReasonCode) -> Self {
         Self {
             reason_code,

@@ -84,6 +84,7 @@ pub struct Will {
 
 impl Will {
     /// A QoS 0, non-retained will.
+    #[must_use]
     pub fn new(topic: TopicName, payload: impl Into<Bytes>) -> Self {
         Self {
             topic,
@@ -107,6 +108,7 @@ impl Will {
 
 impl Connect {
     /// A clean-start CONNECT with keep alive 60 s and nothing else set.
+    #[must_use]
     pub fn new(protocol_version: ProtocolVersion, client_id: MqttString) -> Self {
         Self {
             protocol_version,

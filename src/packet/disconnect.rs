@@ -26,6 +26,7 @@ pub struct Disconnect {
 
 impl Disconnect {
     /// A DISCONNECT with `reason_code` and no properties.
+    #[must_use]
     pub fn new(reason_code: DisconnectReasonCode) -> Self {
         Self {
             reason_code,

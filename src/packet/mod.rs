@@ -73,6 +73,7 @@ pub enum PacketType {
 
 impl PacketType {
     /// The type for its four-bit value; `None` for 0, which is reserved.
+    #[must_use]
     pub const fn from_bits(bits: u8) -> Option<Self> {
         use PacketType::*;
         Some(match bits {
@@ -96,6 +97,7 @@ impl PacketType {
     }
 
     /// The upper-case name the specification uses, such as `PUBLISH`.
+    #[must_use]
     pub const fn name(self) -> &'static str {
         use PacketType::*;
         match self {
@@ -119,6 +121,7 @@ impl PacketType {
 
     /// The fixed header flags this type requires ([MQTT-2.1.3-1], [MQTT-2.2.2-1] in 3.1.1);
     /// `None` for PUBLISH, whose flags carry DUP, QoS and RETAIN.
+    #[must_use]
     pub const fn required_flags(self) -> Option<u8> {
         match self {
             Self::Publish => None,
@@ -226,6 +229,7 @@ macro_rules! dispatch {
 
 impl Packet {
     /// The packet's type.
+    #[must_use]
     pub fn packet_type(&self) -> PacketType {
         match self {
             Self::Connect(_) => PacketType::Connect,
@@ -344,6 +348,7 @@ impl Packet {
     /// A copy whose strings, topics, payloads and binary properties own their bytes instead
     /// of sharing the frame they were decoded from, so that keeping it (say, a small
     /// retained message) does not keep a large receive buffer alive.
+    #[must_use]
     pub fn detach(&self) -> Packet {
         match self {
             Self::Connect(p) => Self::Connect(Box::new(p.detach())),

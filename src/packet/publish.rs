@@ -47,6 +47,7 @@ pub struct Publish {
 
 impl Publish {
     /// A QoS 0 message, neither retained nor duplicate.
+    #[must_use]
     pub fn new(topic: TopicName, payload: impl Into<Bytes>) -> Self {
         Self {
             dup: false,

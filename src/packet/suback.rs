@@ -32,6 +32,7 @@ pub struct SubAck {
 
 impl SubAck {
     /// A SUBACK without properties.
+    #[must_use]
     pub fn new(packet_id: PacketId, reason_codes: Vec<SubAckReasonCode>) -> Self {
         Self {
             packet_id,

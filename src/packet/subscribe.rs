@@ -53,6 +53,7 @@ pub struct Subscription {
 
 impl Subscription {
     /// A subscription to `filter` at `qos` with the other options at their defaults.
+    #[must_use]
     pub fn new(filter: TopicFilter, qos: QoS) -> Self {
         Self {
             filter,
@@ -183,6 +184,7 @@ pub(crate) fn check_filter(
 
 impl Subscribe {
     /// A SUBSCRIBE without properties.
+    #[must_use]
     pub fn new(packet_id: PacketId, subscriptions: Vec<Subscription>) -> Self {
         Self {
             packet_id,
@@ -269,7 +271,9 @@ impl EncodeBody for Subscribe {
                     Some("MQTT-3.8.3-4"),
                 ));
             }
-            len += s.filter.as_mqtt_str().wire_len() + 1;
+            // Saturating: on a 32-bit target, a list that repeats one long (shared) filter
+            // can count past `usize::MAX`; the Remaining Length check then refuses it.
+            len = len.saturating_add(s.filter.as_mqtt_str().wire_len() + 1);
         }
         Ok(len)
     }
@@ -291,8 +295,8 @@ mod tests {
     use super::*;
     use crate::error::DecodeErrorKind as K;
     use crate::packet::test_util::{
-        both_ways, decode, encode, hex, invalid_filter, one_filter_frame, pid, rejects, M, P, V3,
-        V4, V5,
+        both_ways, decode, encode, encode_err, hex, invalid_filter, one_filter_frame, pid, rejects,
+        M, P, V3, V4, V5,
     };
     use crate::properties::UserProperties;
     use crate::types::SubscriptionId;
@@ -908,5 +912,18 @@ mod tests {
         };
         assert_eq!(subscribe.subscriptions.len(), 10);
         assert_eq!(subscribe.subscriptions.capacity(), 10);
+    }
+
+    /// A list repeating one 65,535-byte filter (shared, so cheap to build) is refused by its
+    /// Remaining Length. The length sum saturates: on a 32-bit target such a list can count
+    /// past `usize::MAX`, which must not panic or wrap to a small, wrong length.
+    #[test]
+    fn repeated_long_filter_is_refused_by_remaining_length() {
+        let long = TopicFilter::new(&"a".repeat(65_535)).unwrap();
+        let subscriptions = vec![Subscription::new(long, QoS::AtMostOnce); 4096];
+        let subscribe = Subscribe::new(pid(1), subscriptions);
+        // 2 + 4,096 × (2 + 65,535 + 1) bytes.
+        let expected = EncodeError::RemainingLengthTooLarge(268_443_650);
+        assert_eq!(encode_err(&subscribe, V4), expected);
     }
 }

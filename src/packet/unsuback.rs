@@ -33,6 +33,7 @@ pub struct UnsubAck {
 
 impl UnsubAck {
     /// An UNSUBACK without properties.
+    #[must_use]
     pub fn new(packet_id: PacketId, reason_codes: Vec<UnsubAckReasonCode>) -> Self {
         Self {
             packet_id,

@@ -34,6 +34,7 @@ pub struct Unsubscribe {
 
 impl Unsubscribe {
     /// An UNSUBSCRIBE without properties.
+    #[must_use]
     pub fn new(packet_id: PacketId, filters: Vec<TopicFilter>) -> Self {
         Self {
             packet_id,
@@ -98,7 +99,9 @@ impl EncodeBody for Unsubscribe {
         }
         for filter in &self.filters {
             check_filter(filter, version)?;
-            len += filter.as_mqtt_str().wire_len();
+            // Saturating, as in SUBSCRIBE: a repeated long filter can count past `usize::MAX`
+            // on a 32-bit target; the Remaining Length check then refuses it.
+            len = len.saturating_add(filter.as_mqtt_str().wire_len());
         }
         Ok(len)
     }
@@ -119,8 +122,8 @@ mod tests {
     use super::*;
     use crate::error::DecodeErrorKind as K;
     use crate::packet::test_util::{
-        both_ways, decode, encode, hex, invalid_filter, one_filter_frame, pid, rejects, M, P, V3,
-        V4, V5,
+        both_ways, decode, encode, encode_err, hex, invalid_filter, one_filter_frame, pid, rejects,
+        M, P, V3, V4, V5,
     };
     use crate::properties::UserProperties;
     use crate::types::InvalidTopic;
@@ -433,5 +436,16 @@ mod tests {
             hex("A2 0D 00 01 07 26 00 01 6B 00 01 76 00 01 61")[..]
         );
         assert_eq!(buf[15..], [0xAA; 5]);
+    }
+
+    /// As in SUBSCRIBE: a list repeating one 65,535-byte filter is refused by its Remaining
+    /// Length, the length sum saturating instead of overflowing on a 32-bit target.
+    #[test]
+    fn repeated_long_filter_is_refused_by_remaining_length() {
+        let long = TopicFilter::new(&"a".repeat(65_535)).unwrap();
+        let unsubscribe = Unsubscribe::new(pid(1), alloc::vec![long; 4096]);
+        // 2 + 4,096 × (2 + 65,535) bytes.
+        let expected = EncodeError::RemainingLengthTooLarge(268_439_554);
+        assert_eq!(encode_err(&unsubscribe, V4), expected);
     }
 }

@@ -151,6 +151,7 @@ impl UserProperties {
     }
 
     /// The value of the first pair named `name`.
+    #[must_use]
     pub fn get(&self, name: &str) -> Option<&str> {
         self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
@@ -199,6 +200,7 @@ impl core::fmt::Debug for UserProperties {
 
 /// Iterator over [`UserProperties`]: `(name, value)` pairs.
 #[derive(Clone)]
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct UserPropertiesIter<'a>(RawValues<'a>);
 
 impl<'a> Iterator for UserPropertiesIter<'a> {
@@ -288,6 +290,7 @@ impl core::fmt::Debug for SubscriptionIds {
 
 /// Iterator over [`SubscriptionIds`].
 #[derive(Clone)]
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct SubscriptionIdsIter<'a>(RawValues<'a>);
 
 impl Iterator for SubscriptionIdsIter<'_> {
@@ -311,6 +314,7 @@ macro_rules! raw_list {
     ($ty:ident, $id:expr, $empty:literal, $count:literal) => {
         impl $ty {
             #[doc = $empty]
+            #[must_use]
             pub const fn new() -> Self {
                 Self(RawList {
                     block: Bytes::new(),
@@ -320,11 +324,13 @@ macro_rules! raw_list {
             }
 
             #[doc = $count]
+            #[must_use]
             pub fn len(&self) -> usize {
                 self.0.count
             }
 
             /// Whether there are none.
+            #[must_use]
             pub fn is_empty(&self) -> bool {
                 self.0.count == 0
             }

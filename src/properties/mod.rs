@@ -127,6 +127,7 @@ pub(crate) const fn info(id: u8) -> Option<(&'static str, ValueType)> {
 }
 
 /// The name of property `id`, for messages.
+#[must_use]
 pub fn name(id: u8) -> &'static str {
     match info(id) {
         Some((name, _)) => name,

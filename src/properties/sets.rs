@@ -40,6 +40,7 @@ macro_rules! property_set {
 
         impl $name {
             /// Whether no property is set (the set encodes as a single zero byte).
+            #[must_use]
             pub fn is_empty(&self) -> bool {
                 $( self.$field.is_none() && )* $( self.$list.is_empty() && )+ true
             }

@@ -16,12 +16,14 @@ use core::time::Duration;
 
 impl Session<ClientRole> {
     /// A client with an empty session.
+    #[must_use]
     pub fn new(config: SessionConfig) -> Self {
         Self::with_session(config, SessionState::default())
     }
 
     /// A client that resumes `session` (taken from an earlier client with
     /// [`take_session`](Session::take_session)) on its next `connect` with Clean Start 0.
+    #[must_use]
     pub fn with_session(config: SessionConfig, session: SessionState) -> Self {
         Self::from_core(Core::new(config, false, session))
     }

@@ -78,12 +78,14 @@ impl Default for SessionConfig {
 
 impl SessionConfig {
     /// A [`Decoder`] for a client connection at `version` enforcing our Maximum Packet Size.
+    #[must_use]
     pub fn client_decoder(&self, version: ProtocolVersion) -> Decoder {
         Decoder::new(version).with_max_packet_size(self.max_incoming())
     }
 
     /// A [`Decoder`] for a server connection (learning the version from CONNECT) enforcing
     /// our Maximum Packet Size.
+    #[must_use]
     pub fn server_decoder(&self) -> Decoder {
         Decoder::for_server().with_max_packet_size(self.max_incoming())
     }

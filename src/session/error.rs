@@ -112,17 +112,20 @@ impl ProtocolError {
     }
 
     /// The reason code of the DISCONNECT sent for it (MQTT 5.0).
+    #[must_use]
     pub fn reason_code(&self) -> DisconnectReasonCode {
         self.reason_code
     }
 
     /// The normative statement broken, where the specification numbers one. The tag is
     /// that of the connection's protocol version.
+    #[must_use]
     pub fn rule(&self) -> Option<&'static str> {
         self.rule
     }
 
     /// What the peer did.
+    #[must_use]
     pub fn description(&self) -> &'static str {
         self.what
     }

@@ -27,21 +27,25 @@ impl Instant {
     pub const ZERO: Instant = Instant(0);
 
     /// The instant `millis` milliseconds after the origin.
+    #[must_use]
     pub const fn from_millis(millis: u64) -> Self {
         Self(millis)
     }
 
     /// Milliseconds since the origin.
+    #[must_use]
     pub const fn as_millis(self) -> u64 {
         self.0
     }
 
     /// The time from `earlier` to `self`, or zero if `earlier` is later.
+    #[must_use]
     pub const fn saturating_duration_since(self, earlier: Instant) -> Duration {
         Duration::from_millis(self.0.saturating_sub(earlier.0))
     }
 
     /// `self` plus `duration`, saturating at the far future instead of overflowing.
+    #[must_use]
     pub fn saturating_add(self, duration: Duration) -> Self {
         let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
         Self(self.0.saturating_add(millis))

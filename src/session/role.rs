@@ -28,10 +28,30 @@ pub type Server = Session<ServerRole>;
 ///
 /// Role-specific commands live on [`Client`] (`connect`, `subscribe`, `unsubscribe`) and
 /// [`Server`] (`accept`, `reject`, `suback`, `unsuback`); the rest is shared.
-#[derive(Debug)]
+///
+/// Its `Debug` output is a summary (the role, the connection's state, the sizes of the
+/// queues and the configuration), not the engine's private tables.
 pub struct Session<R> {
     pub(crate) core: Core,
     role: PhantomData<R>,
+}
+
+impl<R> core::fmt::Debug for Session<R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let core = &self.core;
+        f.debug_struct("Session")
+            .field("role", &if core.server { "server" } else { "client" })
+            .field("status", &core.status)
+            .field("protocol_version", &core.version)
+            .field("keep_alive", &core.keep_alive)
+            .field("in_flight", &core.state.inflight.len())
+            .field("queued", &core.state.queued.len())
+            .field("awaiting_pubrel", &core.state.received.len())
+            .field("pending_transmit", &core.transmit.len())
+            .field("pending_events", &core.events.len())
+            .field("config", &core.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<R> Session<R> {
@@ -43,21 +63,25 @@ impl<R> Session<R> {
     }
 
     /// The configuration.
+    #[must_use]
     pub fn config(&self) -> &SessionConfig {
         &self.core.config
     }
 
     /// The protocol version of the current (or last) connection.
+    #[must_use]
     pub fn protocol_version(&self) -> ProtocolVersion {
         self.core.version
     }
 
     /// Whether CONNECT and CONNACK have been exchanged and the connection is still up.
+    #[must_use]
     pub fn is_connected(&self) -> bool {
         self.core.status == Status::Connected
     }
 
     /// The state that outlives connections.
+    #[must_use]
     pub fn session(&self) -> &SessionState {
         &self.core.state
     }
@@ -65,17 +89,20 @@ impl<R> Session<R> {
     /// Takes the session state out (to persist it, or to hand it to the engine of the
     /// client's next connection with [`Server::accept`](super::Server::accept)), leaving an
     /// empty one. A connection still up is treated as lost first.
+    #[must_use = "the taken state holds the unacknowledged messages: dropping it loses them"]
     pub fn take_session(&mut self) -> SessionState {
         self.core.take_session()
     }
 
     /// How many of our QoS 1 and 2 messages have been sent on this connection and await
     /// their acknowledgement: at most the peer's Receive Maximum.
+    #[must_use]
     pub fn in_flight(&self) -> usize {
         self.core.state.inflight.len()
     }
 
     /// The largest packet the peer accepts, in bytes.
+    #[must_use]
     pub fn max_outgoing_packet_size(&self) -> usize {
         self.core.peer.max_packet_size
     }
@@ -135,6 +162,7 @@ impl<R> Session<R> {
     }
 
     /// The next packet to send, if any. Send them in the order given.
+    #[must_use = "a packet the session hands out is gone from its queue: send it, in order"]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Packet> {
         self.core.poll_transmit(now)
     }
@@ -150,11 +178,13 @@ impl<R> Session<R> {
     }
 
     /// The next event, if any.
+    #[must_use = "an event the session hands out is gone from its queue: handle it"]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.core.events.pop_front()
     }
 
     /// When to call [`handle_timeout`](Self::handle_timeout) next, if ever.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.core.poll_timeout()
     }
@@ -200,5 +230,38 @@ impl<R> Session<R> {
         }
         self.core.close(super::DisconnectCause::Local(code));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    /// `Debug` is a summary: even with the largest incoming Topic Alias table it stays one
+    /// short line, and it names the role and the state.
+    #[test]
+    fn debug_is_a_summary() {
+        let config = SessionConfig {
+            topic_alias_maximum: u16::MAX,
+            ..SessionConfig::default()
+        };
+        let mut client = Client::new(config.clone());
+        let connect = crate::Connect::new(
+            ProtocolVersion::V5,
+            crate::MqttString::from_static("c").unwrap(),
+        );
+        client.connect(Instant::ZERO, connect).unwrap();
+        let text = format!("{client:?}");
+        assert!(
+            text.starts_with(
+                "Session { role: \"client\", status: Connecting, protocol_version: V5,"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("pending_transmit: 1,"), "{text}");
+        assert!(text.len() < 1_000, "{} bytes: {text}", text.len());
+        let server = Server::new(config);
+        assert!(format!("{server:?}").starts_with("Session { role: \"server\", status: Idle,"));
     }
 }

@@ -25,6 +25,7 @@ const HELD_MAX: usize = 64;
 
 impl Session<ServerRole> {
     /// The server side of a new client connection, waiting for its CONNECT.
+    #[must_use]
     pub fn new(config: SessionConfig) -> Self {
         Self::from_core(Core::new(config, true, SessionState::default()))
     }

@@ -65,11 +65,13 @@ pub struct SessionState {
 
 impl SessionState {
     /// Whether there is nothing to resume.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.inflight.is_empty() && self.queued.is_empty() && self.received.is_empty()
     }
 
     /// How many of our QoS 1 and 2 messages are not acknowledged yet.
+    #[must_use]
     pub fn unacknowledged(&self) -> usize {
         self.inflight.len() + self.queued.len()
     }
@@ -81,6 +83,7 @@ impl SessionState {
     }
 
     /// How many received QoS 2 messages await their PUBREL.
+    #[must_use]
     pub fn incomplete_incoming(&self) -> usize {
         self.received.len()
     }

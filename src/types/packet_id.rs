@@ -11,6 +11,7 @@ impl PacketId {
     pub const MAX: PacketId = PacketId(NonZeroU16::MAX);
 
     /// The packet identifier `value`, or `None` for 0.
+    #[must_use]
     pub const fn new(value: u16) -> Option<Self> {
         match NonZeroU16::new(value) {
             Some(id) => Some(Self(id)),
@@ -19,6 +20,7 @@ impl PacketId {
     }
 
     /// The identifier as a number, 1 to 65,535.
+    #[must_use]
     pub const fn get(self) -> u16 {
         self.0.get()
     }

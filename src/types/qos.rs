@@ -14,6 +14,7 @@ pub enum QoS {
 
 impl QoS {
     /// The QoS for its two-bit wire value; `None` for 3, which is reserved.
+    #[must_use]
     pub const fn from_bits(bits: u8) -> Option<Self> {
         match bits {
             0 => Some(Self::AtMostOnce),
@@ -24,6 +25,7 @@ impl QoS {
     }
 
     /// The wire value, 0 to 2.
+    #[must_use]
     pub const fn bits(self) -> u8 {
         self as u8
     }
@@ -55,6 +57,7 @@ pub enum QosPid {
 
 impl QosPid {
     /// The QoS level.
+    #[must_use]
     pub const fn qos(self) -> QoS {
         match self {
             Self::AtMostOnce => QoS::AtMostOnce,
@@ -64,6 +67,7 @@ impl QosPid {
     }
 
     /// The packet identifier, for QoS 1 and 2.
+    #[must_use]
     pub const fn packet_id(self) -> Option<PacketId> {
         match self {
             Self::AtMostOnce => None,

@@ -5,6 +5,8 @@
 //! 1 is [`ConnectReasonCode::UnsupportedProtocolVersion`], 2 `ClientIdentifierNotValid`,
 //! 3 `ServerUnavailable`, 4 `BadUserNameOrPassword`, 5 `NotAuthorized`.
 
+use crate::types::QoS;
+
 /// Any MQTT 5.0 reason code, as a byte. Values of 0x80 and above are failures.
 ///
 /// Used where the packet type is not fixed, such as [`DecodeError::reason_code`]
@@ -24,6 +26,7 @@ macro_rules! reason_code_consts {
 
             /// The specification's name for the code (for 0x00 and the QoS grants, the
             /// general names "Success", "Granted QoS 1" and "Granted QoS 2").
+            #[must_use]
             pub const fn name(self) -> &'static str {
                 match self.0 {
                     $($value => $text,)+
@@ -82,6 +85,7 @@ reason_code_consts! {
 
 impl ReasonCode {
     /// Whether the code reports a failure (0x80 and above).
+    #[must_use]
     pub const fn is_error(self) -> bool {
         self.0 >= 0x80
     }
@@ -115,11 +119,13 @@ macro_rules! packet_reason_codes {
 
         impl $name {
             /// The code as a byte.
+            #[must_use]
             pub const fn code(self) -> u8 {
                 self as u8
             }
 
             /// The code for a byte, if this packet type may carry it.
+            #[must_use]
             pub const fn from_code(code: u8) -> Option<Self> {
                 match code {
                     $( $value => Some(Self::$variant), )+
@@ -128,6 +134,7 @@ macro_rules! packet_reason_codes {
             }
 
             /// Whether the code reports a failure (0x80 and above).
+            #[must_use]
             pub const fn is_error(self) -> bool {
                 (self as u8) >= 0x80
             }
@@ -214,6 +221,7 @@ packet_reason_codes! {
 
 impl ConnectReasonCode {
     /// The MQTT 3.1.1 CONNACK return code, for the six codes 3.1.1 has.
+    #[must_use]
     pub const fn v3_return_code(self) -> Option<u8> {
         Some(match self {
             Self::Success => 0,
@@ -227,6 +235,7 @@ impl ConnectReasonCode {
     }
 
     /// The code for an MQTT 3.1.1 CONNACK return code (0 to 5; 6 to 255 are reserved).
+    #[must_use]
     pub const fn from_v3_return_code(code: u8) -> Option<Self> {
         Some(match code {
             0 => Self::Success,
@@ -309,11 +318,51 @@ packet_reason_codes! {
 
 impl SubAckReasonCode {
     /// Whether MQTT 3.1.1 can carry this code (0x00, 0x01, 0x02 or 0x80, [MQTT-3.9.3-2]).
+    #[must_use]
     pub const fn is_v3(self) -> bool {
         matches!(
             self,
             Self::GrantedQoS0 | Self::GrantedQoS1 | Self::GrantedQoS2 | Self::UnspecifiedError
         )
+    }
+
+    /// The code granting `qos`: `GrantedQoS0`, `GrantedQoS1` or `GrantedQoS2`. Also
+    /// available as `From<QoS>`.
+    ///
+    /// ```
+    /// use mqttwire::{QoS, SubAckReasonCode};
+    ///
+    /// let code = SubAckReasonCode::granted(QoS::AtLeastOnce);
+    /// assert_eq!(code, SubAckReasonCode::GrantedQoS1);
+    /// assert_eq!(code.granted_qos(), Some(QoS::AtLeastOnce));
+    /// assert_eq!(SubAckReasonCode::NotAuthorized.granted_qos(), None);
+    /// assert_eq!(SubAckReasonCode::from(QoS::ExactlyOnce), SubAckReasonCode::GrantedQoS2);
+    /// ```
+    #[must_use]
+    pub const fn granted(qos: QoS) -> Self {
+        match qos {
+            QoS::AtMostOnce => Self::GrantedQoS0,
+            QoS::AtLeastOnce => Self::GrantedQoS1,
+            QoS::ExactlyOnce => Self::GrantedQoS2,
+        }
+    }
+
+    /// The QoS this code grants; `None` for a failure code.
+    #[must_use]
+    pub const fn granted_qos(self) -> Option<QoS> {
+        match self {
+            Self::GrantedQoS0 => Some(QoS::AtMostOnce),
+            Self::GrantedQoS1 => Some(QoS::AtLeastOnce),
+            Self::GrantedQoS2 => Some(QoS::ExactlyOnce),
+            _ => None,
+        }
+    }
+}
+
+impl From<QoS> for SubAckReasonCode {
+    /// The code granting `qos` (see [`SubAckReasonCode::granted`]).
+    fn from(qos: QoS) -> Self {
+        Self::granted(qos)
     }
 }
 
@@ -472,6 +521,19 @@ mod tests {
         }
         assert_eq!(ConnectReasonCode::from_v3_return_code(6), None);
         assert_eq!(ConnectReasonCode::Banned.v3_return_code(), None);
+    }
+
+    #[test]
+    fn suback_grants_map_to_qos_both_ways() {
+        for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
+            let code = SubAckReasonCode::from(qos);
+            assert_eq!(code.code(), qos.bits());
+            assert_eq!(code.granted_qos(), Some(qos));
+        }
+        let failures = (0x80..=0xFF).filter_map(SubAckReasonCode::from_code);
+        for code in failures {
+            assert_eq!(code.granted_qos(), None, "{code}");
+        }
     }
 
     #[test]

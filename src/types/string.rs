@@ -63,32 +63,38 @@ impl MqttString {
     }
 
     /// The empty string.
+    #[must_use]
     pub const fn empty() -> Self {
         Self(Bytes::new())
     }
 
     /// The string slice.
+    #[must_use]
     pub fn as_str(&self) -> &str {
         // Every constructor checked the bytes, so this never falls back to "".
         core::str::from_utf8(&self.0).unwrap_or_default()
     }
 
     /// The UTF-8 bytes, without the length prefix.
+    #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
 
     /// The underlying [`Bytes`].
+    #[must_use]
     pub fn into_bytes(self) -> Bytes {
         self.0
     }
 
     /// Length in bytes.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
     /// Whether the string is empty.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

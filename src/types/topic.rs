@@ -64,16 +64,19 @@ impl TopicName {
     }
 
     /// The name as a string slice.
+    #[must_use]
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
 
     /// The name as an [`MqttString`].
+    #[must_use]
     pub fn as_mqtt_str(&self) -> &MqttString {
         &self.0
     }
 
     /// Whether the name is empty (valid only with a Topic Alias in MQTT 5.0).
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -117,21 +120,25 @@ impl TopicFilter {
     }
 
     /// The filter as a string slice.
+    #[must_use]
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
 
     /// The filter as an [`MqttString`].
+    #[must_use]
     pub fn as_mqtt_str(&self) -> &MqttString {
         &self.0
     }
 
     /// Whether the filter holds `+` or `#`.
+    #[must_use]
     pub fn has_wildcards(&self) -> bool {
         self.0.as_bytes().iter().any(|&b| b == b'+' || b == b'#')
     }
 
     /// Whether the filter names a shared subscription (`$share/...`, MQTT 5.0).
+    #[must_use]
     pub fn is_shared(&self) -> bool {
         self.as_str().starts_with("$share/")
     }
@@ -158,6 +165,7 @@ impl TopicFilter {
     /// byte for byte, `+` matches one level, `#` the parent and any number of levels below,
     /// and a filter starting with a wildcard never matches a topic starting with `$`
     /// ([MQTT-4.7.2-1]). A shared subscription matches on the filter behind its share name.
+    #[must_use]
     pub fn matches(&self, topic: &TopicName) -> bool {
         let filter = match self.shared_parts() {
             Ok(Some((_, filter))) => filter,

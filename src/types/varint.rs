@@ -8,6 +8,7 @@ impl VarInt {
     pub const MAX: u32 = 268_435_455;
 
     /// `value` as a Variable Byte Integer, or `None` above [`VarInt::MAX`].
+    #[must_use]
     pub const fn new(value: u32) -> Option<Self> {
         if value <= Self::MAX {
             Some(Self(value))
@@ -17,11 +18,13 @@ impl VarInt {
     }
 
     /// The value.
+    #[must_use]
     pub const fn get(self) -> u32 {
         self.0
     }
 
     /// How many bytes the value takes on the wire (1 to 4).
+    #[must_use]
     pub const fn encoded_len(self) -> usize {
         crate::codec::varint::len(self.0 as usize)
     }
@@ -33,6 +36,7 @@ pub struct SubscriptionId(u32);
 
 impl SubscriptionId {
     /// `value` as a Subscription Identifier, or `None` for 0 or above [`VarInt::MAX`].
+    #[must_use]
     pub const fn new(value: u32) -> Option<Self> {
         if value >= 1 && value <= VarInt::MAX {
             Some(Self(value))
@@ -42,6 +46,7 @@ impl SubscriptionId {
     }
 
     /// The identifier as a number.
+    #[must_use]
     pub const fn get(self) -> u32 {
         self.0
     }

@@ -14,6 +14,7 @@ pub enum ProtocolVersion {
 
 impl ProtocolVersion {
     /// The protocol level byte of the CONNECT packet (3, 4 or 5).
+    #[must_use]
     pub const fn level(self) -> u8 {
         match self {
             Self::V3_1 => 3,
@@ -23,6 +24,7 @@ impl ProtocolVersion {
     }
 
     /// The version for a protocol level byte, if mqttwire speaks it.
+    #[must_use]
     pub const fn from_level(level: u8) -> Option<Self> {
         match level {
             3 => Some(Self::V3_1),
@@ -33,6 +35,7 @@ impl ProtocolVersion {
     }
 
     /// The protocol name this level requires in CONNECT: `MQIsdp` for 3.1, `MQTT` otherwise.
+    #[must_use]
     pub const fn protocol_name(self) -> &'static str {
         match self {
             Self::V3_1 => "MQIsdp",
@@ -41,6 +44,7 @@ impl ProtocolVersion {
     }
 
     /// Whether this is MQTT 5.0, the only level with properties and reason codes.
+    #[must_use]
     pub const fn is_v5(self) -> bool {
         matches!(self, Self::V5)
     }
