@@ -47,11 +47,91 @@
 //! assert_eq!(&tx[..], [0x40, 0x02, 0x00, 0x07]);
 //! ```
 //!
-//! ## Running a session
+//! ## How the pieces fit
 //!
-//! The [`session`] module documents the run loop with a complete client and server
-//! example: feed decoded packets and the time in, send what `poll_transmit` returns,
-//! handle what `poll_event` returns, and wake up at `poll_timeout`.
+//! ```text
+//!  bytes from your transport                                 bytes to your transport
+//!           |                                                          ^
+//!           v                                                          |
+//!      [ Decoder ] --Packet--> [ session::Client / Server ] --Packet--> [ encode ]
+//!                                  ^        |        |
+//!                 now, commands ---+        |        +--> poll_timeout: when to wake up
+//!                                           v
+//!                               poll_event: messages, acks, connection changes
+//! ```
+//!
+//! The codec alone ([`Decoder`], [`Packet::decode`], [`Encoder`], [`Packet::encode`]) is
+//! enough for tools, bridges and brokers with their own state. The [`session`] module adds
+//! MQTT's delivery guarantees on top; both do no I/O and read no clock.
+//!
+//! ## Running a session over `std::net`
+//!
+//! The [`session`] module documents the run loop in full; this is it over a blocking
+//! socket, publishing one QoS 1 message and waiting for its acknowledgement
+//! (`examples/client.rs` is a complete client):
+//!
+//! ```no_run
+//! use bytes::BytesMut;
+//! use mqttwire::session::{Client, Event, Instant, SessionConfig};
+//! use mqttwire::{Connect, MqttString, ProtocolVersion, Publish, QoS, TopicName};
+//! use std::io::{ErrorKind, Read, Write};
+//! use std::net::TcpStream;
+//! use std::time::Duration;
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let mut stream = TcpStream::connect("127.0.0.1:1883")?;
+//!     let config = SessionConfig::default();
+//!     let mut decoder = config.client_decoder(ProtocolVersion::V5);
+//!     let mut client = Client::new(config);
+//!     let (mut rx, mut tx) = (BytesMut::new(), BytesMut::new());
+//!     let now = || Instant::from(std::time::Instant::now());
+//!
+//!     let id = MqttString::new("sensor-17")?;
+//!     client.connect(now(), Connect::new(ProtocolVersion::V5, id))?;
+//!     let mut published = false;
+//!     loop {
+//!         // 1. Send what the session has to send.
+//!         while client.poll_transmit_into(now(), &mut tx)?.is_some() {}
+//!         stream.write_all(&tx.split())?;
+//!         // 2. Handle what happened (which may queue more packets: back to 1).
+//!         let mut acted = false;
+//!         while let Some(event) = client.poll_event() {
+//!             match event {
+//!                 Event::Connected(_) if !published => {
+//!                     let message = Publish::new(TopicName::new("sensors/17")?, "21.5");
+//!                     client.publish(QoS::AtLeastOnce, message)?;
+//!                     (published, acted) = (true, true);
+//!                 }
+//!                 Event::PublishAcknowledged { .. } => return Ok(()),
+//!                 Event::Disconnected(cause) => return Err(format!("{cause:?}").into()),
+//!                 _ => {}
+//!             }
+//!         }
+//!         if acted {
+//!             continue;
+//!         }
+//!         // 3. Wait for bytes, at most until the session's next deadline.
+//!         let wait = client.poll_timeout().map_or(Duration::from_secs(60), |t| {
+//!             std::time::Instant::from(t).saturating_duration_since(std::time::Instant::now())
+//!         });
+//!         stream.set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
+//!         let mut chunk = [0; 4096];
+//!         match stream.read(&mut chunk) {
+//!             Ok(0) => client.handle_connection_lost(),
+//!             Ok(n) => {
+//!                 rx.extend_from_slice(&chunk[..n]);
+//!                 while let Some(packet) = decoder.decode(&mut rx)? {
+//!                     client.handle_incoming(now(), packet)?;
+//!                 }
+//!             }
+//!             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+//!                 client.handle_timeout(now())
+//!             }
+//!             Err(e) => return Err(e.into()),
+//!         }
+//!     }
+//! }
+//! ```
 //!
 //! ## Errors name the rule
 //!
@@ -78,6 +158,16 @@
 //!   subscriptions, repeated User Properties, Remaining Length boundaries); a generated
 //!   packet may still be unencodable at a given protocol level, which the encoder reports.
 //!   Enables `std`.
+//! - `tokio-util`: implements tokio-util's
+//!   [`Decoder`](https://docs.rs/tokio-util/0.7/tokio_util/codec/trait.Decoder.html) for
+//!   [`Decoder`] and [`Encoder`](https://docs.rs/tokio-util/0.7/tokio_util/codec/trait.Encoder.html)
+//!   (of [`Packet`] and `&Packet`) for [`Encoder`], forwarding to their own methods, with
+//!   [`CodecError`](codec/enum.CodecError.html) as the error type, for `FramedRead`,
+//!   `FramedWrite` and `Framed`. Method-call syntax picks the inherent methods, which share
+//!   the traits' names: call a trait's with fully qualified syntax
+//!   (`<Decoder as tokio_util::codec::Decoder>::decode(&mut decoder, &mut buf)`).
+//!   `examples/tokio_client.rs` drives a [`session::Client`] over a tokio `TcpStream`.
+//!   Enables `std`. tokio-util 0.7.20 and later need Rust 1.85.
 //!
 //! ## Minimum supported Rust version
 //!
@@ -86,6 +176,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 // Remaining Lengths up to 268,435,455 must fit in a usize.
@@ -111,6 +202,8 @@ mod arbitrary;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+#[cfg(feature = "tokio-util")]
+pub use codec::CodecError;
 pub use codec::{Decoder, Encoder, MAX_PACKET_SIZE};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use packet::{

@@ -5,11 +5,15 @@ mod decoder;
 mod encoder;
 pub(crate) mod fixed_header;
 pub(crate) mod reader;
+#[cfg(feature = "tokio-util")]
+mod tokio_codec;
 pub(crate) mod varint;
 pub(crate) mod writer;
 
 pub use decoder::Decoder;
 pub use encoder::Encoder;
+#[cfg(feature = "tokio-util")]
+pub use tokio_codec::CodecError;
 
 /// The largest packet the protocol allows: a 5-byte fixed header and a Remaining Length of
 /// 268,435,455 bytes.
