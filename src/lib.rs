@@ -35,6 +35,20 @@
 //! }
 //! ```
 //!
+//! ## Decoding one packet
+//!
+//! Without a stream, decode from `&[u8]` (or [`Bytes`](bytes::Bytes), zero-copy with
+//! [`Packet::decode`]) and learn how many bytes the packet used:
+//!
+//! ```
+//! use mqttwire::{Packet, ProtocolVersion};
+//!
+//! let input = [0x40, 0x02, 0x00, 0x07, 0xC0, 0x00]; // PUBACK 7, then a PINGREQ
+//! let (packet, used) = Packet::decode_slice(&input, ProtocolVersion::V3_1_1).unwrap();
+//! assert!(matches!(packet, Packet::PubAck(ref ack) if ack.packet_id.get() == 7));
+//! assert_eq!(used, 4);
+//! ```
+//!
 //! ## Encoding
 //!
 //! ```
