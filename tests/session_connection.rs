@@ -251,11 +251,9 @@ fn pair_accepting(pair: &mut Pair, connect: Connect, properties: ConnAckProperti
 // CONNECT / CONNACK negotiation
 // ---------------------------------------------------------------------------------------
 
-/// 5.0 untagged §3.1.2.11.3-§3.1.2.11.5 and §3.2.2.3: each side announces its own Receive
-/// Maximum, Maximum Packet Size and Topic Alias Maximum (the server also Maximum QoS,
-/// Retain Available and Server Keep Alive); MQTT-3.2.2-16 Assigned Client Identifier.
-#[test]
-fn v5_connect_and_connack_carry_each_sides_configured_limits() {
+/// A 5.0 pair whose sides configured different limits, connected with an empty client id
+/// (the server assigns "x1") and Keep Alive 10.
+fn negotiated_v5_pair() -> Pair {
     let client_config = config(|c| {
         c.receive_maximum = nz16(5);
         c.maximum_packet_size = nz32(2_000);
@@ -275,6 +273,15 @@ fn v5_connect_and_connack_carry_each_sides_configured_limits() {
     let mut props = ConnAckProperties::default();
     props.assigned_client_identifier = Some(mstr("x1"));
     pair_accepting(&mut pair, connect, props);
+    pair
+}
+
+/// 5.0 untagged §3.1.2.11.3-§3.1.2.11.5 and §3.2.2.3: each side announces its own Receive
+/// Maximum, Maximum Packet Size and Topic Alias Maximum (the server also Maximum QoS,
+/// Retain Available and Server Keep Alive); MQTT-3.2.2-16 Assigned Client Identifier.
+#[test]
+fn v5_connect_and_connack_carry_each_sides_configured_limits() {
+    let pair = negotiated_v5_pair();
 
     #[rustfmt::skip]
     let connect_bytes = [
@@ -311,25 +318,7 @@ fn v5_connect_and_connack_carry_each_sides_configured_limits() {
 /// Alive replaces the client's (5.0 MQTT-3.2.2-21); the server's reports the client's.
 #[test]
 fn v5_connected_events_report_the_negotiated_limits() {
-    let client_config = config(|c| {
-        c.receive_maximum = nz16(5);
-        c.maximum_packet_size = nz32(2_000);
-        c.topic_alias_maximum = 3;
-    });
-    let server_config = config(|c| {
-        c.receive_maximum = nz16(7);
-        c.maximum_packet_size = nz32(3_000);
-        c.topic_alias_maximum = 4;
-        c.maximum_qos = QoS::AtLeastOnce;
-        c.retain_available = false;
-        c.server_keep_alive = Some(5);
-    });
-    let mut pair = Pair::with_configs(V5, client_config, server_config);
-    let mut connect = Connect::new(V5, MqttString::default());
-    connect.keep_alive = 10;
-    let mut props = ConnAckProperties::default();
-    props.assigned_client_identifier = Some(mstr("x1"));
-    pair_accepting(&mut pair, connect, props);
+    let pair = negotiated_v5_pair();
 
     let c = connected(&pair.client_events);
     assert_eq!(c.protocol_version, V5);

@@ -5,7 +5,6 @@ use super::{
     ClientRole, Connected, DisconnectCause, Event, Instant, ProtocolError, Session, SessionConfig,
     SessionError, SessionState,
 };
-use crate::codec::MAX_PACKET_SIZE;
 use crate::packet::{ConnAck, Connect, Disconnect, Packet, Subscribe, Subscription, Unsubscribe};
 use crate::properties::{ConnAckProperties, SubscribeProperties, UnsubscribeProperties};
 use crate::types::reason_code::DisconnectReasonCode;
@@ -124,7 +123,7 @@ impl Session<ClientRole> {
         if core.status == Status::Connecting {
             return match packet {
                 Packet::ConnAck(ack) => self.on_connack(ack),
-                Packet::Auth(auth) => self.on_auth(auth),
+                Packet::Auth(auth) => self.core.on_auth(auth),
                 // A server refuses a connection with CONNACK, never DISCONNECT.
                 Packet::Disconnect(_) if v5 => Err(ProtocolError::protocol(
                     "DISCONNECT before CONNACK",
@@ -168,7 +167,7 @@ impl Session<ClientRole> {
             }
             Packet::PingResp => core.ping_sent = None,
             Packet::Disconnect(d) if v5 => self.on_disconnect(d)?,
-            Packet::Auth(auth) => self.on_auth(auth)?,
+            Packet::Auth(auth) => self.core.on_auth(auth)?,
             Packet::ConnAck(_) => {
                 let e = ProtocolError::new(DisconnectReasonCode::ProtocolError, "second CONNACK");
                 return Err(if v5 { e.with_rule("MQTT-3.2.0-2") } else { e });
@@ -207,9 +206,7 @@ impl Session<ClientRole> {
         };
         let peer = PeerLimits {
             receive_maximum: p.receive_maximum.map_or(u16::MAX, NonZeroU16::get),
-            max_packet_size: p.maximum_packet_size.map_or(MAX_PACKET_SIZE, |m| {
-                usize::try_from(m.get()).map_or(MAX_PACKET_SIZE, |m| m.min(MAX_PACKET_SIZE))
-            }),
+            max_packet_size: PeerLimits::packet_size(p.maximum_packet_size),
             topic_alias_maximum: p.topic_alias_maximum.unwrap_or(0),
             maximum_qos: p.maximum_qos.unwrap_or(QoS::ExactlyOnce),
             retain_available: p.retain_available.unwrap_or(true),
@@ -253,17 +250,6 @@ impl Session<ClientRole> {
             ));
         }
         self.core.close(DisconnectCause::Peer(disconnect));
-        Ok(())
-    }
-
-    fn on_auth(&mut self, auth: crate::packet::Auth) -> Result<(), ProtocolError> {
-        if !self.core.check_auth_method(&auth) {
-            return Err(ProtocolError::protocol(
-                "AUTH without the CONNECT's Authentication Method",
-                "MQTT-4.12.0-5",
-            ));
-        }
-        self.core.events.push_back(Event::Auth(auth));
         Ok(())
     }
 }

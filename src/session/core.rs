@@ -42,6 +42,15 @@ pub(crate) struct PeerLimits {
     pub(crate) retain_available: bool,
 }
 
+impl PeerLimits {
+    /// A Maximum Packet Size property as a limit: absent means the protocol's.
+    pub(crate) fn packet_size(property: Option<core::num::NonZeroU32>) -> usize {
+        property
+            .and_then(|m| usize::try_from(m.get()).ok())
+            .map_or(MAX_PACKET_SIZE, |m| m.min(MAX_PACKET_SIZE))
+    }
+}
+
 impl Default for PeerLimits {
     fn default() -> Self {
         Self {
@@ -695,6 +704,19 @@ impl Core {
         self.version.is_v5()
             && self.auth_method.is_some()
             && auth.properties.authentication_method == self.auth_method
+    }
+
+    /// A received AUTH: reported if it repeats the CONNECT's Authentication Method
+    /// ([MQTT-4.12.0-5]).
+    pub(crate) fn on_auth(&mut self, auth: Auth) -> Result<(), ProtocolError> {
+        if !self.check_auth_method(&auth) {
+            return Err(ProtocolError::protocol(
+                "AUTH without the CONNECT's Authentication Method",
+                "MQTT-4.12.0-5",
+            ));
+        }
+        self.events.push_back(Event::Auth(auth));
+        Ok(())
     }
 
     /// Queues our AUTH, filling in the Authentication Method.

@@ -7,8 +7,7 @@ use super::{
     Connected, DisconnectCause, Event, Instant, ProtocolError, ServerRole, Session, SessionConfig,
     SessionError, SessionState,
 };
-use crate::codec::MAX_PACKET_SIZE;
-use crate::packet::{Auth, ConnAck, Connect, Disconnect, Packet, SubAck, UnsubAck};
+use crate::packet::{ConnAck, Connect, Disconnect, Packet, SubAck, UnsubAck};
 use crate::properties::{AckProperties, ConnAckProperties};
 use crate::types::reason_code::{
     ConnectReasonCode, DisconnectReasonCode, SubAckReasonCode, UnsubAckReasonCode,
@@ -57,7 +56,7 @@ impl Session<ServerRole> {
             }
             Status::Connecting => {
                 return match packet {
-                    Packet::Auth(auth) => self.on_auth(auth),
+                    Packet::Auth(auth) => self.core.on_auth(auth),
                     Packet::Disconnect(d) => self.on_disconnect(d),
                     Packet::Connect(_) => {
                         Err(ProtocolError::protocol("second CONNECT", "MQTT-3.1.0-2"))
@@ -125,7 +124,7 @@ impl Session<ServerRole> {
             // Answered whatever the flow-control state ([MQTT-3.12.4-1], [MQTT-4.9.0-3]).
             Packet::PingReq => core.transmit.push_back(Packet::PingResp),
             Packet::Disconnect(d) => self.on_disconnect(d)?,
-            Packet::Auth(auth) => self.on_auth(auth)?,
+            Packet::Auth(auth) => self.core.on_auth(auth)?,
             Packet::Connect(_) => {
                 return Err(ProtocolError::protocol("second CONNECT", "MQTT-3.1.0-2"))
             }
@@ -153,9 +152,7 @@ impl Session<ServerRole> {
         core.empty_client_id = connect.client_id.is_empty();
         core.peer = PeerLimits {
             receive_maximum: p.receive_maximum.map_or(u16::MAX, NonZeroU16::get),
-            max_packet_size: p.maximum_packet_size.map_or(MAX_PACKET_SIZE, |m| {
-                usize::try_from(m.get()).map_or(MAX_PACKET_SIZE, |m| m.min(MAX_PACKET_SIZE))
-            }),
+            max_packet_size: PeerLimits::packet_size(p.maximum_packet_size),
             topic_alias_maximum: p.topic_alias_maximum.unwrap_or(0),
             maximum_qos: QoS::ExactlyOnce,
             retain_available: true,
@@ -412,17 +409,6 @@ impl Session<ServerRole> {
             ));
         }
         core.close(DisconnectCause::Peer(disconnect));
-        Ok(())
-    }
-
-    fn on_auth(&mut self, auth: Auth) -> Result<(), ProtocolError> {
-        if !self.core.check_auth_method(&auth) {
-            return Err(ProtocolError::protocol(
-                "AUTH without the CONNECT's Authentication Method",
-                "MQTT-4.12.0-5",
-            ));
-        }
-        self.core.events.push_back(Event::Auth(auth));
         Ok(())
     }
 }
