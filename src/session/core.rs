@@ -207,9 +207,7 @@ impl Core {
                 break;
             };
             if matches!(entry.stage, Stage::Released) {
-                self.transmit
-                    .push_back(Packet::PubRel(PubRel::new(entry.id)));
-                self.state.inflight.push_back(entry);
+                self.send_entry(entry);
             } else if blocked || !self.has_quota() {
                 blocked = true;
                 self.state.queued.push_back(entry);
@@ -234,8 +232,12 @@ impl Core {
         self.state.inflight.len() < usize::from(self.peer.receive_maximum)
     }
 
+    /// Sends what `entry` waits on: its PUBREL once released, else its PUBLISH.
     fn send_entry(&mut self, mut entry: Outgoing) {
         let (Stage::Qos1(message) | Stage::Qos2(message)) = &entry.stage else {
+            self.transmit
+                .push_back(Packet::PubRel(PubRel::new(entry.id)));
+            self.state.inflight.push_back(entry);
             return;
         };
         let mut publish = message.clone();
