@@ -1305,6 +1305,19 @@ fn v5_send_quota_is_reinitialised_from_the_new_connack_on_reconnect() {
 // Topic aliases (5.0 section 3.3.2.3.4)
 // ---------------------------------------------------------------------------------------
 
+/// Each PUBLISH that crossed towards `dir`: its topic (empty when aliased) and Topic Alias.
+fn topics_and_aliases(pair: &Pair, dir: Dir) -> Vec<(String, Option<u16>)> {
+    publishes(pair, dir)
+        .iter()
+        .map(|p| (p.topic.as_str().to_owned(), topic_alias(p)))
+        .collect()
+}
+
+/// The topics of the messages delivered in `events`, in order.
+fn delivered_topics(events: &[Event]) -> Vec<String> {
+    delivered(events).into_iter().map(|(t, _)| t).collect()
+}
+
 fn topic_alias(p: &Publish) -> Option<u16> {
     p.properties.topic_alias.map(NonZeroU16::get)
 }
@@ -1333,10 +1346,7 @@ fn v5_client_auto_assigns_topic_aliases_within_the_servers_maximum_mqtt_3_2_2_17
             .unwrap();
     }
     pair.run();
-    let sent: Vec<_> = publishes(&pair, Dir::ToServer)
-        .iter()
-        .map(|p| (p.topic.as_str().to_owned(), topic_alias(p)))
-        .collect();
+    let sent = topics_and_aliases(&pair, Dir::ToServer);
     assert_eq!(
         sent,
         [
@@ -1351,10 +1361,7 @@ fn v5_client_auto_assigns_topic_aliases_within_the_servers_maximum_mqtt_3_2_2_17
         crossed_bytes(&pair, Dir::ToServer, PacketType::Publish)[1],
         [0x30, 0x08, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01, b'p', b'2']
     );
-    let topics: Vec<_> = delivered(&pair.server_events)
-        .into_iter()
-        .map(|(t, _)| t)
-        .collect();
+    let topics = delivered_topics(&pair.server_events);
     assert_eq!(topics, ["a/b", "a/b", "c", "d", "a/b"]);
 }
 
@@ -1376,10 +1383,7 @@ fn v5_server_uses_topic_aliases_within_the_clients_maximum_mqtt_3_1_2_26() {
             .unwrap();
     }
     pair.run();
-    let sent: Vec<_> = publishes(&pair, Dir::ToClient)
-        .iter()
-        .map(|p| (p.topic.as_str().to_owned(), topic_alias(p)))
-        .collect();
+    let sent = topics_and_aliases(&pair, Dir::ToClient);
     assert_eq!(
         sent,
         [
@@ -1389,10 +1393,7 @@ fn v5_server_uses_topic_aliases_within_the_clients_maximum_mqtt_3_1_2_26() {
             ("x/y".to_owned(), Some(1)),
         ]
     );
-    let topics: Vec<_> = delivered(&pair.client_events)
-        .into_iter()
-        .map(|(t, _)| t)
-        .collect();
+    let topics = delivered_topics(&pair.client_events);
     assert_eq!(topics, ["x/y", "x/y", "z", "x/y"]);
 }
 
@@ -1546,10 +1547,7 @@ fn v5_topic_aliases_do_not_survive_a_reconnect_incoming_mqtt_3_3_2_7() {
     pair.client
         .handle_incoming(pair.now, parse(V5, &use_alias))
         .unwrap();
-    let topics: Vec<_> = delivered(&events(&mut pair.client))
-        .into_iter()
-        .map(|(t, _)| t)
-        .collect();
+    let topics = delivered_topics(&events(&mut pair.client));
     assert_eq!(topics, ["a", "a"]);
     pair.drop_link();
     pair.connect(false);
@@ -1639,10 +1637,7 @@ fn v5_caller_topic_alias_above_the_servers_maximum_is_refused_mqtt_3_3_2_9() {
         .publish(QoS::AtMostOnce, with_alias("", 2))
         .unwrap();
     pair.run();
-    let sent: Vec<_> = publishes(&pair, Dir::ToServer)
-        .iter()
-        .map(|p| (p.topic.as_str().to_owned(), topic_alias(p)))
-        .collect();
+    let sent = topics_and_aliases(&pair, Dir::ToServer);
     assert_eq!(sent, [("t".to_owned(), Some(2)), (String::new(), Some(2))]);
     assert_eq!(pair.server_messages(), ["x", "x"]);
 }
