@@ -260,7 +260,7 @@ fn unexpected(event: Event) -> String {
             format!("the broker refused the connection: {}", ack.reason_code)
         }
         Event::Disconnected(DisconnectCause::Peer(d)) => {
-            let why = d.properties.reason_string.map(|s| format!(" ({s})"));
+            let why = d.properties.reason_string().map(|s| format!(" ({s})"));
             format!(
                 "the broker closed the connection: {}{}",
                 d.reason_code,

@@ -468,13 +468,13 @@ impl<'a> Arbitrary<'a> for ConnectProperties {
             topic_alias_maximum: maybe(u, any_u16)?,
             request_response_information: maybe(u, flag)?,
             request_problem_information: maybe(u, flag)?,
-            authentication_method: maybe(u, string)?,
-            authentication_data: None,
-            user_properties: user_properties(u)?,
+            ..Self::default()
         };
+        p.set_authentication_method(maybe(u, string)?);
+        p.set_user_properties(user_properties(u)?);
         // Authentication Data needs a method: only rarely without one.
-        if p.authentication_method.is_some() || one_in(u, 16)? {
-            p.authentication_data = maybe(u, binary)?;
+        if p.authentication_method().is_some() || one_in(u, 16)? {
+            p.set_authentication_data(maybe(u, binary)?).unwrap();
         }
         Ok(p)
     }
@@ -485,15 +485,18 @@ impl<'a> Arbitrary<'a> for WillProperties {
         if !one_in(u, 2)? {
             return Ok(Self::default());
         }
-        Ok(Self {
+        let mut p = Self {
             will_delay_interval: maybe(u, any_u32)?,
             payload_format_indicator: maybe(u, PayloadFormat::arbitrary)?,
             message_expiry_interval: maybe(u, any_u32)?,
-            content_type: maybe(u, string)?,
-            response_topic: maybe(u, mostly_nonempty_topic)?,
-            correlation_data: maybe(u, binary)?,
-            user_properties: user_properties(u)?,
-        })
+            ..Self::default()
+        };
+        p.set_content_type(maybe(u, string)?);
+        // An empty Response Topic, which the setter refuses, is left out.
+        let _ = p.set_response_topic(maybe(u, mostly_nonempty_topic)?);
+        let _ = p.set_correlation_data(maybe(u, binary)?);
+        p.set_user_properties(user_properties(u)?);
+        Ok(p)
     }
 }
 
@@ -502,7 +505,7 @@ impl<'a> Arbitrary<'a> for ConnAckProperties {
         if !one_in(u, 2)? {
             return Ok(Self::default());
         }
-        Ok(Self {
+        let mut p = Self {
             session_expiry_interval: maybe(u, any_u32)?,
             receive_maximum: maybe(u, nonzero_u16)?,
             // 0 or 1; 2 (which must be left out instead) only rarely.
@@ -515,19 +518,21 @@ impl<'a> Arbitrary<'a> for ConnAckProperties {
             })?,
             retain_available: maybe(u, flag)?,
             maximum_packet_size: maybe(u, nonzero_u32)?,
-            assigned_client_identifier: maybe(u, string)?,
             topic_alias_maximum: maybe(u, any_u16)?,
-            reason_string: maybe(u, string)?,
             wildcard_subscription_available: maybe(u, flag)?,
             subscription_identifier_available: maybe(u, flag)?,
             shared_subscription_available: maybe(u, flag)?,
             server_keep_alive: maybe(u, any_u16)?,
-            response_information: maybe(u, string)?,
-            server_reference: maybe(u, string)?,
-            authentication_method: maybe(u, string)?,
-            authentication_data: maybe(u, binary)?,
-            user_properties: user_properties(u)?,
-        })
+            ..Self::default()
+        };
+        p.set_assigned_client_identifier(maybe(u, string)?);
+        p.set_reason_string(maybe(u, string)?);
+        p.set_response_information(maybe(u, string)?);
+        p.set_server_reference(maybe(u, string)?);
+        p.set_authentication_method(maybe(u, string)?);
+        let _ = p.set_authentication_data(maybe(u, binary)?);
+        p.set_user_properties(user_properties(u)?);
+        Ok(p)
     }
 }
 
@@ -536,16 +541,19 @@ impl<'a> Arbitrary<'a> for PublishProperties {
         if !one_in(u, 2)? {
             return Ok(Self::default());
         }
-        Ok(Self {
+        let mut p = Self {
             payload_format_indicator: maybe(u, PayloadFormat::arbitrary)?,
             message_expiry_interval: maybe(u, any_u32)?,
             topic_alias: maybe(u, nonzero_u16)?,
-            response_topic: maybe(u, mostly_nonempty_topic)?,
-            correlation_data: maybe(u, binary)?,
-            content_type: maybe(u, string)?,
-            user_properties: user_properties(u)?,
-            subscription_identifiers: maybe(u, SubscriptionIds::arbitrary)?.unwrap_or_default(),
-        })
+            ..Self::default()
+        };
+        // An empty Response Topic, which the setter refuses, is left out.
+        let _ = p.set_response_topic(maybe(u, mostly_nonempty_topic)?);
+        let _ = p.set_correlation_data(maybe(u, binary)?);
+        p.set_content_type(maybe(u, string)?);
+        p.set_user_properties(user_properties(u)?);
+        p.set_subscription_identifiers(maybe(u, SubscriptionIds::arbitrary)?.unwrap_or_default());
+        Ok(p)
     }
 }
 
@@ -554,10 +562,10 @@ impl<'a> Arbitrary<'a> for AckProperties {
         if !one_in(u, 2)? {
             return Ok(Self::default());
         }
-        Ok(Self {
-            reason_string: maybe(u, string)?,
-            user_properties: user_properties(u)?,
-        })
+        let mut p = Self { ..Self::default() };
+        p.set_reason_string(maybe(u, string)?);
+        p.set_user_properties(user_properties(u)?);
+        Ok(p)
     }
 }
 
@@ -566,10 +574,12 @@ impl<'a> Arbitrary<'a> for SubscribeProperties {
         if !one_in(u, 2)? {
             return Ok(Self::default());
         }
-        Ok(Self {
+        let mut p = Self {
             subscription_identifier: maybe(u, SubscriptionId::arbitrary)?,
-            user_properties: user_properties(u)?,
-        })
+            ..Self::default()
+        };
+        p.set_user_properties(user_properties(u)?);
+        Ok(p)
     }
 }
 
@@ -578,9 +588,9 @@ impl<'a> Arbitrary<'a> for UnsubscribeProperties {
         if !one_in(u, 2)? {
             return Ok(Self::default());
         }
-        Ok(Self {
-            user_properties: user_properties(u)?,
-        })
+        let mut p = Self { ..Self::default() };
+        p.set_user_properties(user_properties(u)?);
+        Ok(p)
     }
 }
 
@@ -589,12 +599,14 @@ impl<'a> Arbitrary<'a> for DisconnectProperties {
         if !one_in(u, 2)? {
             return Ok(Self::default());
         }
-        Ok(Self {
+        let mut p = Self {
             session_expiry_interval: maybe(u, any_u32)?,
-            reason_string: maybe(u, string)?,
-            server_reference: maybe(u, string)?,
-            user_properties: user_properties(u)?,
-        })
+            ..Self::default()
+        };
+        p.set_reason_string(maybe(u, string)?);
+        p.set_server_reference(maybe(u, string)?);
+        p.set_user_properties(user_properties(u)?);
+        Ok(p)
     }
 }
 
@@ -603,12 +615,12 @@ impl<'a> Arbitrary<'a> for AuthProperties {
         if !one_in(u, 2)? {
             return Ok(Self::default());
         }
-        Ok(Self {
-            authentication_method: maybe(u, string)?,
-            authentication_data: maybe(u, binary)?,
-            reason_string: maybe(u, string)?,
-            user_properties: user_properties(u)?,
-        })
+        let mut p = Self { ..Self::default() };
+        p.set_authentication_method(maybe(u, string)?);
+        let _ = p.set_authentication_data(maybe(u, binary)?);
+        p.set_reason_string(maybe(u, string)?);
+        p.set_user_properties(user_properties(u)?);
+        Ok(p)
     }
 }
 
@@ -886,8 +898,8 @@ impl<'a> Arbitrary<'a> for Auth {
         let mut properties = AuthProperties::arbitrary(u)?;
         // Anything but a bare Success needs an Authentication Method: mostly give it one.
         let bare = reason_code == AuthReasonCode::Success && properties.is_empty();
-        if !bare && properties.authentication_method.is_none() && !one_in(u, 16)? {
-            properties.authentication_method = Some(MqttString::arbitrary(u)?);
+        if !bare && properties.authentication_method().is_none() && !one_in(u, 16)? {
+            properties.set_authentication_method(Some(MqttString::arbitrary(u)?));
         }
         Ok(Auth {
             reason_code,
@@ -998,16 +1010,12 @@ mod tests {
             encodable += 1;
             types[packet.packet_type() as usize] += 1;
             if let Packet::Publish(p) = &packet {
-                let names: Vec<&str> = p
-                    .properties
-                    .user_properties
-                    .iter()
-                    .map(|(n, _)| n)
-                    .collect();
+                let users = p.properties.user_properties();
+                let names: Vec<&str> = users.iter().map(|(n, _)| n).collect();
                 if (1..names.len()).any(|i| names[..i].contains(&names[i])) {
                     repeated_user_property_names += 1;
                 }
-                if p.properties.subscription_identifiers.len() >= 2 {
+                if p.properties.subscription_identifiers().len() >= 2 {
                     several_subscription_ids += 1;
                 }
                 if p.topic.chars().any(|c| c.len_utf8() > 1) {

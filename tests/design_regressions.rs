@@ -117,7 +117,7 @@ fn subscription_ids(packet: &Packet) -> Vec<u32> {
         panic!("not a PUBLISH")
     };
     p.properties
-        .subscription_identifiers
+        .subscription_identifiers()
         .iter()
         .map(|id| id.get())
         .collect()
@@ -156,7 +156,7 @@ fn several_subscription_identifiers_leave_the_payload_exactly_the_payload() {
         Some(mqttwire::properties::PayloadFormat::Utf8)
     );
     assert_eq!(
-        p.properties.user_properties.iter().collect::<Vec<_>>(),
+        p.properties.user_properties().iter().collect::<Vec<_>>(),
         [("k", "v")]
     );
     assert_roundtrip(&packet, V5, "mixed subscription identifiers");
@@ -228,7 +228,7 @@ fn auth_with_reason_and_method_decodes_and_encodes_back() {
     let packet = decode_ok(&bytes, V5);
     let Packet::Auth(a) = &packet else { panic!() };
     assert_eq!(a.reason_code, AuthReasonCode::ContinueAuthentication);
-    assert_eq!(a.properties.authentication_method.as_deref(), Some("M"));
+    assert_eq!(a.properties.authentication_method().as_deref(), Some("M"));
     assert_eq!(encode(&packet, V5), bytes);
 }
 
@@ -529,7 +529,7 @@ fn duplicate_single_valued_properties_are_a_protocol_error_not_last_wins() {
         panic!()
     };
     assert_eq!(
-        p.properties.user_properties.iter().collect::<Vec<_>>(),
+        p.properties.user_properties().iter().collect::<Vec<_>>(),
         [("k", "2"), ("k", "1")]
     );
     assert_eq!(encode(&packet, V5), bytes);

@@ -222,15 +222,11 @@ fn strategies_generate_every_form() {
                                 see(format!("{level} topic with {c:?}"));
                             }
                         }
-                        if p.properties.subscription_identifiers.len() >= 2 {
+                        if p.properties.subscription_identifiers().len() >= 2 {
                             see(format!("{level} several subscription identifiers"));
                         }
-                        let names: Vec<_> = p
-                            .properties
-                            .user_properties
-                            .iter()
-                            .map(|(n, _)| n)
-                            .collect();
+                        let users = p.properties.user_properties();
+                        let names: Vec<_> = users.iter().map(|(n, _)| n).collect();
                         let unique: BTreeSet<_> = names.iter().collect();
                         if unique.len() < names.len() {
                             see(format!("{level} repeated user property names"));
@@ -848,9 +844,9 @@ fn trimmed(packet: &Packet, drop_user_properties: bool) -> Option<Packet> {
     macro_rules! trim {
         ($p:expr) => {{
             let mut p = $p.clone();
-            p.properties.reason_string = None;
+            p.properties.set_reason_string(None);
             if drop_user_properties {
-                p.properties.user_properties = UserProperties::new();
+                p.properties.set_user_properties(UserProperties::new());
             }
             p
         }};

@@ -271,7 +271,7 @@ fn negotiated_v5_pair() -> Pair {
     let mut connect = Connect::new(V5, MqttString::default());
     connect.keep_alive = 10;
     let mut props = ConnAckProperties::default();
-    props.assigned_client_identifier = Some(mstr("x1"));
+    props.set_assigned_client_identifier(Some(mstr("x1")));
     pair_accepting(&mut pair, connect, props);
     pair
 }
@@ -304,9 +304,9 @@ fn v5_connect_and_connack_carry_each_sides_configured_limits() {
         0x24, 0x01, // Maximum QoS 1
         0x25, 0x00, // Retain Available 0
         0x27, 0x00, 0x00, 0x0B, 0xB8, // Maximum Packet Size 3000
-        0x12, 0x00, 0x02, b'x', b'1', // Assigned Client Identifier "x1"
         0x22, 0x00, 0x04, // Topic Alias Maximum 4
         0x13, 0x00, 0x05, // Server Keep Alive 5
+        0x12, 0x00, 0x02, b'x', b'1', // Assigned Client Identifier "x1"
     ];
     assert_eq!(
         crossed_bytes(&pair, Dir::ToClient, PacketType::ConnAck),
@@ -659,7 +659,7 @@ fn v5_server_accepts_empty_client_id_only_with_an_assigned_id_mqtt_3_2_2_16() {
     assert!(drain(&mut server, now).is_empty());
     assert!(!server.is_connected());
     let mut props = ConnAckProperties::default();
-    props.assigned_client_identifier = Some(mstr("x1"));
+    props.set_assigned_client_identifier(Some(mstr("x1")));
     server.accept(None, props).unwrap();
     let sent = drain_bytes(&mut server, now);
     assert_eq!(sent.len(), 1);
@@ -691,7 +691,9 @@ fn v5_server_never_sends_disconnect_before_connack_mqtt_3_14_0_1() {
 
     // A CONNECT with an Authentication Method, then a PUBLISH during the authentication.
     let mut connect = connect_v(V5, 10);
-    connect.properties.authentication_method = Some(mstr("M"));
+    connect
+        .properties
+        .set_authentication_method(Some(mstr("M")));
     let mut server = requested_server(SessionConfig::default(), connect, now);
     let err = server
         .handle_incoming(now, publish_packet("a", "x", QosPid::AtMostOnce))
@@ -1780,7 +1782,7 @@ fn v5_server_drops_the_suback_reason_string_to_fit_the_clients_maximum_mqtt_3_1_
         .unwrap();
     pair.run();
     let mut props = AckProperties::default();
-    props.reason_string = Some(mstr(&"r".repeat(100)));
+    props.set_reason_string(Some(mstr(&"r".repeat(100))));
     pair.server
         .suback(id, vec![SubAckReasonCode::GrantedQoS1], props)
         .unwrap();
@@ -2340,7 +2342,7 @@ fn v5_auth_without_an_authentication_method_is_refused_mqtt_4_12_0_7() {
     assert!(pair.crossed(Dir::ToServer, PacketType::Auth).is_empty());
     assert!(pair.crossed(Dir::ToClient, PacketType::Auth).is_empty());
     match &pair.crossed(Dir::ToClient, PacketType::ConnAck)[0] {
-        Packet::ConnAck(ack) => assert_eq!(ack.properties.authentication_method, None),
+        Packet::ConnAck(ack) => assert_eq!(ack.properties.authentication_method(), None),
         other => panic!("{other:?}"),
     }
     let auth = parse(V5, &[0xF0, 0x06, 0x18, 0x04, 0x15, 0x00, 0x01, 0x4D]);
@@ -2361,7 +2363,9 @@ fn v5_auth_exchange_reaches_the_other_side_as_event_auth_mqtt_4_12_0_5() {
     let mut pair = Pair::new(V5);
     pair.auto_answer = false;
     let mut connect = pair.connect_packet(true);
-    connect.properties.authentication_method = Some(mstr("M"));
+    connect
+        .properties
+        .set_authentication_method(Some(mstr("M")));
     pair.client.connect(pair.now, connect).unwrap();
     pair.run();
     let connect_bytes = &crossed_bytes(&pair, Dir::ToServer, PacketType::Connect)[0];
@@ -2378,7 +2382,9 @@ fn v5_auth_exchange_reaches_the_other_side_as_event_auth_mqtt_4_12_0_5() {
         [vec![0xF0, 0x06, 0x18, 0x04, 0x15, 0x00, 0x01, b'M']]
     );
     let mut expected = Auth::new(AuthReasonCode::ContinueAuthentication);
-    expected.properties.authentication_method = Some(mstr("M"));
+    expected
+        .properties
+        .set_authentication_method(Some(mstr("M")));
     assert_eq!(pair.client_events, [Event::Auth(expected.clone())]);
 
     assert_eq!(
@@ -2386,15 +2392,18 @@ fn v5_auth_exchange_reaches_the_other_side_as_event_auth_mqtt_4_12_0_5() {
         Err(SessionError::NotConnected)
     );
     let mut answer = Auth::new(AuthReasonCode::ContinueAuthentication);
-    answer.properties.authentication_data = Some(Bytes::from_static(b"secret"));
+    answer
+        .properties
+        .set_authentication_data(Some(Bytes::from_static(b"secret")))
+        .unwrap();
     pair.client.auth(answer).unwrap();
     pair.run();
     match pair.server_events.last() {
         Some(Event::Auth(a)) => {
             assert_eq!(a.reason_code, AuthReasonCode::ContinueAuthentication);
-            assert_eq!(a.properties.authentication_method, Some(mstr("M")));
+            assert_eq!(a.properties.authentication_method(), Some(mstr("M")));
             assert_eq!(
-                a.properties.authentication_data.as_deref(),
+                a.properties.authentication_data().as_deref(),
                 Some(&b"secret"[..])
             );
         }
@@ -2412,7 +2421,7 @@ fn v5_auth_exchange_reaches_the_other_side_as_event_auth_mqtt_4_12_0_5() {
     assert!(pair.client.is_connected());
     match &pair.crossed(Dir::ToClient, PacketType::ConnAck)[0] {
         Packet::ConnAck(ack) => {
-            assert_eq!(ack.properties.authentication_method, Some(mstr("M")))
+            assert_eq!(ack.properties.authentication_method(), Some(mstr("M")))
         }
         other => panic!("{other:?}"),
     }
@@ -2436,12 +2445,12 @@ fn v5_auth_exchange_reaches_the_other_side_as_event_auth_mqtt_4_12_0_5() {
 fn v5_auth_with_a_different_method_is_disconnect_82_mqtt_4_12_0_5() {
     let other = || {
         let mut a = Auth::new(AuthReasonCode::ContinueAuthentication);
-        a.properties.authentication_method = Some(mstr("X"));
+        a.properties.set_authentication_method(Some(mstr("X")));
         a
     };
     let connect_m = |pair: &Pair| {
         let mut c = pair.connect_packet(true);
-        c.properties.authentication_method = Some(mstr("M"));
+        c.properties.set_authentication_method(Some(mstr("M")));
         c
     };
 
@@ -2483,10 +2492,12 @@ fn v5_auth_with_a_different_method_is_disconnect_82_mqtt_4_12_0_5() {
     // (MQTT-3.14.0-1), and accept cannot change the method either.
     let now = Instant::from_millis(1);
     let mut connect = connect_v(V5, 10);
-    connect.properties.authentication_method = Some(mstr("M"));
+    connect
+        .properties
+        .set_authentication_method(Some(mstr("M")));
     let mut server = requested_server(SessionConfig::default(), connect.clone(), now);
     let mut props = ConnAckProperties::default();
-    props.authentication_method = Some(mstr("X"));
+    props.set_authentication_method(Some(mstr("X")));
     assert_eq!(
         server.accept(None, props),
         Err(SessionError::AuthNotNegotiated)

@@ -90,7 +90,7 @@ impl fmt::Display for Error {
                 }
                 DisconnectCause::Peer(d) => {
                     write!(f, "the server closed the connection: {}", d.reason_code)?;
-                    if let Some(why) = &d.properties.reason_string {
+                    if let Some(why) = &d.properties.reason_string() {
                         write!(f, " ({why})")?;
                     }
                     Ok(())

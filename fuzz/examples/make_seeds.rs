@@ -98,17 +98,20 @@ fn wire_seeds() -> Vec<(String, ProtocolVersion, Vec<u8>)> {
     p.topic_alias_maximum = Some(10);
     p.request_response_information = Some(true);
     p.request_problem_information = Some(false);
-    p.authentication_method = Some(s("SCRAM-SHA-1"));
-    p.authentication_data = Some(Bytes::from_static(b"\x00\x01"));
-    p.user_properties = users(&[("k", "v"), ("k", "w")]);
+    p.set_authentication_method(Some(s("SCRAM-SHA-1")));
+    p.set_authentication_data(Some(Bytes::from_static(b"\x00\x01")))
+        .unwrap();
+    p.set_user_properties(users(&[("k", "v"), ("k", "w")]));
     c.properties = p;
     let mut wp = WillProperties::default();
     wp.will_delay_interval = Some(5);
     wp.payload_format_indicator = Some(PayloadFormat::Utf8);
     wp.message_expiry_interval = Some(60);
-    wp.content_type = Some(s("text/plain"));
-    wp.response_topic = Some(topic("reply/\u{FEFF}"));
-    wp.correlation_data = Some(Bytes::from_static(b"id"));
+    wp.set_content_type(Some(s("text/plain")));
+    wp.set_response_topic(Some(topic("reply/\u{FEFF}")))
+        .unwrap();
+    wp.set_correlation_data(Some(Bytes::from_static(b"id")))
+        .unwrap();
     c.will = Some(Will {
         qos: QoS::ExactlyOnce,
         properties: wp,
@@ -145,18 +148,19 @@ fn wire_seeds() -> Vec<(String, ProtocolVersion, Vec<u8>)> {
     p.maximum_qos = Some(QoS::AtLeastOnce);
     p.retain_available = Some(false);
     p.maximum_packet_size = NonZeroU32::new(4096);
-    p.assigned_client_identifier = Some(s("auto-1"));
+    p.set_assigned_client_identifier(Some(s("auto-1")));
     p.topic_alias_maximum = Some(5);
-    p.reason_string = Some(s("ok"));
+    p.set_reason_string(Some(s("ok")));
     p.wildcard_subscription_available = Some(true);
     p.subscription_identifier_available = Some(true);
     p.shared_subscription_available = Some(false);
     p.server_keep_alive = Some(120);
-    p.response_information = Some(s("resp/"));
-    p.server_reference = Some(s("other:1883"));
-    p.authentication_method = Some(s("m"));
-    p.authentication_data = Some(Bytes::from_static(b"d"));
-    p.user_properties = users(&[("a", "b")]);
+    p.set_response_information(Some(s("resp/")));
+    p.set_server_reference(Some(s("other:1883")));
+    p.set_authentication_method(Some(s("m")));
+    p.set_authentication_data(Some(Bytes::from_static(b"d")))
+        .unwrap();
+    p.set_user_properties(users(&[("a", "b")]));
     add(
         "v5-connack-all-props",
         V5,
@@ -216,11 +220,12 @@ fn wire_seeds() -> Vec<(String, ProtocolVersion, Vec<u8>)> {
     p.payload_format_indicator = Some(PayloadFormat::Utf8);
     p.message_expiry_interval = Some(3600);
     p.topic_alias = NonZeroU16::new(3);
-    p.response_topic = Some(topic("reply/to"));
-    p.correlation_data = Some(Bytes::from_static(b"\x01\x02"));
-    p.content_type = Some(s("application/json"));
-    p.user_properties = users(&[("region", "eu"), ("region", "us"), ("", "")]);
-    p.subscription_identifiers = [1, 128, 268_435_455]
+    p.set_response_topic(Some(topic("reply/to"))).unwrap();
+    p.set_correlation_data(Some(Bytes::from_static(b"\x01\x02")))
+        .unwrap();
+    p.set_content_type(Some(s("application/json")));
+    p.set_user_properties(users(&[("region", "eu"), ("region", "us"), ("", "")]));
+    p.set_subscription_identifiers([1, 128, 268_435_455])
         .into_iter()
         .filter_map(SubscriptionId::new)
         .collect::<SubscriptionIds>();
@@ -284,8 +289,8 @@ fn wire_seeds() -> Vec<(String, ProtocolVersion, Vec<u8>)> {
         .into(),
     );
     let mut ack = AckProperties::default();
-    ack.reason_string = Some(s("quota"));
-    ack.user_properties = users(&[("k", "v")]);
+    ack.set_reason_string(Some(s("quota")));
+    ack.set_user_properties(users(&[("k", "v")]));
     add(
         "v5-puback-props",
         V5,
@@ -350,7 +355,7 @@ fn wire_seeds() -> Vec<(String, ProtocolVersion, Vec<u8>)> {
     );
     let mut sp = SubscribeProperties::default();
     sp.subscription_identifier = SubscriptionId::new(16_384);
-    sp.user_properties = users(&[("k", "1"), ("k", "2")]);
+    sp.set_user_properties(users(&[("k", "1"), ("k", "2")]));
     add(
         "v5-subscribe-options-shared-props",
         V5,
@@ -418,7 +423,7 @@ fn wire_seeds() -> Vec<(String, ProtocolVersion, Vec<u8>)> {
         Unsubscribe::new(pid(4), vec![filter("a/b"), filter("/")]).into(),
     );
     let mut up = UnsubscribeProperties::default();
-    up.user_properties = users(&[("why", "done")]);
+    up.set_user_properties(users(&[("why", "done")]));
     add(
         "v5-unsubscribe-props",
         V5,
@@ -460,9 +465,9 @@ fn wire_seeds() -> Vec<(String, ProtocolVersion, Vec<u8>)> {
     );
     let mut dp = DisconnectProperties::default();
     dp.session_expiry_interval = Some(0);
-    dp.reason_string = Some(s("bye"));
-    dp.server_reference = Some(s("elsewhere"));
-    dp.user_properties = users(&[("k", "v")]);
+    dp.set_reason_string(Some(s("bye")));
+    dp.set_server_reference(Some(s("elsewhere")));
+    dp.set_user_properties(users(&[("k", "v")]));
     add(
         "v5-disconnect-props",
         V5,
@@ -476,10 +481,11 @@ fn wire_seeds() -> Vec<(String, ProtocolVersion, Vec<u8>)> {
     // AUTH.
     add("v5-auth-bare-rl0", V5, Auth::default().into());
     let mut ap = AuthProperties::default();
-    ap.authentication_method = Some(s("SCRAM-SHA-1"));
-    ap.authentication_data = Some(Bytes::from_static(b"client-first"));
-    ap.reason_string = Some(s("more"));
-    ap.user_properties = users(&[("k", "v")]);
+    ap.set_authentication_method(Some(s("SCRAM-SHA-1")));
+    ap.set_authentication_data(Some(Bytes::from_static(b"client-first")))
+        .unwrap();
+    ap.set_reason_string(Some(s("more")));
+    ap.set_user_properties(users(&[("k", "v")]));
     add(
         "v5-auth-continue-props",
         V5,
@@ -698,7 +704,7 @@ fn shapes() -> Vec<Shape> {
         shape!(
             "v5-publish-several-subscription-ids",
             V5,
-            |p| matches!(p, Packet::Publish(x) if x.properties.subscription_identifiers.len() >= 2)
+            |p| matches!(p, Packet::Publish(x) if x.properties.subscription_identifiers().len() >= 2)
         ),
         shape!(
             "v5-publish-topic-alias-empty-topic",
@@ -785,7 +791,7 @@ fn shapes() -> Vec<Shape> {
         shape!(
             "v5-auth-props",
             V5,
-            |p| matches!(p, Packet::Auth(x) if x.properties.authentication_method.is_some() && x.properties.user_properties.len() >= 2)
+            |p| matches!(p, Packet::Auth(x) if x.properties.authentication_method().is_some() && x.properties.user_properties().len() >= 2)
         ),
         // Unencodable at the level asked: the encoder's refusals are seeds too.
         (

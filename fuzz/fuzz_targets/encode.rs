@@ -160,9 +160,9 @@ fn trimmed(packet: &Packet, user_properties_too: bool) -> Packet {
     let mut packet = packet.clone();
     macro_rules! strip {
         ($properties:expr) => {{
-            $properties.reason_string = None;
+            $properties.set_reason_string(None);
             if user_properties_too {
-                $properties.user_properties = UserProperties::new();
+                $properties.set_user_properties(UserProperties::new());
             }
         }};
     }

@@ -108,6 +108,12 @@ impl<'a> Reader<'a> {
         self.bytes(usize::from(n), field)
     }
 
+    /// Steps over Binary Data without slicing the frame.
+    pub(crate) fn skip_binary(&mut self, field: &'static str) -> Result<(), DecodeError> {
+        let n = self.u16(field)?;
+        self.take(usize::from(n), field).map(drop)
+    }
+
     /// A UTF-8 Encoded String, checked by the rules of [MQTT-1.5.4-1] and [MQTT-1.5.4-2]
     /// ([MQTT-1.5.3-1] and [MQTT-1.5.3-2] in 3.1.1).
     pub(crate) fn string(&mut self, field: &'static str) -> Result<MqttString, DecodeError> {
@@ -206,9 +212,9 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
-    /// What was read since `start`, as a slice of the frame.
-    pub(crate) fn slice_from(&self, start: usize) -> Bytes {
-        self.frame.slice(start..self.pos)
+    /// Bytes `start..end` of the frame, as a slice of it.
+    pub(crate) fn slice(&self, start: usize, end: usize) -> Bytes {
+        self.frame.slice(start..end)
     }
 
     /// Fails if anything is left: the fields must fill the Remaining Length exactly.

@@ -57,7 +57,7 @@ impl Auth {
             DecodeError::new(DecodeErrorKind::InvalidReasonCode { code }).with_rule("MQTT-3.15.2-1")
         })?;
         let properties = AuthProperties::decode(r)?;
-        if properties.authentication_method.is_none() {
+        if properties.authentication_method().is_none() {
             return Err(DecodeErrorKind::MissingAuthenticationMethod.into());
         }
         Ok(Self {
@@ -80,7 +80,7 @@ impl EncodeBody for Auth {
         if self.reason_code == AuthReasonCode::Success && props == 1 {
             return Ok(0);
         }
-        if self.properties.authentication_method.is_none() {
+        if self.properties.authentication_method().is_none() {
             return Err(EncodeError::invalid(
                 "AUTH without an Authentication Method",
                 None,
@@ -129,14 +129,14 @@ mod tests {
     fn continue_and_re_authenticate_with_method() {
         // Authentication Method "M": 15 00 01 4D.
         let packet = auth(C::ContinueAuthentication, |p| {
-            p.authentication_method = Some(s("M"))
+            p.set_authentication_method(Some(s("M")))
         });
         both_ways("F0 06 18 04 15 00 01 4D", V5, &packet);
         let packet = auth(C::ReAuthenticate, |p| {
-            p.authentication_method = Some(s("M"))
+            p.set_authentication_method(Some(s("M")))
         });
         both_ways("F0 06 19 04 15 00 01 4D", V5, &packet);
-        let packet = auth(C::Success, |p| p.authentication_method = Some(s("M")));
+        let packet = auth(C::Success, |p| p.set_authentication_method(Some(s("M"))));
         both_ways("F0 06 00 04 15 00 01 4D", V5, &packet);
     }
 
@@ -144,8 +144,9 @@ mod tests {
     fn method_and_data() {
         // 15 00 01 4D (4) + 16 00 02 AB CD (5) = 9 bytes of properties.
         let packet = auth(C::ContinueAuthentication, |p| {
-            p.authentication_method = Some(s("M"));
-            p.authentication_data = Some(Bytes::from_static(&[0xAB, 0xCD]));
+            p.set_authentication_method(Some(s("M")));
+            p.set_authentication_data(Some(Bytes::from_static(&[0xAB, 0xCD])))
+                .unwrap();
         });
         both_ways("F0 0B 18 09 15 00 01 4D 16 00 02 AB CD", V5, &packet);
     }
@@ -255,7 +256,7 @@ mod tests {
     #[test]
     fn refuses_auth_below_5_0() {
         let with_method = auth(C::ContinueAuthentication, |p| {
-            p.authentication_method = Some(s("M"))
+            p.set_authentication_method(Some(s("M")))
         });
         for packet in [Packet::Auth(Auth::default()), with_method] {
             for v in [V3, V4] {
@@ -276,9 +277,10 @@ mod tests {
         for packet in [
             Packet::Auth(Auth::new(C::ContinueAuthentication)),
             Packet::Auth(Auth::new(C::ReAuthenticate)),
-            auth(C::Success, |p| p.reason_string = Some(s("ok"))),
+            auth(C::Success, |p| p.set_reason_string(Some(s("ok")))),
             auth(C::ContinueAuthentication, |p| {
-                p.authentication_data = Some(Bytes::from_static(b"x"))
+                p.set_authentication_data(Some(Bytes::from_static(b"x")))
+                    .unwrap()
             }),
         ] {
             assert_eq!(encode(&packet, V5), Err(err.clone()));
@@ -292,10 +294,11 @@ mod tests {
         // Property (k, v) (7) = 20: body 22, 24 bytes. Without the Reason String body 18,
         // 20 bytes; without both body 11, 13 bytes.
         let packet = auth(C::ContinueAuthentication, |p| {
-            p.authentication_method = Some(s("M"));
-            p.authentication_data = Some(Bytes::from_static(&[0xAB, 0xCD]));
-            p.reason_string = Some(s("r"));
-            p.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+            p.set_authentication_method(Some(s("M")));
+            p.set_authentication_data(Some(Bytes::from_static(&[0xAB, 0xCD])))
+                .unwrap();
+            p.set_reason_string(Some(s("r")));
+            p.set_user_properties(UserProperties::from_pairs([("k", "v")]).unwrap());
         });
         let full = hex("F0 16 18 14 15 00 01 4D 16 00 02 AB CD 1F 00 01 72 26 00 01 6B 00 01 76");
         let no_reason_string = hex("F0 12 18 10 15 00 01 4D 16 00 02 AB CD 26 00 01 6B 00 01 76");

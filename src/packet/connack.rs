@@ -134,7 +134,9 @@ mod tests {
     //! layout at the top of this file.
 
     use super::*;
-    use crate::packet::test_util::{both_ways, encode_err, rejects, s, M, P, V3, V4, V5};
+    use crate::packet::test_util::{
+        both_ways, decode_as, encode, encode_err, rejects, s, M, P, V3, V4, V5,
+    };
     use crate::packet::Packet;
     use crate::properties::UserProperties;
     use crate::types::QoS;
@@ -215,10 +217,7 @@ mod tests {
             (
                 // Assigned Client Identifier "x1" ([MQTT-3.2.2-16]).
                 &[0x20, 0x08, 0x00, 0x00, 0x05, 0x12, 0x00, 0x02, 0x78, 0x31],
-                ConnAckProperties {
-                    assigned_client_identifier: Some(s("x1")),
-                    ..Default::default()
-                },
+                ConnAckProperties::default().with_assigned_client_identifier(s("x1")),
             ),
             (
                 // Receive Maximum 2.
@@ -288,25 +287,29 @@ mod tests {
                 maximum_qos: Some(QoS::AtLeastOnce),
                 retain_available: Some(false),
                 maximum_packet_size: NonZeroU32::new(1024),
-                assigned_client_identifier: Some(s("x1")),
                 topic_alias_maximum: Some(5),
-                reason_string: Some(s("ok")),
                 wildcard_subscription_available: Some(false),
                 subscription_identifier_available: Some(false),
                 shared_subscription_available: Some(true),
                 server_keep_alive: Some(30),
-                response_information: Some(s("r")),
-                server_reference: Some(s("s")),
-                authentication_method: Some(s("M")),
-                authentication_data: Some(Bytes::from_static(&[0xAB])),
-                user_properties: UserProperties::from_pairs([("k", "v")]).unwrap(),
-            },
+                ..Default::default()
+            }
+            .with_assigned_client_identifier(s("x1"))
+            .with_reason_string(s("ok"))
+            .with_response_information(s("r"))
+            .with_server_reference(s("s"))
+            .with_authentication_method(s("M"))
+            .with_authentication_data(Bytes::from_static(&[0xAB]))
+            .unwrap()
+            .with_user_properties(UserProperties::from_pairs([("k", "v")]).unwrap()),
         }
     }
 
+    /// Every property; a built set writes the fixed-size ones first, then strings, binary
+    /// data and User Properties, while any order decodes (MQTT 5.0 prescribes none).
     #[test]
     fn every_property_v5() {
-        // Properties 5+3+2+2+5+5+3+5+2+2+2+3+4+4+4+4+7 = 62 (0x3E); RL 2 + 1 + 62 = 65.
+        // Properties 5+3+2+2+5+3+2+2+2+3+5+5+4+4+4+4+7 = 62 (0x3E); RL 2 + 1 + 62 = 65.
         let bytes = [
             0x20, 0x41, // fixed header
             0x01, 0x00, // session present, success
@@ -316,13 +319,13 @@ mod tests {
             0x24, 0x01, // Maximum QoS 1
             0x25, 0x00, // Retain Available 0
             0x27, 0x00, 0x00, 0x04, 0x00, // Maximum Packet Size 1024
-            0x12, 0x00, 0x02, b'x', b'1', // Assigned Client Identifier "x1"
             0x22, 0x00, 0x05, // Topic Alias Maximum 5
-            0x1F, 0x00, 0x02, b'o', b'k', // Reason String "ok"
             0x28, 0x00, // Wildcard Subscription Available 0
             0x29, 0x00, // Subscription Identifier Available 0
             0x2A, 0x01, // Shared Subscription Available 1
             0x13, 0x00, 0x1E, // Server Keep Alive 30
+            0x12, 0x00, 0x02, b'x', b'1', // Assigned Client Identifier "x1"
+            0x1F, 0x00, 0x02, b'o', b'k', // Reason String "ok"
             0x1A, 0x00, 0x01, b'r', // Response Information "r"
             0x1C, 0x00, 0x01, b's', // Server Reference "s"
             0x15, 0x00, 0x01, b'M', // Authentication Method "M"
@@ -331,6 +334,22 @@ mod tests {
         ];
         assert_eq!(bytes.len(), 2 + 0x41);
         both_ways(&bytes, V5, &every_property());
+
+        // The same properties interleaved decode to the same packet, which encodes as above.
+        let interleaved = [
+            0x20, 0x41, 0x01, 0x00, 0x3E, //
+            0x11, 0x00, 0x00, 0x00, 0x0A, 0x21, 0x00, 0x0A, 0x24, 0x01, 0x25, 0x00, 0x27, 0x00,
+            0x00, 0x04, 0x00, //
+            0x12, 0x00, 0x02, b'x', b'1', // Assigned Client Identifier "x1"
+            0x22, 0x00, 0x05, // Topic Alias Maximum 5
+            0x1F, 0x00, 0x02, b'o', b'k', // Reason String "ok"
+            0x28, 0x00, 0x29, 0x00, 0x2A, 0x01, 0x13, 0x00, 0x1E, //
+            0x1A, 0x00, 0x01, b'r', 0x1C, 0x00, 0x01, b's', 0x15, 0x00, 0x01, b'M', 0x16, 0x00,
+            0x01, 0xAB, 0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v',
+        ];
+        let decoded: ConnAck = decode_as(&interleaved, V5);
+        assert_eq!(decoded, every_property());
+        assert_eq!(encode(&decoded, V5).unwrap(), bytes);
     }
 
     /// Decoded strings share the input; `detach` copies them out.
@@ -341,7 +360,7 @@ mod tests {
         let range = input.as_ptr_range();
         let (packet, _) = Packet::decode(&input, V5).unwrap();
         let id = |p: &Packet| match p {
-            Packet::ConnAck(c) => c.properties.assigned_client_identifier.clone().unwrap(),
+            Packet::ConnAck(c) => c.properties.assigned_client_identifier().unwrap(),
             _ => panic!(),
         };
         assert!(range.contains(&id(&packet).as_ptr()));
@@ -355,8 +374,10 @@ mod tests {
     #[test]
     fn encode_with_limit_drops_reason_string_then_user_properties_mqtt_3_2_2_19_20() {
         let mut connack = ConnAck::new(ConnectReasonCode::Success);
-        connack.properties.reason_string = Some(s("ok"));
-        connack.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        connack.properties.set_reason_string(Some(s("ok")));
+        connack
+            .properties
+            .set_user_properties(UserProperties::from_pairs([("k", "v")]).unwrap());
         let packet = Packet::ConnAck(connack);
         let full: &[u8] = &[
             0x20, 0x0F, 0x00, 0x00, 0x0C, 0x1F, 0x00, 0x02, b'o', b'k', 0x26, 0x00, 0x01, b'k',

@@ -193,7 +193,7 @@ impl Connect {
         let keep_alive = r.u16("keep alive")?;
         let properties = if version.is_v5() {
             let p = ConnectProperties::decode(r)?;
-            if p.authentication_data.is_some() && p.authentication_method.is_none() {
+            if p.authentication_data().is_some() && p.authentication_method().is_none() {
                 return Err(DecodeErrorKind::AuthenticationDataWithoutMethod.into());
             }
             p
@@ -323,8 +323,8 @@ impl EncodeBody for Connect {
             ));
         }
         self.properties.check()?;
-        if self.properties.authentication_data.is_some()
-            && self.properties.authentication_method.is_none()
+        if self.properties.authentication_data().is_some()
+            && self.properties.authentication_method().is_none()
         {
             return Err(EncodeError::invalid(
                 "Authentication Data without Authentication Method",
@@ -579,21 +579,26 @@ mod tests {
             topic_alias_maximum: Some(5),
             request_response_information: Some(true),
             request_problem_information: Some(false),
-            authentication_method: Some(s("M")),
-            authentication_data: Some(Bytes::from_static(&[0xAB, 0xCD])),
-            user_properties: UserProperties::from_pairs([("k", "v")]).unwrap(),
-        };
+            ..Default::default()
+        }
+        .with_authentication_method(s("M"))
+        .with_authentication_data(Bytes::from_static(&[0xAB, 0xCD]))
+        .unwrap()
+        .with_user_properties(UserProperties::from_pairs([("k", "v")]).unwrap());
         let will = connect.will.as_mut().unwrap();
         will.qos = QoS::ExactlyOnce;
         will.properties = WillProperties {
             will_delay_interval: Some(5),
             payload_format_indicator: Some(PayloadFormat::Utf8),
             message_expiry_interval: Some(10),
-            content_type: Some(s("t")),
-            response_topic: Some(topic("r")),
-            correlation_data: Some(Bytes::from_static(&[0xAB])),
-            user_properties: UserProperties::from_pairs([("a", "b")]).unwrap(),
-        };
+            ..Default::default()
+        }
+        .with_content_type(s("t"))
+        .with_response_topic(topic("r"))
+        .unwrap()
+        .with_correlation_data(Bytes::from_static(&[0xAB]))
+        .unwrap()
+        .with_user_properties(UserProperties::from_pairs([("a", "b")]).unwrap());
         connect
     }
 
@@ -673,11 +678,13 @@ mod tests {
             0x00,
         ];
         let connect = decode(&bytes);
-        let pairs: Vec<_> = connect.properties.user_properties.iter().collect();
+        let users = connect.properties.user_properties();
+        let pairs: Vec<_> = users.iter().collect();
         assert_eq!(pairs, [("k", "1"), ("k", "2")]);
         let mut expected = Connect::new(V5, MqttString::empty());
-        expected.properties.user_properties =
-            UserProperties::from_pairs([("k", "1"), ("k", "2")]).unwrap();
+        expected
+            .properties
+            .set_user_properties(UserProperties::from_pairs([("k", "1"), ("k", "2")]).unwrap());
         assert_vector(&bytes, &expected);
     }
 
@@ -1330,7 +1337,10 @@ mod tests {
     #[test]
     fn encoder_refuses_authentication_data_without_method() {
         let mut connect = Connect::new(V5, s("c1"));
-        connect.properties.authentication_data = Some(Bytes::from_static(b"x"));
+        connect
+            .properties
+            .set_authentication_data(Some(Bytes::from_static(b"x")))
+            .unwrap();
         let err = encode_err(&connect);
         assert!(matches!(err, EncodeError::Invalid { .. }), "{err:?}");
     }

@@ -162,7 +162,9 @@ mod tests {
         });
         both_ways("E0 07 00 05 11 00 00 00 3C", V5, &packet);
         // Server Reference "b": 1C 00 01 62.
-        let packet = with_props(C::UseAnotherServer, |p| p.server_reference = Some(s("b")));
+        let packet = with_props(C::UseAnotherServer, |p| {
+            p.set_server_reference(Some(s("b")))
+        });
         both_ways("E0 06 9C 04 1C 00 01 62", V5, &packet);
     }
 
@@ -268,7 +270,7 @@ mod tests {
             with_props(C::NormalDisconnection, |p| {
                 p.session_expiry_interval = Some(0)
             }),
-            with_props(C::NormalDisconnection, |p| p.user_properties = user_kv()),
+            with_props(C::NormalDisconnection, |p| p.set_user_properties(user_kv())),
         ] {
             for v in [V3, V4] {
                 assert_eq!(
@@ -289,8 +291,8 @@ mod tests {
         // 1 + 1 + 13 = 15, 17 bytes; without the Reason String body 9, 11 bytes; without
         // both the bare reason code, 3 bytes.
         let packet = with_props(C::UnspecifiedError, |p| {
-            p.reason_string = Some(s("bye"));
-            p.user_properties = user_kv();
+            p.set_reason_string(Some(s("bye")));
+            p.set_user_properties(user_kv());
         });
         let full = hex("E0 0F 80 0D 1F 00 03 62 79 65 26 00 01 6B 00 01 76");
         let no_reason_string = hex("E0 09 80 07 26 00 01 6B 00 01 76");
@@ -310,8 +312,8 @@ mod tests {
     fn encode_with_limit_keeps_other_properties() {
         // Server Reference "b" stays; only the Reason String may go.
         let packet = with_props(C::UseAnotherServer, |p| {
-            p.server_reference = Some(s("b"));
-            p.reason_string = Some(s("bye"));
+            p.set_server_reference(Some(s("b")));
+            p.set_reason_string(Some(s("bye")));
         });
         assert_eq!(
             encode(&packet, V5).unwrap(),
@@ -329,7 +331,9 @@ mod tests {
 
     #[test]
     fn encode_with_limit_falls_back_to_remaining_length_0() {
-        let packet = with_props(C::NormalDisconnection, |p| p.reason_string = Some(s("bye")));
+        let packet = with_props(C::NormalDisconnection, |p| {
+            p.set_reason_string(Some(s("bye")))
+        });
         assert_eq!(
             encode(&packet, V5).unwrap(),
             hex("E0 08 00 06 1F 00 03 62 79 65")

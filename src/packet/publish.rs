@@ -285,15 +285,20 @@ mod tests {
                 payload_format_indicator: Some(PayloadFormat::Utf8),
                 message_expiry_interval: Some(60),
                 topic_alias: NonZeroU16::new(1),
-                response_topic: Some(topic("r")),
-                correlation_data: Some(Bytes::from_static(&[0xAB, 0xCD])),
-                content_type: Some(MqttString::new("t").unwrap()),
-                user_properties: UserProperties::from_pairs([("k", "1"), ("k", "2")]).unwrap(),
-                subscription_identifiers: [1, 128]
+                ..Default::default()
+            }
+            .with_response_topic(topic("r"))
+            .unwrap()
+            .with_correlation_data(Bytes::from_static(&[0xAB, 0xCD]))
+            .unwrap()
+            .with_content_type(MqttString::new("t").unwrap())
+            .with_user_properties(UserProperties::from_pairs([("k", "1"), ("k", "2")]).unwrap())
+            .with_subscription_identifiers(
+                [1, 128]
                     .into_iter()
                     .filter_map(SubscriptionId::new)
                     .collect(),
-            },
+            ),
         }
     }
 
@@ -322,11 +327,12 @@ mod tests {
         assert_eq!(bytes.len(), 2 + 0x34);
         both_ways(&bytes, V5, &every_property());
         let decoded: Publish = decode_as(&bytes, V5);
-        let pairs: Vec<_> = decoded.properties.user_properties.iter().collect();
+        let users = decoded.properties.user_properties();
+        let pairs: Vec<_> = users.iter().collect();
         assert_eq!(pairs, [("k", "1"), ("k", "2")]);
         let ids: Vec<_> = decoded
             .properties
-            .subscription_identifiers
+            .subscription_identifiers()
             .iter()
             .map(SubscriptionId::get)
             .collect();
@@ -335,8 +341,8 @@ mod tests {
 
     /// DESIGN.md section 5: several Subscription Identifiers, interleaved with another
     /// property, are all kept in order (not refused as duplicates), the property length is
-    /// counted right (the payload is exactly "p"), and re-encoding writes them in the same
-    /// relative order after the User Property.
+    /// counted right (the payload is exactly "p"), and re-encoding keeps the received order;
+    /// the same packet built by hand writes the User Property first.
     #[test]
     fn several_subscription_identifiers_kept_in_order() {
         // Properties `0B 02`, User Property k=v, `0B 01`: 11 bytes; RL 3 + 1 + 11 + 1 = 16.
@@ -347,22 +353,25 @@ mod tests {
         let decoded: Publish = decode_as(&bytes, V5);
         let ids: Vec<_> = decoded
             .properties
-            .subscription_identifiers
+            .subscription_identifiers()
             .iter()
             .map(SubscriptionId::get)
             .collect();
         assert_eq!(ids, [2, 1]);
         assert_eq!(&decoded.payload[..], b"p");
         let mut expected = publish("a", b"p");
-        expected.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
-        expected.properties.subscription_identifiers =
-            [2, 1].into_iter().filter_map(SubscriptionId::new).collect();
+        expected
+            .properties
+            .set_user_properties(UserProperties::from_pairs([("k", "v")]).unwrap());
+        expected.properties.set_subscription_identifiers(
+            [2, 1].into_iter().filter_map(SubscriptionId::new).collect(),
+        );
         assert_eq!(decoded, expected);
         let canonical = [
             0x30, 0x10, 0x00, 0x01, 0x61, 0x0B, 0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', 0x0B,
             0x02, 0x0B, 0x01, b'p',
         ];
-        assert_eq!(encode(&decoded, V5).unwrap(), canonical);
+        assert_eq!(encode(&decoded, V5).unwrap(), bytes);
         both_ways(&canonical, V5, &expected);
     }
 
@@ -379,7 +388,7 @@ mod tests {
         let mut ids = SubscriptionIds::new();
         ids.push(SubscriptionId::new(268_435_455).unwrap());
         ids.push(SubscriptionId::new(1).unwrap());
-        expected.properties.subscription_identifiers = ids;
+        expected.properties.set_subscription_identifiers(ids);
         both_ways(&bytes, V5, &expected);
     }
 
@@ -393,13 +402,20 @@ mod tests {
             b'k', 0x00, 0x01, b'v', 0x0B, 0x05,
         ];
         let mut expected = publish("a", b"");
-        expected.properties.correlation_data = Some(Bytes::from_static(&[0x26, 0x0B]));
-        expected.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
-        expected.properties.subscription_identifiers = SubscriptionId::new(5).into_iter().collect();
+        expected
+            .properties
+            .set_correlation_data(Some(Bytes::from_static(&[0x26, 0x0B])))
+            .unwrap();
+        expected
+            .properties
+            .set_user_properties(UserProperties::from_pairs([("k", "v")]).unwrap());
+        expected
+            .properties
+            .set_subscription_identifiers(SubscriptionId::new(5).into_iter().collect());
         both_ways(&bytes, V5, &expected);
         let decoded: Publish = decode_as(&bytes, V5);
-        assert_eq!(decoded.properties.user_properties.len(), 1);
-        assert_eq!(decoded.properties.subscription_identifiers.len(), 1);
+        assert_eq!(decoded.properties.user_properties().len(), 1);
+        assert_eq!(decoded.properties.subscription_identifiers().len(), 1);
         assert_eq!(encode(&decoded, V5).unwrap(), bytes);
         assert_eq!(encode(&decoded.detach(), V5).unwrap(), bytes);
     }
@@ -452,10 +468,11 @@ mod tests {
         assert_eq!(decoded.topic.as_ptr(), input[4..].as_ptr());
         assert_eq!(decoded.payload.as_ptr(), input[52..].as_ptr());
         let props = &decoded.properties;
-        assert!(range.contains(&props.correlation_data.as_ref().unwrap().as_ptr()));
-        assert!(range.contains(&props.response_topic.as_ref().unwrap().as_ptr()));
-        assert!(range.contains(&props.content_type.as_ref().unwrap().as_ptr()));
-        let (name, _) = props.user_properties.iter().next().unwrap();
+        assert!(range.contains(&props.correlation_data().as_ref().unwrap().as_ptr()));
+        assert!(range.contains(&props.response_topic().as_ref().unwrap().as_ptr()));
+        assert!(range.contains(&props.content_type().as_ref().unwrap().as_ptr()));
+        let users = props.user_properties();
+        let (name, _) = users.iter().next().unwrap();
         assert!(range.contains(&name.as_ptr()));
     }
 
@@ -479,10 +496,10 @@ mod tests {
         assert!(!range.contains(&detached.topic.as_ptr()));
         assert!(!range.contains(&detached.payload.as_ptr()));
         let props = &detached.properties;
-        assert!(!range.contains(&props.correlation_data.as_ref().unwrap().as_ptr()));
-        assert!(!range.contains(&props.response_topic.as_ref().unwrap().as_ptr()));
-        assert!(!range.contains(&props.content_type.as_ref().unwrap().as_ptr()));
-        for (name, value) in props.user_properties.iter() {
+        assert!(!range.contains(&props.correlation_data().as_ref().unwrap().as_ptr()));
+        assert!(!range.contains(&props.response_topic().as_ref().unwrap().as_ptr()));
+        assert!(!range.contains(&props.content_type().as_ref().unwrap().as_ptr()));
+        for (name, value) in props.user_properties().iter() {
             assert!(!range.contains(&name.as_ptr()));
             assert!(!range.contains(&value.as_ptr()));
         }
@@ -770,22 +787,33 @@ mod tests {
             let err = encode_err(&p, version);
             assert_eq!(invalid_rule(&err), Some("MQTT-4.7.3-1"));
         }
+        // An empty Response Topic is refused when it is set, so it never reaches the wire.
         let mut p = publish("a", b"");
-        p.properties.response_topic = Some(TopicName::default());
-        assert_eq!(invalid_rule(&encode_err(&p, V5)), Some("MQTT-4.7.3-1"));
+        let err = p
+            .properties
+            .set_response_topic(Some(TopicName::default()))
+            .unwrap_err();
+        assert_eq!(invalid_rule(&err), Some("MQTT-4.7.3-1"));
+        assert!(p.properties.response_topic().is_none());
     }
 
-    /// Section 1.5.6: Correlation Data is Binary Data, at most 65,535 bytes.
+    /// Section 1.5.6: Correlation Data is Binary Data, at most 65,535 bytes; a longer value
+    /// is refused when it is set.
     #[test]
-    fn encoder_refuses_correlation_data_over_65535_bytes() {
+    fn refuses_correlation_data_over_65535_bytes() {
         let mut p = publish("a", b"");
-        p.properties.correlation_data = Some(Bytes::from(vec![0u8; 65_536]));
         assert_eq!(
-            encode_err(&p, V5),
-            EncodeError::BinaryTooLong {
+            p.properties
+                .set_correlation_data(Some(Bytes::from(vec![0u8; 65_536]))),
+            Err(EncodeError::BinaryTooLong {
                 field: "Correlation Data",
                 len: 65_536
-            }
+            })
         );
+        assert!(p.properties.is_empty());
+        p.properties
+            .set_correlation_data(Some(Bytes::from(vec![0u8; 65_535])))
+            .unwrap();
+        assert_eq!(encode(&p, V5).unwrap().len(), 2 + 4 + 3 + 1 + 3 + 65_535);
     }
 }

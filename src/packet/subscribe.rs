@@ -386,7 +386,9 @@ mod tests {
         // 0B 05 (2) + 26 00 01 6B 00 01 76 (7) = 9 bytes of properties.
         let mut packet = Subscribe::new(pid(1), vec![sub("a", qos(QoS::AtLeastOnce))]);
         packet.properties.subscription_identifier = SubscriptionId::new(5);
-        packet.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        packet
+            .properties
+            .set_user_properties(UserProperties::from_pairs([("k", "v")]).unwrap());
         both_ways(
             "82 10 00 01 09 0B 05 26 00 01 6B 00 01 76 00 01 61 01",
             V5,
@@ -880,7 +882,9 @@ mod tests {
         // User Properties of a SUBSCRIBE are not the sender's to drop.
         let mut packet = Subscribe::new(pid(1), vec![sub("a", qos(QoS::AtLeastOnce))]);
         packet.properties.subscription_identifier = SubscriptionId::new(5);
-        packet.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        packet
+            .properties
+            .set_user_properties(UserProperties::from_pairs([("k", "v")]).unwrap());
         let packet = Packet::Subscribe(packet);
         let mut buf = [0xAA; 24];
         assert_eq!(

@@ -92,10 +92,10 @@ pub(crate) fn topic(v: &str) -> TopicName {
 /// The property set the PUBACK family, SUBACK and UNSUBACK share: the sender may drop
 /// both under a Maximum Packet Size, so most of their trimming tests build one.
 pub(crate) fn ack_props(reason_string: Option<&str>, user: &[(&str, &str)]) -> AckProperties {
-    AckProperties {
-        reason_string: reason_string.map(s),
-        user_properties: UserProperties::from_pairs(user.iter().copied()).unwrap(),
-    }
+    let mut props = AckProperties::default()
+        .with_user_properties(UserProperties::from_pairs(user.iter().copied()).unwrap());
+    props.set_reason_string(reason_string.map(s));
+    props
 }
 
 /// The error SUBSCRIBE and UNSUBSCRIBE report for a topic filter breaking a topic rule.

@@ -176,7 +176,9 @@ mod tests {
     fn user_property_at_5_0() {
         // 26 00 01 6B 00 01 76 = 7 bytes of properties: body 2 + 1 + 7 + 3.
         let mut packet = unsubscribe(1, &["a"]);
-        packet.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        packet
+            .properties
+            .set_user_properties(UserProperties::from_pairs([("k", "v")]).unwrap());
         both_ways(
             "A2 0D 00 01 07 26 00 01 6B 00 01 76 00 01 61",
             V5,
@@ -389,7 +391,9 @@ mod tests {
     #[test]
     fn refuses_properties_below_5_0() {
         let mut packet = unsubscribe(1, &["a"]);
-        packet.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        packet
+            .properties
+            .set_user_properties(UserProperties::from_pairs([("k", "v")]).unwrap());
         let packet = Packet::Unsubscribe(packet);
         for v in [V3, V4] {
             assert_eq!(
@@ -422,7 +426,9 @@ mod tests {
     #[test]
     fn encode_with_limit_drops_nothing_from_unsubscribe() {
         let mut packet = unsubscribe(1, &["a"]);
-        packet.properties.user_properties = UserProperties::from_pairs([("k", "v")]).unwrap();
+        packet
+            .properties
+            .set_user_properties(UserProperties::from_pairs([("k", "v")]).unwrap());
         let packet = Packet::Unsubscribe(packet);
         let mut buf = [0xAA; 20];
         assert_eq!(

@@ -4,7 +4,8 @@
 //! a packet with User Properties allocates nothing. A list built by hand holds only its
 //! own entries, encoded.
 
-use super::{id, value_len};
+use super::block::Entries;
+use super::id;
 use crate::codec::reader::Reader;
 use crate::codec::varint;
 use crate::codec::writer::Sink;
@@ -30,7 +31,7 @@ impl RawList {
 
     fn values(&self, id: u8) -> RawValues<'_> {
         RawValues {
-            rest: &self.block,
+            entries: Entries::new(&self.block),
             id,
         }
     }
@@ -46,17 +47,6 @@ impl RawList {
         }
     }
 
-    /// The entries alone, copied out of the (possibly large) received frame.
-    fn compacted(&self, id: u8) -> Self {
-        let mut out = BytesMut::with_capacity(self.wire_len);
-        self.put(&mut out, id);
-        Self {
-            block: out.freeze(),
-            count: self.count,
-            wire_len: self.wire_len,
-        }
-    }
-
     fn push_encoded(&mut self, id: u8, value: impl FnOnce(&mut BytesMut), value_len: usize) {
         let mut out = BytesMut::with_capacity(self.wire_len + 1 + value_len);
         self.put(&mut out, id);
@@ -69,8 +59,9 @@ impl RawList {
 }
 
 /// The values of one identifier in a validated property block.
+#[derive(Clone)]
 struct RawValues<'a> {
-    rest: &'a [u8],
+    entries: Entries<'a>,
     id: u8,
 }
 
@@ -78,16 +69,9 @@ impl<'a> Iterator for RawValues<'a> {
     type Item = &'a [u8];
 
     fn next(&mut self) -> Option<&'a [u8]> {
-        loop {
-            // Identifiers are below 0x80, so one byte each in a validated block.
-            let (&id, data) = self.rest.split_first()?;
-            let n = value_len(id, data)?;
-            let (value, rest) = data.split_at(n);
-            self.rest = rest;
-            if id == self.id {
-                return Some(value);
-            }
-        }
+        let id = self.id;
+        self.entries
+            .find_map(|(i, value)| (i == id).then_some(value))
     }
 }
 
@@ -213,15 +197,6 @@ impl<'a> Iterator for UserPropertiesIter<'a> {
     }
 }
 
-impl Clone for RawValues<'_> {
-    fn clone(&self) -> Self {
-        Self {
-            rest: self.rest,
-            id: self.id,
-        }
-    }
-}
-
 impl core::fmt::Debug for UserPropertiesIter<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_list().entries(self.clone()).finish()
@@ -342,11 +317,6 @@ macro_rules! raw_list {
 
             pub(crate) fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
                 self.0.put(buf, $id);
-            }
-
-            /// The entries alone, copied out of the received frame.
-            pub(crate) fn detach(&self) -> Self {
-                Self(self.0.compacted($id))
             }
 
             /// The list inside a decoded property block, whose `count` entries of this

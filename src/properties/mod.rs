@@ -2,10 +2,31 @@
 //!
 //! Each packet has its own property struct holding exactly the properties that packet may
 //! carry (MQTT 5.0 Table 2-4), so a property in the wrong packet cannot be encoded,
-//! and decoding one is a Malformed Packet. Single-valued properties are `Option`s and may
-//! appear once (twice is a Protocol Error); [`UserProperties`] and, in PUBLISH,
-//! [`SubscriptionIds`] repeat and keep their order.
+//! and decoding one is a Malformed Packet. Single-valued properties may appear once (twice
+//! is a Protocol Error); [`UserProperties`] and, in PUBLISH, [`SubscriptionIds`] repeat and
+//! keep their order.
+//!
+//! Fixed-size properties are public `Option` fields. Strings, binary data and the lists
+//! stay encoded in one buffer (a slice of the received frame, when decoded), read through
+//! getters that return zero-copy values and written through `set_` and `with_` methods:
+//! this keeps every packet small to move, and decoding free of allocations.
+//!
+//! ```
+//! use mqttwire::properties::{PublishProperties, UserProperties};
+//! use mqttwire::MqttString;
+//!
+//! let mut props = PublishProperties::default()
+//!     .with_content_type(MqttString::new("application/json").unwrap())
+//!     .with_user_properties(UserProperties::from_pairs([("region", "eu")]).unwrap());
+//! props.message_expiry_interval = Some(60);
+//! assert_eq!(props.content_type().unwrap(), "application/json");
+//! assert_eq!(props.user_properties().get("region"), Some("eu"));
+//!
+//! props.set_content_type(None);
+//! assert!(props.content_type().is_none());
+//! ```
 
+mod block;
 mod lists;
 mod sets;
 mod value;

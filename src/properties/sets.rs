@@ -1,7 +1,8 @@
 //! One property set per packet type. The `property_set!` invocations below are the table of
 //! which property each packet may carry (MQTT 5.0 Table 2-4).
 
-use super::value::PropValue;
+use super::block::Block;
+use super::value::{BlockValue, PropValue};
 use super::{id, read_id, PayloadFormat, SubscriptionIds, UserProperties};
 use crate::codec::reader::Reader;
 use crate::codec::writer::Sink;
@@ -11,13 +12,99 @@ use crate::types::{MqttString, QoS, SubscriptionId, TopicName};
 use bytes::Bytes;
 use core::num::{NonZeroU16, NonZeroU32};
 
-/// Whether an encoder that must shrink the packet leaves out property `pid`.
-fn dropped(pid: u8, trim: Trim) -> bool {
-    match pid {
-        id::REASON_STRING => trim >= Trim::ReasonString,
-        id::USER_PROPERTY => trim >= Trim::ReasonStringAndUserProperties,
-        _ => false,
-    }
+/// The getter and setters of one variable-length property, by kind: `string` (setting
+/// cannot fail), `checked` (the setter checks what the type allows but the property cannot
+/// carry) and `list`.
+macro_rules! accessors {
+    (string $(#[$m:meta])* $v:ident, $set:ident, $with:ident : $ty:ty = $id:ident) => {
+        $(#[$m])*
+        #[must_use]
+        pub fn $v(&self) -> Option<$ty> {
+            self.get(id::$id)
+        }
+
+        #[doc = concat!("Sets or, with `None`, removes [`", stringify!($v), "`](Self::", stringify!($v), ").")]
+        pub fn $set(&mut self, value: Option<$ty>) {
+            self.replace(id::$id, value.as_ref());
+        }
+
+        #[doc = concat!("With [`", stringify!($v), "`](Self::", stringify!($v), ") set to `value`.")]
+        #[must_use]
+        pub fn $with(mut self, value: $ty) -> Self {
+            self.$set(Some(value));
+            self
+        }
+    };
+    (checked $(#[$m:meta])* $v:ident, $set:ident, $with:ident : $ty:ty = $id:ident) => {
+        $(#[$m])*
+        #[must_use]
+        pub fn $v(&self) -> Option<$ty> {
+            self.get(id::$id)
+        }
+
+        #[doc = concat!("Sets or, with `None`, removes [`", stringify!($v), "`](Self::", stringify!($v), ").")]
+        ///
+        /// # Errors
+        ///
+        /// A value this property cannot carry: Binary Data longer than 65,535 bytes, or an
+        /// empty Response Topic ([MQTT-4.7.3-1]).
+        pub fn $set(&mut self, value: Option<$ty>) -> Result<(), EncodeError> {
+            if let Some(v) = &value {
+                v.check(id::$id)?;
+            }
+            self.replace(id::$id, value.as_ref());
+            Ok(())
+        }
+
+        #[doc = concat!("With [`", stringify!($v), "`](Self::", stringify!($v), ") set to `value`.")]
+        ///
+        /// # Errors
+        ///
+        #[doc = concat!("As [`", stringify!($set), "`](Self::", stringify!($set), ").")]
+        pub fn $with(mut self, value: $ty) -> Result<Self, EncodeError> {
+            self.$set(Some(value))?;
+            Ok(self)
+        }
+    };
+    (list $(#[$m:meta])* $v:ident, $set:ident, $with:ident : $ty:ty = $id:ident) => {
+        $(#[$m])*
+        #[must_use]
+        pub fn $v(&self) -> $ty {
+            let (count, len) = self
+                .block()
+                .values(id::$id)
+                .fold((0, 0), |(n, len), v| (n + 1, len + 1 + v.len()));
+            if count == 0 {
+                return <$ty>::new();
+            }
+            <$ty>::from_block(self.block.clone(), count, len)
+        }
+
+        #[doc = concat!("Replaces [`", stringify!($v), "`](Self::", stringify!($v), ").")]
+        pub fn $set(&mut self, list: $ty) {
+            let (block, len) = self.block().replaced(id::$id, list.wire_len(), |buf| list.put(buf));
+            self.block = block;
+            self.block_len = len;
+        }
+
+        #[doc = concat!("With [`", stringify!($v), "`](Self::", stringify!($v), ") set to `list`.")]
+        #[must_use]
+        pub fn $with(mut self, list: $ty) -> Self {
+            self.$set(list);
+            self
+        }
+    };
+}
+
+/// Checks one variable-length property whose identifier has just been read and steps over
+/// it; evaluates to whether the property may repeat.
+macro_rules! skip_value {
+    (list $ty:ty, $r:expr, $id:expr) => {
+        <$ty>::read_entry($r).map(|_| true)
+    };
+    ($kind:ident $ty:ty, $r:expr, $id:expr) => {
+        <$ty as BlockValue>::skip($r, $id).map(|()| false)
+    };
 }
 
 macro_rules! property_set {
@@ -26,73 +113,114 @@ macro_rules! property_set {
         $name:ident {
             $( $(#[$fmeta:meta])* $field:ident : $ty:ty = $pid:ident, )*
         }
-        repeated {
-            $( $(#[$lmeta:meta])* $list:ident : $lty:ty = $lid:ident, )+
+        variable {
+            $( $(#[$vmeta:meta])* $kind:ident $v:ident, $set_v:ident, $with_v:ident : $vty:ty = $vid:ident, )+
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        ///
+        /// Fixed-size properties are public fields. Strings, binary data and lists are kept
+        /// encoded, in one buffer shared with the received frame, and read and written
+        /// through methods: a getter returns a zero-copy value, a `set_` method replaces or
+        /// (with `None`) removes the property, and a `with_` method sets it on a value under
+        /// construction.
+        #[derive(Clone, Default)]
         #[non_exhaustive]
         pub struct $name {
             $( $(#[$fmeta])* pub $field: Option<$ty>, )*
-            $( $(#[$lmeta])* pub $list: $lty, )+
+            /// The variable-length properties, encoded (see `properties::block`).
+            pub(crate) block: Bytes,
+            /// Bytes of `block` that are this set's own entries.
+            pub(crate) block_len: u32,
         }
 
         impl $name {
+            /// The variable-length properties in the order they are encoded.
+            const ORDER: &'static [u8] = &[$( id::$vid, )+];
+
             /// Whether no property is set (the set encodes as a single zero byte).
             #[must_use]
             pub fn is_empty(&self) -> bool {
-                $( self.$field.is_none() && )* $( self.$list.is_empty() && )+ true
+                $( self.$field.is_none() && )* self.block_len == 0
+            }
+
+            $( accessors!($kind $(#[$vmeta])* $v, $set_v, $with_v : $vty = $vid); )+
+
+            fn block(&self) -> Block<'_> {
+                Block { bytes: &self.block, len: self.block_len, order: Self::ORDER }
+            }
+
+            #[allow(dead_code)] // in sets without single-valued variable-length properties
+            fn get<T: BlockValue>(&self, id: u8) -> Option<T> {
+                self.block().first(id).map(|v| T::from_block(&self.block, v))
+            }
+
+            #[allow(dead_code)]
+            fn replace<T: BlockValue>(&mut self, id: u8, value: Option<&T>) {
+                if value.is_none() && self.block().first(id).is_none() {
+                    return;
+                }
+                let extra = value.map_or(0, |v| 1 + v.wire_len());
+                let (block, len) = self.block().replaced(id, extra, |buf| {
+                    if let Some(v) = value {
+                        buf.put_u8(id);
+                        v.put(buf);
+                    }
+                });
+                self.block = block;
+                self.block_len = len;
             }
 
             /// Reads the Property Length and the properties it covers.
             pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
                 let len = r.varint("property length")?;
                 let mut p = r.sub(len as usize, "properties")?;
-                let block_start = p.position();
                 let mut out = Self::default();
-                $( let mut $list = (0usize, 0usize); )+
+                // Which single-valued variable-length properties were read, by identifier.
+                let mut seen = 0u64;
+                let (mut first, mut last, mut own) = (None, 0, 0);
                 while p.has_remaining() {
+                    let start = p.position();
                     let pid = read_id(&mut p)?;
-                    match pid {
+                    let repeatable = match pid {
                         $( id::$pid => {
                             if out.$field.is_some() {
                                 return Err(DecodeErrorKind::DuplicateProperty { id: pid }.into());
                             }
                             out.$field = Some(<$ty as PropValue>::read(&mut p, pid)?);
+                            continue;
                         } )*
-                        $( id::$lid => {
-                            $list.0 += 1;
-                            $list.1 += <$lty>::read_entry(&mut p)?;
-                        } )+
+                        $( id::$vid => skip_value!($kind $vty, &mut p, pid)?, )+
                         other => {
                             return Err(DecodeErrorKind::PropertyNotAllowed { id: other }.into());
                         }
+                    };
+                    if !repeatable {
+                        if seen & (1 << pid) != 0 {
+                            return Err(DecodeErrorKind::DuplicateProperty { id: pid }.into());
+                        }
+                        seen |= 1 << pid;
                     }
+                    first.get_or_insert(start);
+                    last = p.position();
+                    own += last - start;
                 }
-                $(
-                    if $list.0 > 0 {
-                        out.$list = <$lty>::from_block(p.slice_from(block_start), $list.0, $list.1);
-                    }
-                )+
+                if let Some(first) = first {
+                    out.block = p.slice(first, last);
+                    out.block_len = own as u32;
+                }
                 Ok(out)
             }
 
             /// Bytes of the properties, without the Property Length.
             fn content_len(&self, trim: Trim) -> usize {
-                let mut n = 0;
+                #[allow(unused_mut)] // sets without fixed-size properties
+                let mut n = self.block().wire_len(trim);
                 $(
                     if let Some(v) = &self.$field {
-                        if !dropped(id::$pid, trim) {
-                            n += 1 + v.wire_len();
-                        }
+                        n += 1 + v.wire_len();
                     }
                 )*
-                $(
-                    if !dropped(id::$lid, trim) {
-                        n += self.$list.wire_len();
-                    }
-                )+
                 n
             }
 
@@ -112,25 +240,40 @@ macro_rules! property_set {
                 varint::put(buf, self.content_len(trim));
                 $(
                     if let Some(v) = &self.$field {
-                        if !dropped(id::$pid, trim) {
-                            buf.put_u8(id::$pid);
-                            v.put(buf);
-                        }
+                        buf.put_u8(id::$pid);
+                        v.put(buf);
                     }
                 )*
-                $(
-                    if !dropped(id::$lid, trim) {
-                        self.$list.put(buf);
-                    }
-                )+
+                self.block().put(buf, trim);
             }
 
             /// A copy that shares no received frame.
             pub(crate) fn detach(&self) -> Self {
                 Self {
-                    $( $field: self.$field.as_ref().map(PropValue::detach), )*
-                    $( $list: self.$list.detach(), )+
+                    $( $field: self.$field, )*
+                    block: self.block().detached(),
+                    block_len: self.block_len,
                 }
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                let (a, b) = (self.block(), other.block());
+                $( self.$field == other.$field && )*
+                $( a.same_values(&b, id::$vid) && )+
+                true
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    $( .field(stringify!($field), &self.$field) )*
+                    $( .field(stringify!($v), &self.$v()) )+
+                    .finish()
             }
         }
     };
@@ -154,14 +297,14 @@ property_set! {
         request_response_information: bool = REQUEST_RESPONSE_INFORMATION,
         /// Request Problem Information (0x17); absent means true.
         request_problem_information: bool = REQUEST_PROBLEM_INFORMATION,
-        /// Authentication Method (0x15) for enhanced authentication.
-        authentication_method: MqttString = AUTHENTICATION_METHOD,
-        /// Authentication Data (0x16); only together with an Authentication Method.
-        authentication_data: Bytes = AUTHENTICATION_DATA,
     }
-    repeated {
+    variable {
+        /// Authentication Method (0x15) for enhanced authentication.
+        string authentication_method, set_authentication_method, with_authentication_method: MqttString = AUTHENTICATION_METHOD,
+        /// Authentication Data (0x16); only together with an Authentication Method.
+        checked authentication_data, set_authentication_data, with_authentication_data: Bytes = AUTHENTICATION_DATA,
         /// User Properties (0x26).
-        user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
     }
 }
 
@@ -175,16 +318,16 @@ property_set! {
         payload_format_indicator: PayloadFormat = PAYLOAD_FORMAT_INDICATOR,
         /// Message Expiry Interval (0x02), seconds.
         message_expiry_interval: u32 = MESSAGE_EXPIRY_INTERVAL,
-        /// Content Type (0x03).
-        content_type: MqttString = CONTENT_TYPE,
-        /// Response Topic (0x08).
-        response_topic: TopicName = RESPONSE_TOPIC,
-        /// Correlation Data (0x09).
-        correlation_data: Bytes = CORRELATION_DATA,
     }
-    repeated {
+    variable {
+        /// Content Type (0x03).
+        string content_type, set_content_type, with_content_type: MqttString = CONTENT_TYPE,
+        /// Response Topic (0x08).
+        checked response_topic, set_response_topic, with_response_topic: TopicName = RESPONSE_TOPIC,
+        /// Correlation Data (0x09).
+        checked correlation_data, set_correlation_data, with_correlation_data: Bytes = CORRELATION_DATA,
         /// User Properties (0x26).
-        user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
     }
 }
 
@@ -201,12 +344,8 @@ property_set! {
         retain_available: bool = RETAIN_AVAILABLE,
         /// Maximum Packet Size (0x27) the server accepts.
         maximum_packet_size: NonZeroU32 = MAXIMUM_PACKET_SIZE,
-        /// Assigned Client Identifier (0x12), when the client sent an empty one.
-        assigned_client_identifier: MqttString = ASSIGNED_CLIENT_IDENTIFIER,
         /// Topic Alias Maximum (0x22) of the server; absent means 0.
         topic_alias_maximum: u16 = TOPIC_ALIAS_MAXIMUM,
-        /// Reason String (0x1F), diagnostics for people.
-        reason_string: MqttString = REASON_STRING,
         /// Wildcard Subscription Available (0x28); absent means true.
         wildcard_subscription_available: bool = WILDCARD_SUBSCRIPTION_AVAILABLE,
         /// Subscription Identifier Available (0x29); absent means true.
@@ -215,18 +354,22 @@ property_set! {
         shared_subscription_available: bool = SHARED_SUBSCRIPTION_AVAILABLE,
         /// Server Keep Alive (0x13), seconds, replacing the client's Keep Alive.
         server_keep_alive: u16 = SERVER_KEEP_ALIVE,
-        /// Response Information (0x1A).
-        response_information: MqttString = RESPONSE_INFORMATION,
-        /// Server Reference (0x1C), another server to use.
-        server_reference: MqttString = SERVER_REFERENCE,
-        /// Authentication Method (0x15), the same as in CONNECT.
-        authentication_method: MqttString = AUTHENTICATION_METHOD,
-        /// Authentication Data (0x16).
-        authentication_data: Bytes = AUTHENTICATION_DATA,
     }
-    repeated {
+    variable {
+        /// Assigned Client Identifier (0x12), when the client sent an empty one.
+        string assigned_client_identifier, set_assigned_client_identifier, with_assigned_client_identifier: MqttString = ASSIGNED_CLIENT_IDENTIFIER,
+        /// Reason String (0x1F), diagnostics for people.
+        string reason_string, set_reason_string, with_reason_string: MqttString = REASON_STRING,
+        /// Response Information (0x1A).
+        string response_information, set_response_information, with_response_information: MqttString = RESPONSE_INFORMATION,
+        /// Server Reference (0x1C), another server to use.
+        string server_reference, set_server_reference, with_server_reference: MqttString = SERVER_REFERENCE,
+        /// Authentication Method (0x15), the same as in CONNECT.
+        string authentication_method, set_authentication_method, with_authentication_method: MqttString = AUTHENTICATION_METHOD,
+        /// Authentication Data (0x16).
+        checked authentication_data, set_authentication_data, with_authentication_data: Bytes = AUTHENTICATION_DATA,
         /// User Properties (0x26).
-        user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
     }
 }
 
@@ -239,19 +382,19 @@ property_set! {
         message_expiry_interval: u32 = MESSAGE_EXPIRY_INTERVAL,
         /// Topic Alias (0x23), 1 or more.
         topic_alias: NonZeroU16 = TOPIC_ALIAS,
-        /// Response Topic (0x08).
-        response_topic: TopicName = RESPONSE_TOPIC,
-        /// Correlation Data (0x09).
-        correlation_data: Bytes = CORRELATION_DATA,
-        /// Content Type (0x03).
-        content_type: MqttString = CONTENT_TYPE,
     }
-    repeated {
+    variable {
+        /// Response Topic (0x08).
+        checked response_topic, set_response_topic, with_response_topic: TopicName = RESPONSE_TOPIC,
+        /// Correlation Data (0x09).
+        checked correlation_data, set_correlation_data, with_correlation_data: Bytes = CORRELATION_DATA,
+        /// Content Type (0x03).
+        string content_type, set_content_type, with_content_type: MqttString = CONTENT_TYPE,
         /// User Properties (0x26).
-        user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
         /// Subscription Identifiers (0x0B), only in a PUBLISH from the server
         /// ([MQTT-3.3.4-6]); one per matching subscription.
-        subscription_identifiers: SubscriptionIds = SUBSCRIPTION_IDENTIFIER,
+        list subscription_identifiers, set_subscription_identifiers, with_subscription_identifiers: SubscriptionIds = SUBSCRIPTION_IDENTIFIER,
     }
 }
 
@@ -261,13 +404,12 @@ property_set! {
     /// would exceed the peer's Maximum Packet Size.
     ///
     /// [`Packet::encode_with_limit`]: crate::Packet::encode_with_limit
-    AckProperties {
+    AckProperties {    }
+    variable {
         /// Reason String (0x1F), diagnostics for people.
-        reason_string: MqttString = REASON_STRING,
-    }
-    repeated {
+        string reason_string, set_reason_string, with_reason_string: MqttString = REASON_STRING,
         /// User Properties (0x26).
-        user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
     }
 }
 
@@ -277,18 +419,18 @@ property_set! {
         /// Subscription Identifier (0x0B), at most one in SUBSCRIBE.
         subscription_identifier: SubscriptionId = SUBSCRIPTION_IDENTIFIER,
     }
-    repeated {
+    variable {
         /// User Properties (0x26).
-        user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
     }
 }
 
 property_set! {
     /// UNSUBSCRIBE properties (MQTT 5.0 section 3.10.2.1).
-    UnsubscribeProperties {}
-    repeated {
+    UnsubscribeProperties {    }
+    variable {
         /// User Properties (0x26).
-        user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
     }
 }
 
@@ -297,29 +439,35 @@ property_set! {
     DisconnectProperties {
         /// Session Expiry Interval (0x11); only a client may send it ([MQTT-3.14.2-2]).
         session_expiry_interval: u32 = SESSION_EXPIRY_INTERVAL,
-        /// Reason String (0x1F), diagnostics for people.
-        reason_string: MqttString = REASON_STRING,
-        /// Server Reference (0x1C), another server to use.
-        server_reference: MqttString = SERVER_REFERENCE,
     }
-    repeated {
+    variable {
+        /// Reason String (0x1F), diagnostics for people.
+        string reason_string, set_reason_string, with_reason_string: MqttString = REASON_STRING,
+        /// Server Reference (0x1C), another server to use.
+        string server_reference, set_server_reference, with_server_reference: MqttString = SERVER_REFERENCE,
         /// User Properties (0x26).
-        user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
     }
 }
 
 property_set! {
     /// AUTH properties (MQTT 5.0 section 3.15.2.2).
-    AuthProperties {
+    AuthProperties {    }
+    variable {
         /// Authentication Method (0x15), required whenever AUTH has properties.
-        authentication_method: MqttString = AUTHENTICATION_METHOD,
+        string authentication_method, set_authentication_method, with_authentication_method: MqttString = AUTHENTICATION_METHOD,
         /// Authentication Data (0x16).
-        authentication_data: Bytes = AUTHENTICATION_DATA,
+        checked authentication_data, set_authentication_data, with_authentication_data: Bytes = AUTHENTICATION_DATA,
         /// Reason String (0x1F), diagnostics for people.
-        reason_string: MqttString = REASON_STRING,
-    }
-    repeated {
+        string reason_string, set_reason_string, with_reason_string: MqttString = REASON_STRING,
         /// User Properties (0x26).
-        user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
+    }
+}
+
+impl PublishProperties {
+    /// Whether any Subscription Identifier is set, without building the list.
+    pub(crate) fn has_subscription_identifiers(&self) -> bool {
+        self.block().first(id::SUBSCRIPTION_IDENTIFIER).is_some()
     }
 }

@@ -41,8 +41,6 @@ pub(crate) trait PropValue: Sized {
     fn check(&self, _id: u8) -> Result<(), EncodeError> {
         Ok(())
     }
-    /// A copy that shares no received frame.
-    fn detach(&self) -> Self;
 }
 
 impl PropValue for bool {
@@ -59,9 +57,6 @@ impl PropValue for bool {
     fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         buf.put_u8(u8::from(*self));
     }
-    fn detach(&self) -> Self {
-        *self
-    }
 }
 
 impl PropValue for PayloadFormat {
@@ -77,9 +72,6 @@ impl PropValue for PayloadFormat {
     }
     fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         buf.put_u8(*self as u8);
-    }
-    fn detach(&self) -> Self {
-        *self
     }
 }
 
@@ -107,9 +99,6 @@ impl PropValue for QoS {
         }
         Ok(())
     }
-    fn detach(&self) -> Self {
-        *self
-    }
 }
 
 impl PropValue for u16 {
@@ -121,9 +110,6 @@ impl PropValue for u16 {
     }
     fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         buf.put_u16(*self);
-    }
-    fn detach(&self) -> Self {
-        *self
     }
 }
 
@@ -137,9 +123,6 @@ impl PropValue for NonZeroU16 {
     fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         buf.put_u16(self.get());
     }
-    fn detach(&self) -> Self {
-        *self
-    }
 }
 
 impl PropValue for u32 {
@@ -152,9 +135,6 @@ impl PropValue for u32 {
     fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         buf.put_u32(*self);
     }
-    fn detach(&self) -> Self {
-        *self
-    }
 }
 
 impl PropValue for NonZeroU32 {
@@ -166,9 +146,6 @@ impl PropValue for NonZeroU32 {
     }
     fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         buf.put_u32(self.get());
-    }
-    fn detach(&self) -> Self {
-        *self
     }
 }
 
@@ -183,9 +160,6 @@ impl PropValue for SubscriptionId {
     fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         varint::put(buf, self.get() as usize);
     }
-    fn detach(&self) -> Self {
-        *self
-    }
 }
 
 impl PropValue for MqttString {
@@ -197,9 +171,6 @@ impl PropValue for MqttString {
     }
     fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
         put_str(buf, self);
-    }
-    fn detach(&self) -> Self {
-        self.detach()
     }
 }
 
@@ -235,9 +206,6 @@ impl PropValue for TopicName {
         }
         Ok(())
     }
-    fn detach(&self) -> Self {
-        self.detach()
-    }
 }
 
 impl PropValue for Bytes {
@@ -253,9 +221,6 @@ impl PropValue for Bytes {
     fn check(&self, id: u8) -> Result<(), EncodeError> {
         check_binary(self, name(id))
     }
-    fn detach(&self) -> Self {
-        Bytes::copy_from_slice(self)
-    }
 }
 
 /// Binary Data holds at most 65,535 bytes (section 1.5.6).
@@ -267,4 +232,39 @@ pub(crate) fn check_binary(b: &[u8], field: &'static str) -> Result<(), EncodeEr
         });
     }
     Ok(())
+}
+
+/// A variable-length property value, kept encoded in its set's [block](super::block).
+pub(crate) trait BlockValue: PropValue {
+    /// Checks the value at the front of `r` and steps over it, without slicing the frame.
+    fn skip(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError>;
+    /// The value encoded as `value` (length prefix included), a slice of `block`.
+    fn from_block(block: &Bytes, value: &[u8]) -> Self;
+}
+
+impl BlockValue for MqttString {
+    fn skip(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
+        r.skip_string(name(id)).map(drop)
+    }
+    fn from_block(block: &Bytes, value: &[u8]) -> Self {
+        MqttString::from_checked(block.slice_ref(&value[2..]))
+    }
+}
+
+impl BlockValue for TopicName {
+    fn skip(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
+        <TopicName as PropValue>::read(r, id).map(drop)
+    }
+    fn from_block(block: &Bytes, value: &[u8]) -> Self {
+        TopicName::from_checked(MqttString::from_block(block, value))
+    }
+}
+
+impl BlockValue for Bytes {
+    fn skip(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
+        r.skip_binary(name(id))
+    }
+    fn from_block(block: &Bytes, value: &[u8]) -> Self {
+        block.slice_ref(&value[2..])
+    }
 }

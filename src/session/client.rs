@@ -60,7 +60,7 @@ impl Session<ClientRole> {
         core.open(version);
         core.clean_start = connect.clean_start;
         core.keep_alive = Duration::from_secs(connect.keep_alive.into());
-        core.auth_method = connect.properties.authentication_method.clone();
+        core.auth_method = connect.properties.authentication_method();
         core.session_expiry = connect.properties.session_expiry_interval.unwrap_or(0);
         core.connect_sent = Some(now);
         core.last_sent = now;
@@ -227,7 +227,7 @@ impl Session<ClientRole> {
             maximum_qos: peer.maximum_qos,
             retain_available: peer.retain_available,
             keep_alive: core.keep_alive,
-            assigned_client_id: p.assigned_client_identifier.clone(),
+            assigned_client_id: p.assigned_client_identifier(),
             session_expiry_interval: core.session_expiry,
         };
         core.connect_sent = None;

@@ -705,7 +705,7 @@ impl Core {
     pub(crate) fn check_auth_method(&self, auth: &Auth) -> bool {
         self.version.is_v5()
             && self.auth_method.is_some()
-            && auth.properties.authentication_method == self.auth_method
+            && auth.properties.authentication_method() == self.auth_method
     }
 
     /// A received AUTH: reported if it repeats the CONNECT's Authentication Method
@@ -723,8 +723,9 @@ impl Core {
 
     /// Queues our AUTH, filling in the Authentication Method.
     pub(crate) fn send_auth(&mut self, mut auth: Auth) -> Result<(), SessionError> {
-        if auth.properties.authentication_method.is_none() {
-            auth.properties.authentication_method = self.auth_method.clone();
+        if auth.properties.authentication_method().is_none() {
+            auth.properties
+                .set_authentication_method(self.auth_method.clone());
         }
         if !self.check_auth_method(&auth) {
             return Err(SessionError::AuthNotNegotiated);

@@ -93,7 +93,7 @@ impl Session<ServerRole> {
                     )
                     .with_rule("MQTT-3.2.2-14"));
                 }
-                if !p.properties.subscription_identifiers.is_empty() {
+                if p.properties.has_subscription_identifiers() {
                     return Err(ProtocolError::protocol(
                         "Subscription Identifier in a client's PUBLISH",
                         "MQTT-3.3.4-6",
@@ -147,7 +147,7 @@ impl Session<ServerRole> {
         core.clean_start = connect.clean_start;
         core.keep_alive = Duration::from_secs(connect.keep_alive.into());
         let p = &connect.properties;
-        core.auth_method = p.authentication_method.clone();
+        core.auth_method = p.authentication_method();
         core.session_expiry = p.session_expiry_interval.unwrap_or(0);
         core.empty_client_id = connect.client_id.is_empty();
         core.peer = PeerLimits {
@@ -231,7 +231,7 @@ impl Session<ServerRole> {
             maximum_qos: core.config.maximum_qos,
             retain_available: core.config.retain_available,
             keep_alive: core.keep_alive,
-            assigned_client_id: ack.properties.assigned_client_identifier.clone(),
+            assigned_client_id: ack.properties.assigned_client_identifier(),
             session_expiry_interval: core.session_expiry,
         };
         // A clean start (or no stored session) begins empty ([MQTT-3.1.2-4] in 5.0,
@@ -272,7 +272,7 @@ impl Session<ServerRole> {
         }
         if core.version.is_v5() {
             let config = &core.config;
-            if core.empty_client_id && properties.assigned_client_identifier.is_none() {
+            if core.empty_client_id && properties.assigned_client_identifier().is_none() {
                 return Err(SessionError::Forbidden {
                     what: "accepting an empty client identifier without assigning one",
                     rule: "MQTT-3.2.2-16",
@@ -295,10 +295,10 @@ impl Session<ServerRole> {
             if config.server_keep_alive.is_some() {
                 p.server_keep_alive = config.server_keep_alive;
             }
-            if p.authentication_method.is_none() {
-                p.authentication_method = core.auth_method.clone();
+            if p.authentication_method().is_none() {
+                p.set_authentication_method(core.auth_method.clone());
             }
-            if p.authentication_method != core.auth_method {
+            if p.authentication_method() != core.auth_method {
                 return Err(SessionError::AuthNotNegotiated);
             }
         }

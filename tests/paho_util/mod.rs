@@ -247,7 +247,8 @@ fn owned(message: &Publish) -> Publish {
         unreachable!()
     };
     copy.properties.topic_alias = None;
-    copy.properties.subscription_identifiers = Default::default();
+    copy.properties
+        .set_subscription_identifiers(Default::default());
     copy.dup = false;
     copy
 }
@@ -621,7 +622,7 @@ impl Connection {
             self.client_id = format!("mqttwire-{}", self.conn);
             if connect.protocol_version.is_v5() {
                 let assigned = MqttString::new(&self.client_id).unwrap();
-                properties.assigned_client_identifier = Some(assigned);
+                properties.set_assigned_client_identifier(Some(assigned));
             }
         }
         self.clean_start = connect.clean_start;

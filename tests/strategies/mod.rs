@@ -539,9 +539,10 @@ pub fn connect_properties(sizes: Sizes) -> BoxedStrategy<ConnectProperties> {
                 p.request_response_information = rri;
                 p.request_problem_information = rpi;
                 // Authentication Data only with an Authentication Method.
-                p.authentication_data = data.filter(|_| method.is_some());
-                p.authentication_method = method;
-                p.user_properties = user;
+                p.set_authentication_data(data.filter(|_| method.is_some()))
+                    .unwrap();
+                p.set_authentication_method(method);
+                p.set_user_properties(user);
                 p
             },
         )
@@ -567,10 +568,10 @@ pub fn will_properties(sizes: Sizes) -> BoxedStrategy<WillProperties> {
             p.will_delay_interval = delay;
             p.payload_format_indicator = format;
             p.message_expiry_interval = expiry;
-            p.content_type = content;
-            p.response_topic = response;
-            p.correlation_data = corr;
-            p.user_properties = user;
+            p.set_content_type(content);
+            p.set_response_topic(response).unwrap();
+            p.set_correlation_data(corr).unwrap();
+            p.set_user_properties(user);
             p
         })
         .boxed()
@@ -611,18 +612,19 @@ pub fn connack_properties(sizes: Sizes) -> BoxedStrategy<ConnAckProperties> {
                 p.maximum_qos = max_qos;
                 p.retain_available = retain;
                 p.maximum_packet_size = max_size;
-                p.assigned_client_identifier = assigned;
+                p.set_assigned_client_identifier(assigned);
                 p.topic_alias_maximum = alias_max;
-                p.reason_string = reason;
+                p.set_reason_string(reason);
                 p.wildcard_subscription_available = wildcard;
                 p.subscription_identifier_available = sub_ids;
                 p.shared_subscription_available = shared;
                 p.server_keep_alive = keep_alive;
-                p.response_information = response;
-                p.server_reference = server;
-                p.authentication_data = data.filter(|_| method.is_some());
-                p.authentication_method = method;
-                p.user_properties = user;
+                p.set_response_information(response);
+                p.set_server_reference(server);
+                p.set_authentication_data(data.filter(|_| method.is_some()))
+                    .unwrap();
+                p.set_authentication_method(method);
+                p.set_user_properties(user);
                 p
             },
         )
@@ -646,11 +648,11 @@ pub fn publish_properties(sizes: Sizes) -> BoxedStrategy<PublishProperties> {
                 p.payload_format_indicator = format;
                 p.message_expiry_interval = expiry;
                 p.topic_alias = alias;
-                p.response_topic = response;
-                p.correlation_data = corr;
-                p.content_type = content;
-                p.user_properties = user;
-                p.subscription_identifiers = sub_ids;
+                p.set_response_topic(response).unwrap();
+                p.set_correlation_data(corr).unwrap();
+                p.set_content_type(content);
+                p.set_user_properties(user);
+                p.set_subscription_identifiers(sub_ids);
                 p
             },
         )
@@ -661,8 +663,8 @@ pub fn ack_properties(sizes: Sizes) -> BoxedStrategy<AckProperties> {
     (opt(mqtt_string(sizes)), user_properties(sizes))
         .prop_map(|(reason, user)| {
             let mut p = AckProperties::default();
-            p.reason_string = reason;
-            p.user_properties = user;
+            p.set_reason_string(reason);
+            p.set_user_properties(user);
             p
         })
         .boxed()
@@ -673,7 +675,7 @@ pub fn subscribe_properties(sizes: Sizes) -> BoxedStrategy<SubscribeProperties> 
         .prop_map(|(id, user)| {
             let mut p = SubscribeProperties::default();
             p.subscription_identifier = id;
-            p.user_properties = user;
+            p.set_user_properties(user);
             p
         })
         .boxed()
@@ -683,7 +685,7 @@ pub fn unsubscribe_properties(sizes: Sizes) -> BoxedStrategy<UnsubscribeProperti
     user_properties(sizes)
         .prop_map(|user| {
             let mut p = UnsubscribeProperties::default();
-            p.user_properties = user;
+            p.set_user_properties(user);
             p
         })
         .boxed()
@@ -699,9 +701,9 @@ pub fn disconnect_properties(sizes: Sizes) -> BoxedStrategy<DisconnectProperties
         .prop_map(|(expiry, reason, server, user)| {
             let mut p = DisconnectProperties::default();
             p.session_expiry_interval = expiry;
-            p.reason_string = reason;
-            p.server_reference = server;
-            p.user_properties = user;
+            p.set_reason_string(reason);
+            p.set_server_reference(server);
+            p.set_user_properties(user);
             p
         })
         .boxed()
@@ -717,10 +719,10 @@ pub fn auth_properties(sizes: Sizes) -> BoxedStrategy<AuthProperties> {
     )
         .prop_map(|(method, data, reason, user)| {
             let mut p = AuthProperties::default();
-            p.authentication_method = Some(method);
-            p.authentication_data = data;
-            p.reason_string = reason;
-            p.user_properties = user;
+            p.set_authentication_method(Some(method));
+            p.set_authentication_data(data).unwrap();
+            p.set_reason_string(reason);
+            p.set_user_properties(user);
             p
         })
         .boxed()

@@ -181,13 +181,13 @@ impl Summary {
                 payload_len: p.payload.len(),
                 pid: p.qos.packet_id().map_or(0, |id| id.get()),
                 count: if v5 {
-                    p.properties.user_properties.len()
+                    p.properties.user_properties().len()
                 } else {
                     0
                 },
                 text: if v5 {
                     p.properties
-                        .content_type
+                        .content_type()
                         .as_ref()
                         .map_or(String::new(), |s| s.as_str().to_owned())
                 } else {
@@ -203,7 +203,7 @@ impl Summary {
                 payload_len: c.will.as_ref().map_or(0, |w| w.payload.len()),
                 id: c.client_id.as_str().to_owned(),
                 count: if v5 {
-                    c.properties.user_properties.len()
+                    c.properties.user_properties().len()
                 } else {
                     0
                 },
@@ -216,11 +216,11 @@ impl Summary {
             Packet::ConnAck(c) => Summary {
                 id: c
                     .properties
-                    .assigned_client_identifier
+                    .assigned_client_identifier()
                     .as_ref()
                     .map_or(String::new(), |s| s.as_str().to_owned()),
                 count: if v5 {
-                    c.properties.user_properties.len()
+                    c.properties.user_properties().len()
                 } else {
                     0
                 },

@@ -195,12 +195,12 @@ fn convert(p: &Packet, version: ProtocolVersion) -> mqtt::packet::Packet {
                     mp::MessageExpiryInterval::new(e).unwrap(),
                 ));
             }
-            if let Some(c) = &pp.content_type {
+            if let Some(c) = &pp.content_type() {
                 props.push(Property::ContentType(
                     mp::ContentType::new(c.as_str()).unwrap(),
                 ));
             }
-            props.extend(user_properties(&pp.user_properties));
+            props.extend(user_properties(&pp.user_properties()));
             let mut b = v5_0::Publish::builder()
                 .topic_name(p.topic.as_str())
                 .unwrap()
@@ -257,7 +257,7 @@ fn convert(p: &Packet, version: ProtocolVersion) -> mqtt::packet::Packet {
                     mp::RequestProblemInformation::new(u8::from(x)).unwrap(),
                 ));
             }
-            props.extend(user_properties(&cp.user_properties));
+            props.extend(user_properties(&cp.user_properties()));
             let mut b = v5_0::Connect::builder()
                 .client_id(c.client_id.as_str())
                 .unwrap()
@@ -277,7 +277,7 @@ fn convert(p: &Packet, version: ProtocolVersion) -> mqtt::packet::Packet {
                         mp::MessageExpiryInterval::new(x).unwrap(),
                     ));
                 }
-                if let Some(x) = &wp.content_type {
+                if let Some(x) = &wp.content_type() {
                     will_props.push(Property::ContentType(
                         mp::ContentType::new(x.as_str()).unwrap(),
                     ));
@@ -340,7 +340,7 @@ fn convert(p: &Packet, version: ProtocolVersion) -> mqtt::packet::Packet {
                     mp::MaximumPacketSize::new(x.get()).unwrap(),
                 ));
             }
-            if let Some(x) = &p.assigned_client_identifier {
+            if let Some(x) = &p.assigned_client_identifier() {
                 props.push(Property::AssignedClientIdentifier(
                     mp::AssignedClientIdentifier::new(x.as_str()).unwrap(),
                 ));
@@ -365,7 +365,7 @@ fn convert(p: &Packet, version: ProtocolVersion) -> mqtt::packet::Packet {
                     mp::ServerKeepAlive::new(x).unwrap(),
                 ));
             }
-            props.extend(user_properties(&p.user_properties));
+            props.extend(user_properties(&p.user_properties()));
             G::V5_0Connack(
                 v5_0::Connack::builder()
                     .session_present(c.session_present)

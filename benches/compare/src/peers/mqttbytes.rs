@@ -250,9 +250,9 @@ fn convert5(p: &Packet) -> Out5 {
                 topic_alias: None,
                 response_topic: None,
                 correlation_data: None,
-                user_properties: pairs(&pp.user_properties),
+                user_properties: pairs(&pp.user_properties()),
                 subscription_identifiers: Vec::new(),
-                content_type: pp.content_type.as_ref().map(s),
+                content_type: pp.content_type().as_ref().map(s),
             });
             out.pkid = p.qos.packet_id().map_or(0, |id| id.get());
             out.dup = p.dup;
@@ -271,7 +271,7 @@ fn convert5(p: &Packet) -> Out5 {
                 topic_alias_max: cp.topic_alias_maximum,
                 request_response_info: None,
                 request_problem_info: cp.request_problem_information.map(u8::from),
-                user_properties: pairs(&cp.user_properties),
+                user_properties: pairs(&cp.user_properties()),
                 authentication_method: None,
                 authentication_data: None,
             });
@@ -283,7 +283,7 @@ fn convert5(p: &Packet) -> Out5 {
                     delay_interval: wp.will_delay_interval,
                     payload_format_indicator: None,
                     message_expiry_interval: wp.message_expiry_interval,
-                    content_type: wp.content_type.as_ref().map(s),
+                    content_type: wp.content_type().as_ref().map(s),
                     response_topic: None,
                     correlation_data: None,
                     user_properties: Vec::new(),
@@ -304,10 +304,10 @@ fn convert5(p: &Packet) -> Out5 {
                 max_qos: p.maximum_qos.map(|q| q as u8),
                 retain_available: p.retain_available.map(u8::from),
                 max_packet_size: p.maximum_packet_size.map(|n| n.get()),
-                assigned_client_identifier: p.assigned_client_identifier.as_ref().map(s),
+                assigned_client_identifier: p.assigned_client_identifier().as_ref().map(s),
                 topic_alias_max: p.topic_alias_maximum,
                 reason_string: None,
-                user_properties: pairs(&p.user_properties),
+                user_properties: pairs(&p.user_properties()),
                 wildcard_subscription_available: p.wildcard_subscription_available.map(u8::from),
                 subscription_identifiers_available: None,
                 shared_subscription_available: p.shared_subscription_available.map(u8::from),

@@ -68,8 +68,8 @@ fn publish(p: &mqttwire::Publish, v5: bool) -> Publish {
             topic_alias: None,
             correlation_data: None,
             message_expiry_interval: pp.message_expiry_interval.and_then(NonZeroU32::new),
-            content_type: pp.content_type.as_ref().map(|s| bs(s.as_str())),
-            user_properties: pairs(&pp.user_properties),
+            content_type: pp.content_type().as_ref().map(|s| bs(s.as_str())),
+            user_properties: pairs(&pp.user_properties()),
             is_utf8_payload: false,
             response_topic: None,
             subscription_ids: Vec::new(),
@@ -241,7 +241,7 @@ fn convert5(p: &Packet) -> v5::Packet {
                 request_response_info: false,
                 receive_max: cp.receive_maximum,
                 topic_alias_max: cp.topic_alias_maximum.unwrap_or(0),
-                user_properties: pairs(&cp.user_properties),
+                user_properties: pairs(&cp.user_properties()),
                 max_packet_size: cp.maximum_packet_size,
                 last_will: c.will.as_ref().map(|w| {
                     let wp = &w.properties;
@@ -255,7 +255,7 @@ fn convert5(p: &Packet) -> v5::Packet {
                         message_expiry_interval: wp
                             .message_expiry_interval
                             .and_then(NonZeroU32::new),
-                        content_type: wp.content_type.as_ref().map(|s| bs(s.as_str())),
+                        content_type: wp.content_type().as_ref().map(|s| bs(s.as_str())),
                         user_properties: Vec::new(),
                         is_utf8_payload: None,
                         response_topic: None,
@@ -276,7 +276,7 @@ fn convert5(p: &Packet) -> v5::Packet {
                 max_qos: p.maximum_qos.map_or(QoS::ExactlyOnce, qos),
                 max_packet_size: p.maximum_packet_size.map(|n| n.get()),
                 assigned_client_id: p
-                    .assigned_client_identifier
+                    .assigned_client_identifier()
                     .as_ref()
                     .map(|s| bs(s.as_str())),
                 topic_alias_max: p.topic_alias_maximum.unwrap_or(0),
@@ -290,7 +290,7 @@ fn convert5(p: &Packet) -> v5::Packet {
                 auth_method: None,
                 auth_data: None,
                 reason_string: None,
-                user_properties: pairs(&p.user_properties),
+                user_properties: pairs(&p.user_properties()),
             }))
         }
         Packet::PubAck(a) => v5::Packet::PublishAck(v5::PublishAck {
