@@ -157,6 +157,10 @@ impl EncodeBody for Publish {
         }
         buf.put_payload(&self.payload);
     }
+
+    fn payload(&self) -> &[u8] {
+        &self.payload
+    }
 }
 
 #[cfg(test)]
