@@ -506,7 +506,7 @@ impl Fitted {
     /// fits there (as it does for all but large CONNECT, SUBSCRIBE and property-laden
     /// packets), then appended with one copy: no room in `buf` is zeroed first. The payload
     /// follows with one more copy.
-    #[inline]
+    #[inline(always)]
     fn append<T: EncodeBody>(
         &self,
         body: &T,
@@ -514,48 +514,56 @@ impl Fitted {
         version: ProtocolVersion,
         buf: &mut BytesMut,
     ) {
+        let first = first | body.flags();
         let payload = body.payload();
+        let header = 1 + varint::len(self.body);
         let head = self.total - payload.len();
-        buf.reserve(self.total);
-        if head <= HEAD_STAGE {
+        if !payload.is_empty() {
+            buf.reserve(self.total);
+        }
+        if head - header <= HEAD_STAGE - MAX_FIXED_HEADER {
+            // The body goes at a fixed offset, so that its writes land at known places, and
+            // the fixed header, whose length varies, right before it.
             let mut stage = [0u8; HEAD_STAGE];
-            let mut out = Cursor::new(&mut stage);
-            self.put_head(body, first, version, &mut out);
-            debug_assert_eq!(out.position(), head);
-            buf.extend_from_slice(&stage[..head]);
+            let mut out = Cursor::new(&mut stage[MAX_FIXED_HEADER..]);
+            body.put_body(version, self.trim, &mut out);
+            debug_assert_eq!(out.position(), head - header);
+            let start = MAX_FIXED_HEADER - header;
+            if header == 2 {
+                stage[start] = first;
+                stage[start + 1] = self.body as u8;
+            } else {
+                let mut out = Cursor::new(&mut stage[start..]);
+                out.put_u8(first);
+                varint::put(&mut out, self.body);
+            }
+            buf.extend_from_slice(&stage[start..start + head]);
         } else {
             let start = buf.len();
             buf.resize(start + head, 0);
             let mut out = Cursor::new(&mut buf[start..]);
-            self.put_head(body, first, version, &mut out);
+            out.put_u8(first);
+            varint::put(&mut out, self.body);
+            body.put_body(version, self.trim, &mut out);
             debug_assert_eq!(out.position(), head);
         }
         if !payload.is_empty() {
             buf.extend_from_slice(payload);
         }
     }
-
-    #[inline]
-    fn put_head<T: EncodeBody>(
-        &self,
-        body: &T,
-        first: u8,
-        version: ProtocolVersion,
-        out: &mut Cursor<'_>,
-    ) {
-        out.put_u8(first | body.flags());
-        varint::put(out, self.body);
-        body.put_body(version, self.trim, out);
-    }
 }
 
-/// The largest head (packet minus PUBLISH payload) that [`Fitted::append`] stages on the
-/// stack: enough for acknowledgements, pings and PUBLISH with topics of usual length.
+/// The most bytes a fixed header takes: the first byte and a four-byte Remaining Length.
+const MAX_FIXED_HEADER: usize = 5;
+
+/// The stack buffer in which [`Fitted::append`] writes the head (packet minus PUBLISH
+/// payload): enough for acknowledgements, pings and PUBLISH with topics of usual length.
 const HEAD_STAGE: usize = 64;
 
 /// Sizes and appends one packet whose body is `body`: the common case (it fits, nothing
-/// trimmed) in a straight line, the rest through [`Packet::fit`].
-#[inline]
+/// trimmed) in a straight line, the rest through [`Packet::fit`]. Not inlined: one function
+/// per packet type keeps each frame small, where one function for all spills more.
+#[inline(never)]
 fn append_body<T: EncodeBody>(
     packet: &Packet,
     body: &T,
