@@ -50,8 +50,6 @@ impl Encoder {
 
     /// Appends `packet` to `buf` and returns the bytes written. On error nothing is written.
     pub fn encode(&self, packet: &Packet, buf: &mut BytesMut) -> Result<usize, EncodeError> {
-        let fitted = packet.fit(self.version, self.max_packet_size)?;
-        fitted.write_bytes_mut(packet, self.version, buf);
-        Ok(fitted.total)
+        packet.append(self.version, self.max_packet_size, buf)
     }
 }

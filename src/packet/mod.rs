@@ -204,6 +204,10 @@ pub(crate) trait EncodeBody {
     }
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError>;
     fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B);
+    /// What [`put_body`](Self::put_body) leaves to [`Sink::put_payload`]: appended last.
+    fn payload(&self) -> &[u8] {
+        &[]
+    }
 }
 
 macro_rules! dispatch {
@@ -345,6 +349,39 @@ impl Packet {
         })
     }
 
+    /// Appends the packet to `buf` (what [`Encoder::encode`](crate::Encoder::encode) does):
+    /// one match on the packet, then sizing and writing specialised to its type.
+    pub(crate) fn append(
+        &self,
+        version: ProtocolVersion,
+        max: Option<usize>,
+        buf: &mut BytesMut,
+    ) -> Result<usize, EncodeError> {
+        let first = (self.packet_type() as u8) << 4;
+        match self {
+            Packet::Connect(p) => append_body(self, &**p, first, version, max, buf),
+            Packet::ConnAck(p) => append_body(self, p, first, version, max, buf),
+            Packet::Publish(p) => append_body(self, p, first, version, max, buf),
+            Packet::PubAck(p) => append_body(self, p, first, version, max, buf),
+            Packet::PubRec(p) => append_body(self, p, first, version, max, buf),
+            Packet::PubRel(p) => append_body(self, p, first, version, max, buf),
+            Packet::PubComp(p) => append_body(self, p, first, version, max, buf),
+            Packet::Subscribe(p) => append_body(self, p, first, version, max, buf),
+            Packet::SubAck(p) => append_body(self, p, first, version, max, buf),
+            Packet::Unsubscribe(p) => append_body(self, p, first, version, max, buf),
+            Packet::UnsubAck(p) => append_body(self, p, first, version, max, buf),
+            Packet::Disconnect(p) => append_body(self, p, first, version, max, buf),
+            Packet::Auth(p) => append_body(self, p, first, version, max, buf),
+            Packet::PingReq | Packet::PingResp => {
+                if max.is_some_and(|max| max < 2) {
+                    self.fit(version, max)?;
+                }
+                buf.extend_from_slice(&[first, 0]);
+                Ok(2)
+            }
+        }
+    }
+
     /// A copy whose strings, topics, payloads and binary properties own their bytes instead
     /// of sharing the frame they were decoded from, so that keeping it (say, a small
     /// retained message) does not keep a large receive buffer alive.
@@ -438,31 +475,118 @@ impl Fitted {
         Ok(self.total)
     }
 
-    /// Appends the packet to `buf`: room for everything before a PUBLISH payload is made in
-    /// one step and written by index, then the payload is appended with one copy.
+    /// Appends the packet to `buf`.
     pub(crate) fn write_bytes_mut(
         &self,
         packet: &Packet,
         version: ProtocolVersion,
         buf: &mut BytesMut,
     ) {
-        let payload: &[u8] = match packet {
-            Packet::Publish(p) => &p.payload,
-            _ => &[],
-        };
+        let first = (packet.packet_type() as u8) << 4;
+        match packet {
+            Packet::Connect(p) => self.append(&**p, first, version, buf),
+            Packet::ConnAck(p) => self.append(p, first, version, buf),
+            Packet::Publish(p) => self.append(p, first, version, buf),
+            Packet::PubAck(p) => self.append(p, first, version, buf),
+            Packet::PubRec(p) => self.append(p, first, version, buf),
+            Packet::PubRel(p) => self.append(p, first, version, buf),
+            Packet::PubComp(p) => self.append(p, first, version, buf),
+            Packet::Subscribe(p) => self.append(p, first, version, buf),
+            Packet::SubAck(p) => self.append(p, first, version, buf),
+            Packet::Unsubscribe(p) => self.append(p, first, version, buf),
+            Packet::UnsubAck(p) => self.append(p, first, version, buf),
+            Packet::Disconnect(p) => self.append(p, first, version, buf),
+            Packet::Auth(p) => self.append(p, first, version, buf),
+            Packet::PingReq | Packet::PingResp => buf.extend_from_slice(&[first, 0]),
+        }
+    }
+
+    /// Appends a packet of `body`'s type, whose first byte without the flags is `first`.
+    /// Everything before a PUBLISH payload is written by index into a stack buffer when it
+    /// fits there (as it does for all but large CONNECT, SUBSCRIBE and property-laden
+    /// packets), then appended with one copy: no room in `buf` is zeroed first. The payload
+    /// follows with one more copy.
+    #[inline(always)]
+    fn append<T: EncodeBody>(
+        &self,
+        body: &T,
+        first: u8,
+        version: ProtocolVersion,
+        buf: &mut BytesMut,
+    ) {
+        let first = first | body.flags();
+        let payload = body.payload();
+        let header = 1 + varint::len(self.body);
         let head = self.total - payload.len();
-        let start = buf.len();
         if !payload.is_empty() {
             buf.reserve(self.total);
         }
-        buf.resize(start + head, 0);
-        let mut out = Cursor::new(&mut buf[start..]);
-        self.put(packet, version, &mut out);
-        debug_assert_eq!(out.position(), head);
+        if head - header <= HEAD_STAGE - MAX_FIXED_HEADER {
+            // The body goes at a fixed offset, so that its writes land at known places, and
+            // the fixed header, whose length varies, right before it.
+            let mut stage = [0u8; HEAD_STAGE];
+            let mut out = Cursor::new(&mut stage[MAX_FIXED_HEADER..]);
+            body.put_body(version, self.trim, &mut out);
+            debug_assert_eq!(out.position(), head - header);
+            let start = MAX_FIXED_HEADER - header;
+            if header == 2 {
+                stage[start] = first;
+                stage[start + 1] = self.body as u8;
+            } else {
+                let mut out = Cursor::new(&mut stage[start..]);
+                out.put_u8(first);
+                varint::put(&mut out, self.body);
+            }
+            buf.extend_from_slice(&stage[start..start + head]);
+        } else {
+            let start = buf.len();
+            buf.resize(start + head, 0);
+            let mut out = Cursor::new(&mut buf[start..]);
+            out.put_u8(first);
+            varint::put(&mut out, self.body);
+            body.put_body(version, self.trim, &mut out);
+            debug_assert_eq!(out.position(), head);
+        }
         if !payload.is_empty() {
             buf.extend_from_slice(payload);
         }
     }
+}
+
+/// The most bytes a fixed header takes: the first byte and a four-byte Remaining Length.
+const MAX_FIXED_HEADER: usize = 5;
+
+/// The stack buffer in which [`Fitted::append`] writes the head (packet minus PUBLISH
+/// payload): enough for acknowledgements, pings and PUBLISH with topics of usual length.
+const HEAD_STAGE: usize = 64;
+
+/// Sizes and appends one packet whose body is `body`: the common case (it fits, nothing
+/// trimmed) in a straight line, the rest through [`Packet::fit`]. Not inlined: one function
+/// per packet type keeps each frame small, where one function for all spills more.
+#[inline(never)]
+fn append_body<T: EncodeBody>(
+    packet: &Packet,
+    body: &T,
+    first: u8,
+    version: ProtocolVersion,
+    max: Option<usize>,
+    buf: &mut BytesMut,
+) -> Result<usize, EncodeError> {
+    let len = body.body_len(version, Trim::Nothing)?;
+    if len > VarInt::MAX as usize {
+        return Err(EncodeError::RemainingLengthTooLarge(len));
+    }
+    let total = 1 + varint::len(len) + len;
+    let fitted = match max {
+        Some(max) if total > max => packet.fit(version, Some(max))?,
+        _ => Fitted {
+            trim: Trim::Nothing,
+            body: len,
+            total,
+        },
+    };
+    fitted.append(body, first, version, buf);
+    Ok(fitted.total)
 }
 
 /// The error for input that ends before its packet does.

@@ -129,22 +129,23 @@ impl EncodeBody for Publish {
                 Some("MQTT-3.3.1-2"),
             ));
         }
-        v5_only(version, self.properties.is_empty(), "PUBLISH properties")?;
-        if self.topic.is_empty() && self.properties.topic_alias.is_none() {
-            return Err(EncodeError::invalid(
-                "empty topic name without a Topic Alias",
-                Some("MQTT-4.7.3-1"),
-            ));
-        }
-        self.properties.check()?;
         let mut len = self.topic.as_mqtt_str().wire_len() + self.payload.len();
         if self.qos.packet_id().is_some() {
             len += 2;
         }
-        if version.is_v5() {
-            len += self.properties.wire_len(Trim::Nothing);
+        if !version.is_v5() {
+            // Below 5.0 there are no properties, hence no Topic Alias and nothing to check.
+            v5_only(version, self.properties.is_empty(), "PUBLISH properties")?;
+            if self.topic.is_empty() {
+                return Err(no_topic());
+            }
+            return Ok(len);
         }
-        Ok(len)
+        if self.topic.is_empty() && self.properties.topic_alias.is_none() {
+            return Err(no_topic());
+        }
+        self.properties.check()?;
+        Ok(len + self.properties.wire_len(Trim::Nothing))
     }
 
     fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, _trim: Trim, buf: &mut B) {
@@ -157,6 +158,17 @@ impl EncodeBody for Publish {
         }
         buf.put_payload(&self.payload);
     }
+
+    fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+}
+
+fn no_topic() -> EncodeError {
+    EncodeError::invalid(
+        "empty topic name without a Topic Alias",
+        Some("MQTT-4.7.3-1"),
+    )
 }
 
 #[cfg(test)]
