@@ -91,10 +91,6 @@ impl Case {
         }
     }
 
-    pub fn is_stream(&self) -> bool {
-        matches!(self.workload, Workload::Stream | Workload::Chunks7)
-    }
-
     /// The label in the tables.
     pub fn label(&self) -> String {
         let op = match self.op {

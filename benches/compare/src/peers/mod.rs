@@ -34,7 +34,7 @@ pub fn display(codec: &str) -> &'static str {
         "mqttrs" => "mqttrs",
         "mqtt_protocol_core" => "mqtt-protocol-core",
         "rmqtt_codec" => "rmqtt-codec",
-        "framing" => "framing only (floor)",
+        "framing" => "floor",
         _ => unreachable!("{codec}"),
     }
 }
