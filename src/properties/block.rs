@@ -84,6 +84,7 @@ impl Block<'_> {
     }
 
     /// Bytes on the wire once trimmed by `trim`.
+    #[inline]
     pub(crate) fn wire_len(&self, trim: Trim) -> usize {
         if trim == Trim::Nothing {
             return self.len as usize;
@@ -91,6 +92,7 @@ impl Block<'_> {
         self.kept(trim).map(|(_, v)| 1 + v.len()).sum()
     }
 
+    #[inline]
     pub(crate) fn put<B: Sink + ?Sized>(&self, buf: &mut B, trim: Trim) {
         if trim == Trim::Nothing && self.is_compact() {
             buf.put_slice(self.bytes);
