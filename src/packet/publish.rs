@@ -118,6 +118,8 @@ impl Publish {
 }
 
 impl EncodeBody for Publish {
+    const TYPE: PacketType = PacketType::Publish;
+
     fn flags(&self) -> u8 {
         u8::from(self.dup) << 3 | self.qos.qos().bits() << 1 | u8::from(self.retain)
     }
