@@ -518,7 +518,7 @@ impl Fitted {
         if head - header <= HEAD_STAGE - MAX_FIXED_HEADER {
             // The body goes at a fixed offset, so that its writes land at known places, and
             // the fixed header, whose length varies, right before it.
-            let mut stage = [0u8; HEAD_STAGE];
+            let mut stage = [0u8; MAX_FIXED_HEADER + HEAD_STAGE];
             let mut out = Cursor::new(&mut stage[MAX_FIXED_HEADER..]);
             body.put_body(version, self.trim, &mut out);
             debug_assert_eq!(out.position(), head - header);
@@ -531,7 +531,15 @@ impl Fitted {
                 out.put_u8(first);
                 varint::put(&mut out, self.body);
             }
-            buf.extend_from_slice(&stage[start..start + head]);
+            if buf.capacity() - buf.len() >= HEAD_STAGE {
+                // A copy of constant length is a few moves where one of `head` bytes is a
+                // call; what it copies past the head is cut off again at once.
+                let end = buf.len() + head;
+                buf.extend_from_slice(&stage[start..start + HEAD_STAGE]);
+                buf.truncate(end);
+            } else {
+                buf.extend_from_slice(&stage[start..start + head]);
+            }
         } else {
             let start = buf.len();
             buf.resize(start + head, 0);
