@@ -44,12 +44,20 @@ impl Encoder {
 
     /// The protocol version.
     #[must_use]
+    #[inline]
     pub fn version(&self) -> ProtocolVersion {
         self.version
     }
 
+    /// The peer's Maximum Packet Size, if one was set.
+    #[inline]
+    pub(crate) fn max_packet_size(&self) -> Option<usize> {
+        self.max_packet_size
+    }
+
     /// Appends `packet` to `buf` and returns the bytes written. On error nothing is written.
+    #[inline]
     pub fn encode(&self, packet: &Packet, buf: &mut BytesMut) -> Result<usize, EncodeError> {
-        packet.append(self.version, self.max_packet_size, buf)
+        packet.append(self, buf)
     }
 }

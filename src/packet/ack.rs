@@ -74,6 +74,8 @@ macro_rules! ack_packet {
         }
 
         impl EncodeBody for $name {
+            const TYPE: PacketType = PacketType::$packet_type;
+
             fn flags(&self) -> u8 {
                 $flags
             }

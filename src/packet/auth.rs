@@ -17,6 +17,7 @@ use crate::codec::reader::Reader;
 use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::packet::PacketType;
 use crate::properties::AuthProperties;
 use crate::types::reason_code::AuthReasonCode;
 use crate::types::ProtocolVersion;
@@ -68,6 +69,8 @@ impl Auth {
 }
 
 impl EncodeBody for Auth {
+    const TYPE: PacketType = PacketType::Auth;
+
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {
         if !version.is_v5() {
             return Err(EncodeError::UnsupportedInVersion {

@@ -12,6 +12,7 @@ use crate::codec::reader::Reader;
 use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::packet::PacketType;
 use crate::properties::ConnAckProperties;
 use crate::types::reason_code::ConnectReasonCode;
 use crate::types::ProtocolVersion;
@@ -90,6 +91,8 @@ impl ConnAck {
 }
 
 impl EncodeBody for ConnAck {
+    const TYPE: PacketType = PacketType::ConnAck;
+
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {
         if self.session_present && version == ProtocolVersion::V3_1 {
             return Err(EncodeError::UnsupportedInVersion {

@@ -21,6 +21,7 @@ use crate::codec::writer::Sink;
 use crate::codec::writer::{put_binary, put_str};
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::packet::PacketType;
 use crate::properties::check_binary;
 use crate::properties::{ConnectProperties, WillProperties};
 use crate::types::{MqttString, ProtocolVersion, QoS, TopicName};
@@ -305,6 +306,8 @@ fn decode_will(r: &mut Reader<'_>, qos_bits: u8, retain: bool) -> Result<Will, D
 }
 
 impl EncodeBody for Connect {
+    const TYPE: PacketType = PacketType::Connect;
+
     /// CONNECT is encoded at its own `protocol_version`, whatever the caller's version.
     fn body_len(&self, _version: ProtocolVersion, _trim: Trim) -> Result<usize, EncodeError> {
         let version = self.protocol_version;

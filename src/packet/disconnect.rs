@@ -11,6 +11,7 @@ use crate::codec::reader::Reader;
 use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::packet::PacketType;
 use crate::properties::DisconnectProperties;
 use crate::types::reason_code::DisconnectReasonCode;
 use crate::types::ProtocolVersion;
@@ -59,6 +60,8 @@ impl Disconnect {
 }
 
 impl EncodeBody for Disconnect {
+    const TYPE: PacketType = PacketType::Disconnect;
+
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {
         if !version.is_v5() {
             if self.reason_code != DisconnectReasonCode::NormalDisconnection

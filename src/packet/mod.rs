@@ -30,7 +30,7 @@ pub use unsubscribe::Unsubscribe;
 use crate::codec::fixed_header::FixedHeader;
 use crate::codec::reader::Reader;
 use crate::codec::writer::{Cursor, Sink, Staged};
-use crate::codec::{varint, Trim, MAX_PACKET_SIZE};
+use crate::codec::{varint, Encoder, Trim, MAX_PACKET_SIZE};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::types::{ProtocolVersion, VarInt};
 use alloc::boxed::Box;
@@ -199,8 +199,14 @@ pub enum Packet {
 /// The body encoding each packet type implements: size first (checking everything that can
 /// make the packet unencodable), then writing, which cannot fail.
 pub(crate) trait EncodeBody {
+    /// The packet type, so that code generic over the body knows it without a `Packet`.
+    const TYPE: PacketType;
     fn flags(&self) -> u8 {
         0
+    }
+    /// The first byte of the fixed header.
+    fn first_byte(&self) -> u8 {
+        (Self::TYPE as u8) << 4 | self.flags()
     }
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError>;
     fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B);
@@ -350,35 +356,28 @@ impl Packet {
     }
 
     /// Appends the packet to `buf` (what [`Encoder::encode`](crate::Encoder::encode) does):
-    /// one match on the packet, then sizing and writing specialised to its type.
+    /// one match on the packet, then sizing and writing specialised to its type. Every arm
+    /// is a single call, so that this needs no frame of its own.
     pub(crate) fn append(
         &self,
-        version: ProtocolVersion,
-        max: Option<usize>,
+        encoder: &Encoder,
         buf: &mut BytesMut,
     ) -> Result<usize, EncodeError> {
-        let first = (self.packet_type() as u8) << 4;
         match self {
-            Packet::Connect(p) => append_body(self, &**p, first, version, max, buf),
-            Packet::ConnAck(p) => append_body(self, p, first, version, max, buf),
-            Packet::Publish(p) => append_body(self, p, first, version, max, buf),
-            Packet::PubAck(p) => append_body(self, p, first, version, max, buf),
-            Packet::PubRec(p) => append_body(self, p, first, version, max, buf),
-            Packet::PubRel(p) => append_body(self, p, first, version, max, buf),
-            Packet::PubComp(p) => append_body(self, p, first, version, max, buf),
-            Packet::Subscribe(p) => append_body(self, p, first, version, max, buf),
-            Packet::SubAck(p) => append_body(self, p, first, version, max, buf),
-            Packet::Unsubscribe(p) => append_body(self, p, first, version, max, buf),
-            Packet::UnsubAck(p) => append_body(self, p, first, version, max, buf),
-            Packet::Disconnect(p) => append_body(self, p, first, version, max, buf),
-            Packet::Auth(p) => append_body(self, p, first, version, max, buf),
-            Packet::PingReq | Packet::PingResp => {
-                if max.is_some_and(|max| max < 2) {
-                    self.fit(version, max)?;
-                }
-                buf.extend_from_slice(&[first, 0]);
-                Ok(2)
-            }
+            Packet::Connect(p) => append_body(self, &**p, encoder, buf),
+            Packet::ConnAck(p) => append_body(self, p, encoder, buf),
+            Packet::Publish(p) => append_body(self, p, encoder, buf),
+            Packet::PubAck(p) => append_body(self, p, encoder, buf),
+            Packet::PubRec(p) => append_body(self, p, encoder, buf),
+            Packet::PubRel(p) => append_body(self, p, encoder, buf),
+            Packet::PubComp(p) => append_body(self, p, encoder, buf),
+            Packet::Subscribe(p) => append_body(self, p, encoder, buf),
+            Packet::SubAck(p) => append_body(self, p, encoder, buf),
+            Packet::Unsubscribe(p) => append_body(self, p, encoder, buf),
+            Packet::UnsubAck(p) => append_body(self, p, encoder, buf),
+            Packet::Disconnect(p) => append_body(self, p, encoder, buf),
+            Packet::Auth(p) => append_body(self, p, encoder, buf),
+            Packet::PingReq | Packet::PingResp => append_ping(self, encoder, buf),
         }
     }
 
@@ -482,39 +481,34 @@ impl Fitted {
         version: ProtocolVersion,
         buf: &mut BytesMut,
     ) {
-        let first = (packet.packet_type() as u8) << 4;
         match packet {
-            Packet::Connect(p) => self.append(&**p, first, version, buf),
-            Packet::ConnAck(p) => self.append(p, first, version, buf),
-            Packet::Publish(p) => self.append(p, first, version, buf),
-            Packet::PubAck(p) => self.append(p, first, version, buf),
-            Packet::PubRec(p) => self.append(p, first, version, buf),
-            Packet::PubRel(p) => self.append(p, first, version, buf),
-            Packet::PubComp(p) => self.append(p, first, version, buf),
-            Packet::Subscribe(p) => self.append(p, first, version, buf),
-            Packet::SubAck(p) => self.append(p, first, version, buf),
-            Packet::Unsubscribe(p) => self.append(p, first, version, buf),
-            Packet::UnsubAck(p) => self.append(p, first, version, buf),
-            Packet::Disconnect(p) => self.append(p, first, version, buf),
-            Packet::Auth(p) => self.append(p, first, version, buf),
-            Packet::PingReq | Packet::PingResp => buf.extend_from_slice(&[first, 0]),
+            Packet::Connect(p) => self.append(&**p, version, buf),
+            Packet::ConnAck(p) => self.append(p, version, buf),
+            Packet::Publish(p) => self.append(p, version, buf),
+            Packet::PubAck(p) => self.append(p, version, buf),
+            Packet::PubRec(p) => self.append(p, version, buf),
+            Packet::PubRel(p) => self.append(p, version, buf),
+            Packet::PubComp(p) => self.append(p, version, buf),
+            Packet::Subscribe(p) => self.append(p, version, buf),
+            Packet::SubAck(p) => self.append(p, version, buf),
+            Packet::Unsubscribe(p) => self.append(p, version, buf),
+            Packet::UnsubAck(p) => self.append(p, version, buf),
+            Packet::Disconnect(p) => self.append(p, version, buf),
+            Packet::Auth(p) => self.append(p, version, buf),
+            Packet::PingReq | Packet::PingResp => {
+                buf.extend_from_slice(&[(packet.packet_type() as u8) << 4, 0]);
+            }
         }
     }
 
-    /// Appends a packet of `body`'s type, whose first byte without the flags is `first`.
+    /// Appends a packet whose body is `body`.
     /// Everything before a PUBLISH payload is written by index into a stack buffer when it
     /// fits there (as it does for all but large CONNECT, SUBSCRIBE and property-laden
     /// packets), then appended with one copy: no room in `buf` is zeroed first. The payload
     /// follows with one more copy.
     #[inline(always)]
-    fn append<T: EncodeBody>(
-        &self,
-        body: &T,
-        first: u8,
-        version: ProtocolVersion,
-        buf: &mut BytesMut,
-    ) {
-        let first = first | body.flags();
+    fn append<T: EncodeBody>(&self, body: &T, version: ProtocolVersion, buf: &mut BytesMut) {
+        let first = body.first_byte();
         let payload = body.payload();
         let header = 1 + varint::len(self.body);
         let head = self.total - payload.len();
@@ -524,7 +518,7 @@ impl Fitted {
         if head - header <= HEAD_STAGE - MAX_FIXED_HEADER {
             // The body goes at a fixed offset, so that its writes land at known places, and
             // the fixed header, whose length varies, right before it.
-            let mut stage = [0u8; HEAD_STAGE];
+            let mut stage = [0u8; MAX_FIXED_HEADER + HEAD_STAGE];
             let mut out = Cursor::new(&mut stage[MAX_FIXED_HEADER..]);
             body.put_body(version, self.trim, &mut out);
             debug_assert_eq!(out.position(), head - header);
@@ -537,7 +531,15 @@ impl Fitted {
                 out.put_u8(first);
                 varint::put(&mut out, self.body);
             }
-            buf.extend_from_slice(&stage[start..start + head]);
+            if buf.capacity() - buf.len() >= HEAD_STAGE {
+                // A copy of constant length is a few moves where one of `head` bytes is a
+                // call; what it copies past the head is cut off again at once.
+                let end = buf.len() + head;
+                buf.extend_from_slice(&stage[start..start + HEAD_STAGE]);
+                buf.truncate(end);
+            } else {
+                buf.extend_from_slice(&stage[start..start + head]);
+            }
         } else {
             let start = buf.len();
             buf.resize(start + head, 0);
@@ -567,17 +569,16 @@ const HEAD_STAGE: usize = 64;
 fn append_body<T: EncodeBody>(
     packet: &Packet,
     body: &T,
-    first: u8,
-    version: ProtocolVersion,
-    max: Option<usize>,
+    encoder: &Encoder,
     buf: &mut BytesMut,
 ) -> Result<usize, EncodeError> {
+    let version = encoder.version();
     let len = body.body_len(version, Trim::Nothing)?;
     if len > VarInt::MAX as usize {
         return Err(EncodeError::RemainingLengthTooLarge(len));
     }
     let total = 1 + varint::len(len) + len;
-    let fitted = match max {
+    let fitted = match encoder.max_packet_size() {
         Some(max) if total > max => packet.fit(version, Some(max))?,
         _ => Fitted {
             trim: Trim::Nothing,
@@ -585,8 +586,22 @@ fn append_body<T: EncodeBody>(
             total,
         },
     };
-    fitted.append(body, first, version, buf);
+    fitted.append(body, version, buf);
     Ok(fitted.total)
+}
+
+/// Appends PINGREQ or PINGRESP, which have no body.
+#[inline(never)]
+fn append_ping(
+    packet: &Packet,
+    encoder: &Encoder,
+    buf: &mut BytesMut,
+) -> Result<usize, EncodeError> {
+    if encoder.max_packet_size().is_some_and(|max| max < 2) {
+        packet.fit(encoder.version(), encoder.max_packet_size())?;
+    }
+    buf.extend_from_slice(&[(packet.packet_type() as u8) << 4, 0]);
+    Ok(2)
 }
 
 /// The error for input that ends before its packet does.

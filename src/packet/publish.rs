@@ -118,10 +118,13 @@ impl Publish {
 }
 
 impl EncodeBody for Publish {
+    const TYPE: PacketType = PacketType::Publish;
+
     fn flags(&self) -> u8 {
         u8::from(self.dup) << 3 | self.qos.qos().bits() << 1 | u8::from(self.retain)
     }
 
+    #[inline]
     fn body_len(&self, version: ProtocolVersion, _trim: Trim) -> Result<usize, EncodeError> {
         if self.dup && self.qos == QosPid::AtMostOnce {
             return Err(EncodeError::invalid(

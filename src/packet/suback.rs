@@ -89,6 +89,8 @@ fn allowed(code: SubAckReasonCode, version: ProtocolVersion) -> bool {
 }
 
 impl EncodeBody for SubAck {
+    const TYPE: PacketType = PacketType::SubAck;
+
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {
         if self.reason_codes.is_empty() {
             return Err(EncodeError::invalid("SUBACK without a reason code", None));

@@ -240,6 +240,8 @@ impl Subscribe {
 }
 
 impl EncodeBody for Subscribe {
+    const TYPE: PacketType = PacketType::Subscribe;
+
     fn flags(&self) -> u8 {
         0b0010
     }

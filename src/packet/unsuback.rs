@@ -76,6 +76,8 @@ impl UnsubAck {
 }
 
 impl EncodeBody for UnsubAck {
+    const TYPE: PacketType = PacketType::UnsubAck;
+
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {
         if !version.is_v5() {
             v5_only(version, self.properties.is_empty(), "UNSUBACK properties")?;

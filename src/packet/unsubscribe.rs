@@ -76,6 +76,8 @@ impl Unsubscribe {
 }
 
 impl EncodeBody for Unsubscribe {
+    const TYPE: PacketType = PacketType::Unsubscribe;
+
     fn flags(&self) -> u8 {
         0b0010
     }
