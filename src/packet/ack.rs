@@ -99,6 +99,7 @@ macro_rules! ack_packet {
                 })
             }
 
+            #[inline]
             fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B) {
                 buf.put_u16(self.packet_id.get());
                 if !version.is_v5() {
