@@ -286,3 +286,34 @@ fn zero_packet_id(packet_type: PacketType, version: ProtocolVersion) -> DecodeEr
         err
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::scan;
+    use alloc::vec;
+
+    /// Every length around the 16-byte blocks, with the odd byte at every position: the
+    /// blocks, the overlapping last block and the padded short string miss none.
+    #[test]
+    fn scan_sees_every_byte_at_every_length() {
+        for len in 0..=70 {
+            let plain = vec![b'a'; len];
+            assert_eq!(scan(&plain), (true, false), "length {len}");
+            for at in 0..len {
+                for (byte, want) in [
+                    (b'+', (true, true)),
+                    (b'#', (true, true)),
+                    (0x00, (false, false)),
+                    (0x80, (false, false)),
+                    (0xFF, (false, false)),
+                    (0x7F, (true, false)),
+                    (0x01, (true, false)),
+                ] {
+                    let mut s = plain.clone();
+                    s[at] = byte;
+                    assert_eq!(scan(&s), want, "length {len}, {byte:#04x} at {at}");
+                }
+            }
+        }
+    }
+}
