@@ -141,7 +141,7 @@ impl core::fmt::Display for PacketType {
 ///
 /// Decode one with [`Packet::decode`] or a [`Decoder`](crate::Decoder); encode one with
 /// [`Packet::encode`] (or [`Packet::encode_with_limit`] to respect the peer's Maximum
-/// Packet Size) or an [`Encoder`](crate::Encoder).
+/// Packet Size) or an [`Encoder`].
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -303,7 +303,7 @@ impl Packet {
     ///
     /// `buf` must have room for the whole packet; a growable buffer such as `BytesMut` or
     /// `Vec<u8>` always has, and reserving `encoded_len` first avoids any reallocation (the
-    /// [`Encoder`](crate::Encoder) does that).
+    /// [`Encoder`] does that).
     pub fn encode<B: BufMut + ?Sized>(
         &self,
         version: ProtocolVersion,
