@@ -2,9 +2,9 @@
 
 use super::fixed_header::FixedHeader;
 use crate::error::{DecodeError, DecodeErrorKind};
-use crate::packet::{decode_frame, Packet, PacketType};
+use crate::packet::{decode_frame, short_ack, Packet, PacketType};
 use crate::types::ProtocolVersion;
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 
 /// Decodes packets one after another from a connection's receive buffer, with the contract
 /// of tokio-util's `Decoder`: `Ok(Some(packet))` when a whole packet was there (its bytes
@@ -19,7 +19,7 @@ use bytes::BytesMut;
 /// buffer's memory: a topic or payload is a slice of the frame, not a copy.
 ///
 /// ```
-/// use bytes::BytesMut;
+/// use bytes::{Buf, BytesMut};
 /// use mqttwire::{Decoder, Packet, ProtocolVersion};
 ///
 /// let mut decoder = Decoder::new(ProtocolVersion::V3_1_1);
@@ -116,6 +116,14 @@ impl Decoder {
         if buf.len() < self.awaiting {
             return Ok(None);
         }
+        // Nothing pending (`awaiting` is 0): a four-byte publish acknowledgement, the
+        // commonest packet of a QoS 1 or 2 flow, needs no header parse.
+        if self.awaiting == 0 && self.version.is_some() && self.max_packet_size >= 4 {
+            if let Some(ack) = short_ack(buf) {
+                buf.advance(4);
+                return Ok(Some(ack));
+            }
+        }
         self.decode_available(buf)
     }
 
@@ -190,4 +198,46 @@ fn make_room(buf: &mut BytesMut, total: usize) {
     let mut bigger = BytesMut::with_capacity(total);
     bigger.extend_from_slice(buf);
     *buf = bigger;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::PubAck;
+    use crate::types::PacketId;
+
+    fn buf(bytes: &[u8]) -> BytesMut {
+        BytesMut::from(bytes)
+    }
+
+    /// The four-byte acknowledgement shortcut keeps the decoder's rules: an acknowledgement
+    /// before CONNECT is refused ([MQTT-3.1.0-1]), one above the maximum packet size is too
+    /// large, and one behind a pending packet waits its turn.
+    #[test]
+    fn short_acks_keep_the_decoders_rules() {
+        let ack = [0x40, 0x02, 0x00, 0x07];
+        let err = Decoder::for_server().decode(&mut buf(&ack)).unwrap_err();
+        assert_eq!(err.kind(), &DecodeErrorKind::ExpectedConnect);
+
+        let mut small = Decoder::new(ProtocolVersion::V5).with_max_packet_size(3);
+        let err = small.decode(&mut buf(&ack)).unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            DecodeErrorKind::PacketTooLarge { size: 4, max: 3 }
+        ));
+
+        // A PUBLISH whose body has not all arrived, then the rest of it and an ack.
+        let mut d = Decoder::new(ProtocolVersion::V3_1_1);
+        let mut rx = buf(&[0x30, 0x04, 0x00, 0x01]);
+        assert_eq!(d.decode(&mut rx).unwrap(), None);
+        rx.extend_from_slice(b"ax");
+        rx.extend_from_slice(&ack);
+        assert!(matches!(
+            d.decode(&mut rx).unwrap(),
+            Some(Packet::Publish(_))
+        ));
+        let want = Packet::PubAck(PubAck::new(PacketId::new(7).unwrap()));
+        assert_eq!(d.decode(&mut rx).unwrap(), Some(want));
+        assert!(rx.is_empty());
+    }
 }
