@@ -84,6 +84,14 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Steps over the next byte if it is 0, and says whether it did.
+    #[inline]
+    pub(crate) fn skip_zero_byte(&mut self) -> bool {
+        let zero = self.pos < self.end && self.frame[self.pos] == 0;
+        self.pos += usize::from(zero);
+        zero
+    }
+
     pub(crate) fn packet_id(&mut self, packet_type: PacketType) -> Result<PacketId, DecodeError> {
         let id = self.u16("packet identifier")?;
         PacketId::new(id).ok_or_else(|| zero_packet_id(packet_type, self.version))

@@ -173,6 +173,10 @@ macro_rules! property_set {
 
             /// Reads the Property Length and the properties it covers.
             pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+                // Most packets carry none: Property Length 0, one byte.
+                if r.skip_zero_byte() {
+                    return Ok(Self::default());
+                }
                 let len = r.varint("property length")?;
                 let mut p = r.sub(len as usize, "properties")?;
                 let mut out = Self::default();
