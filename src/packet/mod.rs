@@ -756,6 +756,17 @@ impl_from_packet!(
 mod tests {
     use super::*;
 
+    /// Every decode and every session event moves a `Packet`: it stays within 120 bytes on
+    /// 64-bit targets (three `Bytes` and a few words), because variable-length properties
+    /// live in one encoded block and CONNECT is boxed.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn packet_stays_small_to_move() {
+        assert!(core::mem::size_of::<Packet>() <= 120);
+        assert!(core::mem::size_of::<crate::properties::PublishProperties>() <= 48);
+        assert!(core::mem::size_of::<crate::properties::ConnAckProperties>() <= 64);
+    }
+
     /// The four-byte acknowledgement shortcut gives what the general path gives, for every
     /// first byte, at every level, and leaves a zero packet identifier (and everything not a
     /// plain acknowledgement) to the general path.
