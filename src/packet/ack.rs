@@ -54,6 +54,13 @@ macro_rules! ack_packet {
                 }
             }
 
+            /// Whether this is the four-byte form every version shares: Success, no
+            /// properties, so only the packet identifier follows the fixed header.
+            #[inline]
+            pub(crate) fn is_short(&self) -> bool {
+                self.reason_code == $reason::Success && self.properties.is_empty()
+            }
+
             pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
                 let packet_id = r.packet_id(PacketType::$packet_type)?;
                 let mut ack = Self::new(packet_id);

@@ -367,6 +367,11 @@ impl Packet {
             Packet::Connect(p) => append_body(self, &**p, encoder, buf),
             Packet::ConnAck(p) => append_body(self, p, encoder, buf),
             Packet::Publish(p) => append_body(self, p, encoder, buf),
+            // The four-byte forms, most of the packets of a QoS 1 or 2 flow, need no sizing.
+            Packet::PubAck(p) if p.is_short() => append_short_ack(0x40, p.packet_id, encoder, buf),
+            Packet::PubRec(p) if p.is_short() => append_short_ack(0x50, p.packet_id, encoder, buf),
+            Packet::PubRel(p) if p.is_short() => append_short_ack(0x62, p.packet_id, encoder, buf),
+            Packet::PubComp(p) if p.is_short() => append_short_ack(0x70, p.packet_id, encoder, buf),
             Packet::PubAck(p) => append_body(self, p, encoder, buf),
             Packet::PubRec(p) => append_body(self, p, encoder, buf),
             Packet::PubRel(p) => append_body(self, p, encoder, buf),
@@ -474,33 +479,6 @@ impl Fitted {
         Ok(self.total)
     }
 
-    /// Appends the packet to `buf`.
-    pub(crate) fn write_bytes_mut(
-        &self,
-        packet: &Packet,
-        version: ProtocolVersion,
-        buf: &mut BytesMut,
-    ) {
-        match packet {
-            Packet::Connect(p) => self.append(&**p, version, buf),
-            Packet::ConnAck(p) => self.append(p, version, buf),
-            Packet::Publish(p) => self.append(p, version, buf),
-            Packet::PubAck(p) => self.append(p, version, buf),
-            Packet::PubRec(p) => self.append(p, version, buf),
-            Packet::PubRel(p) => self.append(p, version, buf),
-            Packet::PubComp(p) => self.append(p, version, buf),
-            Packet::Subscribe(p) => self.append(p, version, buf),
-            Packet::SubAck(p) => self.append(p, version, buf),
-            Packet::Unsubscribe(p) => self.append(p, version, buf),
-            Packet::UnsubAck(p) => self.append(p, version, buf),
-            Packet::Disconnect(p) => self.append(p, version, buf),
-            Packet::Auth(p) => self.append(p, version, buf),
-            Packet::PingReq | Packet::PingResp => {
-                buf.extend_from_slice(&[(packet.packet_type() as u8) << 4, 0]);
-            }
-        }
-    }
-
     /// Appends a packet whose body is `body`.
     /// Everything before a PUBLISH payload is written by index into a stack buffer when it
     /// fits there (as it does for all but large CONNECT, SUBSCRIBE and property-laden
@@ -588,6 +566,23 @@ fn append_body<T: EncodeBody>(
     };
     fitted.append(body, version, buf);
     Ok(fitted.total)
+}
+
+/// Appends a publish acknowledgement in its four-byte form: the fixed header (`first`, then
+/// Remaining Length 2) and the packet identifier.
+#[inline]
+fn append_short_ack(
+    first: u8,
+    packet_id: PacketId,
+    encoder: &Encoder,
+    buf: &mut BytesMut,
+) -> Result<usize, EncodeError> {
+    if let Some(max) = encoder.max_packet_size().filter(|&max| max < 4) {
+        return Err(EncodeError::PacketTooLarge { size: 4, max });
+    }
+    let [high, low] = packet_id.get().to_be_bytes();
+    buf.extend_from_slice(&[first, 2, high, low]);
+    Ok(4)
 }
 
 /// Appends PINGREQ or PINGRESP, which have no body.
@@ -765,6 +760,39 @@ mod tests {
         assert!(core::mem::size_of::<Packet>() <= 120);
         assert!(core::mem::size_of::<crate::properties::PublishProperties>() <= 48);
         assert!(core::mem::size_of::<crate::properties::ConnAckProperties>() <= 64);
+    }
+
+    /// The encoder's four-byte acknowledgements are what the general encoding writes, at
+    /// every level, and obey a Maximum Packet Size below four bytes.
+    #[test]
+    fn encoder_short_acks_agree_with_the_general_path() {
+        let id = PacketId::new(0x1234).unwrap();
+        let acks = [
+            Packet::PubAck(PubAck::new(id)),
+            Packet::PubRec(PubRec::new(id)),
+            Packet::PubRel(PubRel::new(id)),
+            Packet::PubComp(PubComp::new(id)),
+        ];
+        for version in [
+            ProtocolVersion::V3_1,
+            ProtocolVersion::V3_1_1,
+            ProtocolVersion::V5,
+        ] {
+            for ack in &acks {
+                let mut general = BytesMut::new();
+                ack.encode(version, &mut general).unwrap();
+                let mut out = BytesMut::from(&b"xy"[..]);
+                assert_eq!(Encoder::new(version).encode(ack, &mut out), Ok(4));
+                assert_eq!(&out[2..], &general[..], "{ack:?} at {version:?}");
+                for max in [3, 4] {
+                    let limited = Encoder::new(version).with_max_packet_size(max);
+                    let mut out = BytesMut::new();
+                    let want = ack.encode_with_limit(version, max, &mut BytesMut::new());
+                    assert_eq!(limited.encode(ack, &mut out), want, "{ack:?} within {max}");
+                    assert_eq!(out.len(), if max == 4 { 4 } else { 0 });
+                }
+            }
+        }
     }
 
     /// The four-byte acknowledgement shortcut gives what the general path gives, for every

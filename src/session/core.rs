@@ -5,7 +5,7 @@ use super::error::{ProtocolError, SessionError};
 use super::event::{DisconnectCause, Event};
 use super::state::{Outgoing, Received, SessionState, Stage};
 use super::{Instant, SessionConfig};
-use crate::codec::MAX_PACKET_SIZE;
+use crate::codec::{Encoder, MAX_PACKET_SIZE};
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::{
     encoded_len_of, Auth, Disconnect, Packet, PubAck, PubComp, PubRec, PubRel, Publish,
@@ -827,9 +827,8 @@ impl Core {
         let Some(packet) = self.poll_transmit(now) else {
             return Ok(None);
         };
-        let fitted = packet.fit(self.version, Some(self.peer.max_packet_size))?;
-        fitted.write_bytes_mut(&packet, self.version, buf);
-        Ok(Some(fitted.total))
+        let encoder = Encoder::new(self.version).with_max_packet_size(self.peer.max_packet_size);
+        encoder.encode(&packet, buf).map(Some)
     }
 
     /// Keep alive and response deadlines.
