@@ -19,7 +19,7 @@ use bytes::{Buf, BytesMut};
 /// buffer's memory: a topic or payload is a slice of the frame, not a copy.
 ///
 /// ```
-/// use bytes::{Buf, BytesMut};
+/// use bytes::BytesMut;
 /// use mqttwire::{Decoder, Packet, ProtocolVersion};
 ///
 /// let mut decoder = Decoder::new(ProtocolVersion::V3_1_1);

@@ -368,10 +368,18 @@ impl Packet {
             Packet::ConnAck(p) => append_body(self, p, encoder, buf),
             Packet::Publish(p) => append_body(self, p, encoder, buf),
             // The four-byte forms, most of the packets of a QoS 1 or 2 flow, need no sizing.
-            Packet::PubAck(p) if p.is_short() => append_short_ack(0x40, p.packet_id, encoder, buf),
-            Packet::PubRec(p) if p.is_short() => append_short_ack(0x50, p.packet_id, encoder, buf),
-            Packet::PubRel(p) if p.is_short() => append_short_ack(0x62, p.packet_id, encoder, buf),
-            Packet::PubComp(p) if p.is_short() => append_short_ack(0x70, p.packet_id, encoder, buf),
+            Packet::PubAck(p) if p.is_short() => {
+                append_short_ack(p.first_byte(), p.packet_id, encoder, buf)
+            }
+            Packet::PubRec(p) if p.is_short() => {
+                append_short_ack(p.first_byte(), p.packet_id, encoder, buf)
+            }
+            Packet::PubRel(p) if p.is_short() => {
+                append_short_ack(p.first_byte(), p.packet_id, encoder, buf)
+            }
+            Packet::PubComp(p) if p.is_short() => {
+                append_short_ack(p.first_byte(), p.packet_id, encoder, buf)
+            }
             Packet::PubAck(p) => append_body(self, p, encoder, buf),
             Packet::PubRec(p) => append_body(self, p, encoder, buf),
             Packet::PubRel(p) => append_body(self, p, encoder, buf),
