@@ -10,15 +10,15 @@
 
 use super::{v5_only, EncodeBody};
 use crate::codec::reader::Reader;
-use crate::codec::writer::put_str;
-use crate::codec::writer::Sink;
-use crate::codec::Trim;
+use crate::codec::varint;
+use crate::codec::writer::{put_str, Cursor, Sink};
+use crate::codec::{Encoder, Trim};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
 use crate::properties::PublishProperties;
-use crate::types::{InvalidTopic, ProtocolVersion, QoS, QosPid, TopicName};
+use crate::types::{InvalidTopic, ProtocolVersion, QoS, QosPid, TopicName, VarInt};
 use crate::ReasonCode;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// PUBLISH: an application message on a topic.
 ///
@@ -45,6 +45,10 @@ pub struct Publish {
     pub properties: PublishProperties,
 }
 
+/// Room for what precedes the payload of a PUBLISH without properties, enough for topics of
+/// up to 50 bytes; longer ones take the general path.
+const PLAIN_STAGE: usize = 64;
+
 impl Publish {
     /// A QoS 0 message, neither retained nor duplicate.
     #[must_use]
@@ -66,6 +70,50 @@ impl Publish {
             properties: self.properties.detach(),
             ..*self
         }
+    }
+
+    /// Appends this PUBLISH when it carries no properties, which is most traffic: sized and
+    /// written in a straight line, a few bytes staged on the stack and two copies (topic,
+    /// payload). `None`, with nothing written, leaves everything else to the general path,
+    /// which encodes or refuses it: properties, an empty topic, DUP on QoS 0, a packet over
+    /// the peer's maximum.
+    #[inline]
+    pub(crate) fn append_plain(&self, encoder: &Encoder, buf: &mut BytesMut) -> Option<usize> {
+        let dup_on_qos0 = self.dup && self.qos == QosPid::AtMostOnce;
+        if !self.properties.is_empty() || dup_on_qos0 || self.topic.is_empty() {
+            return None;
+        }
+        let v5 = encoder.version().is_v5();
+        let id = self.qos.packet_id();
+        // Topic (length-prefixed), packet identifier, and at 5.0 an empty property block.
+        let tail = 2 * usize::from(id.is_some()) + usize::from(v5);
+        let body = self.topic.as_mqtt_str().wire_len() + tail + self.payload.len();
+        let total = 1 + varint::len(body) + body;
+        if body > VarInt::MAX as usize || encoder.max_packet_size().is_some_and(|m| total > m) {
+            return None;
+        }
+        // Everything before the payload is staged and appended with one copy.
+        let head = total - self.payload.len();
+        let mut stage = [0u8; PLAIN_STAGE];
+        if head > PLAIN_STAGE {
+            return None;
+        }
+        let mut out = Cursor::new(&mut stage);
+        out.put_u8(self.first_byte());
+        varint::put(&mut out, body);
+        put_str(&mut out, self.topic.as_mqtt_str());
+        if let Some(id) = id {
+            out.put_u16(id.get());
+        }
+        if v5 {
+            out.put_u8(0);
+        }
+        buf.reserve(total);
+        buf.extend_from_slice(&stage[..head]);
+        if !self.payload.is_empty() {
+            buf.extend_from_slice(&self.payload);
+        }
+        Some(total)
     }
 
     #[inline]
