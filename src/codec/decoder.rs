@@ -2,7 +2,7 @@
 
 use super::fixed_header::FixedHeader;
 use crate::error::{DecodeError, DecodeErrorKind};
-use crate::packet::{decode_frame, short_ack, Packet, PacketType};
+use crate::packet::{decode_frame, plain_publish, short_ack, Packet, PacketType};
 use crate::types::ProtocolVersion;
 use bytes::{Buf, BytesMut};
 
@@ -150,6 +150,9 @@ impl Decoder {
         self.pending = None;
         self.awaiting = 0;
         let frame = buf.split_to(total).freeze();
+        if let Some(publish) = plain_publish(&frame, &header, self.version, self.strict_strings) {
+            return Ok(Some(Packet::Publish(publish)));
+        }
         let packet = decode_frame(&frame, &header, self.version, self.strict_strings)?;
         if let Packet::Connect(connect) = &packet {
             self.version = Some(connect.protocol_version);

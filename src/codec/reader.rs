@@ -237,8 +237,8 @@ impl<'a> Reader<'a> {
 /// Sixteen bytes at a time, in blocks whose loops compile to a few vector instructions;
 /// the last block overlaps the one before it, since checking a byte twice changes nothing,
 /// and a string shorter than a block is copied into one padded with `a`.
-#[inline]
-fn scan(bytes: &[u8]) -> (bool, bool) {
+#[inline(always)]
+pub(crate) fn scan(bytes: &[u8]) -> (bool, bool) {
     const N: usize = 16;
     // No early exit, so the loop vectorises.
     fn block(b: &[u8; N]) -> (bool, bool) {

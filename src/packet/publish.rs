@@ -9,14 +9,17 @@
 //! ```
 
 use super::{v5_only, EncodeBody};
-use crate::codec::reader::Reader;
+use crate::codec::fixed_header::FixedHeader;
+use crate::codec::reader::{scan, Reader};
 use crate::codec::varint;
 use crate::codec::writer::{put_str, Cursor, Sink};
 use crate::codec::{Encoder, Trim};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
 use crate::properties::PublishProperties;
-use crate::types::{InvalidTopic, ProtocolVersion, QoS, QosPid, TopicName, VarInt};
+use crate::types::{
+    InvalidTopic, MqttString, PacketId, ProtocolVersion, QoS, QosPid, TopicName, VarInt,
+};
 use crate::ReasonCode;
 use bytes::{Bytes, BytesMut};
 
@@ -114,6 +117,61 @@ impl Publish {
             buf.extend_from_slice(&self.payload);
         }
         Some(total)
+    }
+
+    /// Decodes the PUBLISH in `frame` in a straight line when its topic is plain ASCII
+    /// without wildcards and it carries no properties, which is most traffic. `None` for
+    /// anything else, valid or not: the general path decodes it or says what is wrong, so
+    /// this one accepts only what that one accepts, decoded alike. The fixed header has
+    /// been checked (QoS 3 and DUP on QoS 0 refused) and the frame holds all its bytes.
+    /// Not inlined, so that the general path keeps a small frame.
+    #[inline(never)]
+    pub(crate) fn decode_plain(
+        frame: &Bytes,
+        header: &FixedHeader,
+        version: ProtocolVersion,
+    ) -> Option<Self> {
+        let start = header.header_len;
+        let end = header.total_len();
+        let body = frame.get(start..end)?;
+        let &[high, low, ..] = body else {
+            return None;
+        };
+        let n = usize::from(u16::from_be_bytes([high, low]));
+        let mut at = 2 + n;
+        let qos = match header.flags & 0b110 {
+            0 => QosPid::AtMostOnce,
+            bits => {
+                let id = PacketId::new(u16::from_be_bytes([*body.get(at)?, *body.get(at + 1)?]))?;
+                at += 2;
+                if bits == 0b010 {
+                    QosPid::AtLeastOnce(id)
+                } else {
+                    QosPid::ExactlyOnce(id)
+                }
+            }
+        };
+        // At 5.0, Property Length 0. Checked before the topic's bytes, so that a packet with
+        // properties goes to the general path at once.
+        if version.is_v5() {
+            if *body.get(at)? != 0 {
+                return None;
+            }
+            at += 1;
+        }
+        let (plain, wildcards) = scan(body.get(2..2 + n)?);
+        if n == 0 || !plain || wildcards {
+            return None;
+        }
+        let topic = MqttString::from_checked(frame.slice(start + 2..start + 2 + n));
+        Some(Self {
+            dup: header.flags & 0b1000 != 0,
+            qos,
+            retain: header.flags & 1 != 0,
+            topic: TopicName::from_checked(topic),
+            payload: frame.slice(start + at..end),
+            properties: PublishProperties::default(),
+        })
     }
 
     #[inline]
