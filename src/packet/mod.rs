@@ -366,10 +366,7 @@ impl Packet {
         match self {
             Packet::Connect(p) => append_body(self, &**p, encoder, buf),
             Packet::ConnAck(p) => append_body(self, p, encoder, buf),
-            Packet::Publish(p) => match p.append_plain(encoder, buf) {
-                Some(written) => Ok(written),
-                None => append_body(self, p, encoder, buf),
-            },
+            Packet::Publish(p) => append_publish(self, p, encoder, buf),
             // The four-byte forms, most of the packets of a QoS 1 or 2 flow, need no sizing.
             Packet::PubAck(p) if p.is_short() => {
                 append_short_ack(p.first_byte(), p.packet_id, encoder, buf)
@@ -569,6 +566,21 @@ fn append_body<T: EncodeBody>(
     };
     fitted.append(body, version, buf);
     Ok(fitted.total)
+}
+
+/// Appends a PUBLISH, without properties in a straight line ([`Publish::append_plain`]).
+/// Not inlined, so that the other packet types keep [`Packet::append`]'s frame small.
+#[inline(never)]
+fn append_publish(
+    packet: &Packet,
+    publish: &Publish,
+    encoder: &Encoder,
+    buf: &mut BytesMut,
+) -> Result<usize, EncodeError> {
+    match publish.append_plain(encoder, buf) {
+        Some(written) => Ok(written),
+        None => append_body(packet, publish, encoder, buf),
+    }
 }
 
 /// Appends a publish acknowledgement in its four-byte form: the fixed header (`first`, then
