@@ -24,7 +24,7 @@ use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
 use crate::properties::check_binary;
 use crate::properties::{ConnectProperties, WillProperties};
-use crate::types::{MqttString, ProtocolVersion, QoS, TopicName};
+use crate::types::{InvalidTopic, MqttString, ProtocolVersion, QoS, TopicName};
 use bytes::Bytes;
 
 const USER_NAME: u8 = 0x80;
@@ -285,16 +285,23 @@ fn decode_will(r: &mut Reader<'_>, qos_bits: u8, retain: bool) -> Result<Will, D
         WillProperties::default()
     };
     let field = "will topic";
-    let topic = r.string(field).map_err(missing(present))?;
+    // The string check reports wildcards too: no second pass over the topic.
+    let (topic, wildcards) = r
+        .string_and_wildcards(field)
+        .map_err(missing(present))?;
     if topic.is_empty() {
         return Err(DecodeError::new(DecodeErrorKind::EmptyTopicName { field })
             .with_reason(crate::ReasonCode::MALFORMED_PACKET)
             .with_rule("MQTT-4.7.3-1"));
     }
-    let topic = TopicName::from_string(topic).map_err(|reason| {
-        DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason })
-            .with_rule(r.tag("MQTT-4.7.1-1", "MQTT-4.7.0-1"))
-    })?;
+    if wildcards {
+        let reason = InvalidTopic::WildcardInName;
+        return Err(
+            DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason })
+                .with_rule(r.tag("MQTT-4.7.1-1", "MQTT-4.7.0-1")),
+        );
+    }
+    let topic = TopicName::from_checked(topic);
     let payload = r.binary("will payload").map_err(missing(present))?;
     Ok(Will {
         topic,
