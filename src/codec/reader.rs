@@ -36,6 +36,24 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A reader over bytes `pos..end` of `frame`, which the caller has checked it holds:
+    /// the rest of a packet whose first fields were read without a reader.
+    pub(crate) fn over(
+        frame: &'a Bytes,
+        pos: usize,
+        end: usize,
+        version: ProtocolVersion,
+        strict_strings: bool,
+    ) -> Self {
+        Self {
+            frame,
+            pos,
+            end,
+            version,
+            strict_strings,
+        }
+    }
+
     pub(crate) fn remaining(&self) -> usize {
         self.end - self.pos
     }

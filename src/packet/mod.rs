@@ -891,8 +891,8 @@ mod tests {
     /// The straight-line PUBLISH decode gives what the general path gives, for every value
     /// of every byte of PUBLISH packets at each QoS and level (topics shorter than, as long
     /// as and longer than a scan block, with and without a payload, and at 5.0 with a
-    /// property), and takes the unaltered ones that have no properties. Whatever it
-    /// declines, the general path decodes or refuses on its own.
+    /// property), and takes all the unaltered ones. Whatever it declines, the general path
+    /// decodes or refuses on its own.
     #[test]
     fn plain_publish_agrees_with_the_general_path() {
         let id = PacketId::new(0x0102).unwrap();
@@ -925,7 +925,7 @@ mod tests {
                             .unwrap()
                             .unwrap();
                         let fast = plain_publish(&unaltered, &header, Some(version), false);
-                        assert_eq!(fast.is_some(), alias.is_none(), "{base:?}");
+                        assert!(fast.is_some(), "{base:?}");
                         assert!(plain_publish(&unaltered, &header, Some(version), true).is_none());
                         for at in 0..base.len() {
                             for byte in 0..=u8::MAX {

@@ -120,11 +120,11 @@ impl Publish {
     }
 
     /// Decodes the PUBLISH in `frame` in a straight line when its topic is plain ASCII
-    /// without wildcards and it carries no properties, which is most traffic. `None` for
-    /// anything else, valid or not: the general path decodes it or says what is wrong, so
-    /// this one accepts only what that one accepts, decoded alike. The fixed header has
-    /// been checked (QoS 3 and DUP on QoS 0 refused) and the frame holds all its bytes.
-    /// Not inlined, so that the general path keeps a small frame.
+    /// without wildcards, which is most traffic (its properties, if any, through the
+    /// property decoder). `None` for anything else, valid or not: the general path decodes
+    /// it or says what is wrong, so this one accepts only what that one accepts, decoded
+    /// alike. The fixed header has been checked (QoS 3 and DUP on QoS 0 refused) and the
+    /// frame holds all its bytes. Not inlined, so that the general path keeps a small frame.
     #[inline(never)]
     pub(crate) fn decode_plain(
         frame: &Bytes,
@@ -151,26 +151,43 @@ impl Publish {
                 }
             }
         };
-        // At 5.0, Property Length 0. Checked before the topic's bytes, so that a packet with
-        // properties goes to the general path at once.
-        if version.is_v5() {
-            if *body.get(at)? != 0 {
-                return None;
-            }
-            at += 1;
-        }
         let (plain, wildcards) = scan(body.get(2..2 + n)?);
         if n == 0 || !plain || wildcards {
             return None;
         }
         let topic = MqttString::from_checked(frame.slice(start + 2..start + 2 + n));
-        Some(Self {
+        let publish = Self {
             dup: header.flags & 0b1000 != 0,
             qos,
             retain: header.flags & 1 != 0,
             topic: TopicName::from_checked(topic),
-            payload: frame.slice(start + at..end),
+            payload: Bytes::new(),
             properties: PublishProperties::default(),
+        };
+        if version.is_v5() {
+            if *body.get(at)? != 0 {
+                return publish.with_properties(frame, start + at, end);
+            }
+            // Property Length 0, as most packets have it.
+            at += 1;
+        }
+        Some(Self {
+            payload: frame.slice(start + at..end),
+            ..publish
+        })
+    }
+
+    /// The rest of [`decode_plain`](Self::decode_plain) for a PUBLISH with properties,
+    /// which start at `pos`. Not inlined, so that a PUBLISH without them does not pay for
+    /// the property decoder's frame.
+    #[inline(never)]
+    fn with_properties(self, frame: &Bytes, pos: usize, end: usize) -> Option<Self> {
+        let mut r = Reader::over(frame, pos, end, ProtocolVersion::V5, false);
+        let properties = PublishProperties::decode(&mut r).ok()?;
+        Some(Self {
+            payload: r.rest(),
+            properties,
+            ..self
         })
     }
 
