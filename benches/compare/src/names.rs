@@ -2,7 +2,8 @@
 // for callgrind's --toggle-collect) and by the program. Identifiers only: they become
 // parts of function names.
 
-/// Codecs, in table order. `framing` is the floor: frames split off, nothing decoded.
+/// Codecs, in table order. `framing` is the floor: frames split off, nothing decoded;
+/// `strict` adds the checks the specification requires of a PUBLISH.
 pub const CODECS: &[&str] = &[
     "mqttwire",
     "rumqttc",
@@ -11,6 +12,7 @@ pub const CODECS: &[&str] = &[
     "mqtt_protocol_core",
     "rmqtt_codec",
     "framing",
+    "strict",
 ];
 
 /// Cases, in table order: `{op}_{workload}_{version}`.

@@ -8,6 +8,7 @@ pub mod mqttrs;
 pub mod mqttwire;
 pub mod rmqtt_codec;
 pub mod rumqttc;
+pub mod strict;
 
 use crate::cases::Case;
 use crate::harness::{NotApplicable, Spec};
@@ -21,6 +22,7 @@ pub fn spec(codec: &str, case: &Case) -> Result<Spec, NotApplicable> {
         "mqtt_protocol_core" => mqtt_protocol_core::spec(case),
         "rmqtt_codec" => rmqtt_codec::spec(case),
         "framing" => framing::spec(case),
+        "strict" => strict::spec(case),
         _ => unreachable!("{codec}"),
     }
 }
@@ -35,6 +37,7 @@ pub fn display(codec: &str) -> &'static str {
         "mqtt_protocol_core" => "mqtt-protocol-core",
         "rmqtt_codec" => "rmqtt-codec",
         "framing" => "floor",
+        "strict" => "strict floor",
         _ => unreachable!("{codec}"),
     }
 }

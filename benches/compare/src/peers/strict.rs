@@ -1,0 +1,299 @@
+//! The strict floor: the least work a codec must do under mqttwire's contract, checks
+//! included, written as one straight-line function with no packet type, error value or
+//! general decoder around it. It answers whether a target below mqttwire is reachable at all
+//! by a codec that makes the checks mqttwire makes (and some peers skip).
+//!
+//! - Decoding a single PUBLISH: the first byte's QoS and DUP (3.1.1 and 5.0
+//!   [MQTT-3.3.1-4], [MQTT-3.3.1-2]), the Remaining Length against the input, the topic's
+//!   length within the packet, its bytes well-formed UTF-8 without U+0000 (3.1.1
+//!   [MQTT-1.5.3-1], [MQTT-1.5.3-2]; 5.0 [MQTT-1.5.4-1], [MQTT-1.5.4-2]) or wildcards
+//!   ([MQTT-3.3.2-2]), a non-empty topic (3.1.1 [MQTT-4.7.3-1]; at 5.0 an empty one needs a
+//!   Topic Alias, which an empty property block does not hold), a non-zero packet
+//!   identifier at QoS 1 and 2, and at 5.0 the Property Length. Topic and payload come out
+//!   as `Bytes` slices of the input, as mqttwire's do.
+//! - Decoding a 3.1.1 CONNECT: the first byte's flags (3.1.1 [MQTT-2.2.2-2]), the
+//!   Protocol Name and Level, the reserved Connect Flag ([MQTT-3.1.2-3]), the will flags
+//!   (3.1.1 [MQTT-3.1.2-11], [MQTT-3.1.2-13], [MQTT-3.1.2-14], [MQTT-3.1.2-15]), a password
+//!   only with a user name (3.1.1 [MQTT-3.1.2-22]), a zero-length client identifier only
+//!   with CleanSession (3.1.1 [MQTT-3.1.3-7]), the strings checked as above (the will topic
+//!   for wildcards too), and the payload filling the packet exactly. The five fields come out
+//!   as `Bytes` slices.
+//! - Encoding a PUBLISH from its parts into the reused `BytesMut`: DUP only with QoS 1 or 2,
+//!   a non-empty topic, the Remaining Length computed and within its limit, then room
+//!   reserved once and the fixed header, topic, packet identifier, property block and
+//!   payload appended.
+//!
+//! Other cases: not measured.
+
+use crate::cases::{Case, Op, Workload};
+use crate::harness::{batch_for, frame, job, NotApplicable, Spec};
+use bytes::{BufMut, Bytes, BytesMut};
+use std::hint::black_box;
+
+pub fn spec(case: &Case) -> Result<Spec, NotApplicable> {
+    match (case.op, case.workload) {
+        (Op::Decode, Workload::Publish(size)) => {
+            let v5 = case.version.is_v5();
+            let (topic, payload) =
+                publish(&case.bytes, v5).ok_or("the strict floor refused the PUBLISH")?;
+            assert_eq!((topic.len(), payload.len()), (20, size));
+            Ok(decode_job(case, move |bytes| publish(bytes, v5).is_some()))
+        }
+        (Op::Decode, Workload::Connect) if !case.version.is_v5() => {
+            let fields = connect(&case.bytes).ok_or("the strict floor refused the CONNECT")?;
+            assert!(fields.iter().all(Option::is_some));
+            Ok(decode_job(case, |bytes| connect(bytes).is_some()))
+        }
+        (Op::Encode, Workload::Publish(_)) => {
+            let mqttwire::Packet::Publish(p) = &case.packet else {
+                unreachable!()
+            };
+            let parts = Parts {
+                first: 0x30 | u8::from(p.dup) << 3 | (p.qos.qos() as u8) << 1 | u8::from(p.retain),
+                topic: p.topic.as_str().to_owned(),
+                packet_id: p.qos.packet_id().map(|id| id.get()),
+                v5: case.version.is_v5(),
+                payload: p.payload.clone(),
+            };
+            let mut out = BytesMut::with_capacity(128 * 1024);
+            let n =
+                encode_publish(&parts, &mut out).ok_or("the strict floor refused the PUBLISH")?;
+            assert_eq!(&out[..n], &case.bytes[..]);
+            let k = batch_for(n);
+            Ok(Spec {
+                job: job(
+                    (parts, out),
+                    |_| {},
+                    move |(parts, out)| {
+                        for _ in 0..k {
+                            out.clear();
+                            black_box(encode_publish(black_box(&*parts), out));
+                        }
+                    },
+                ),
+                packets_per_run: k as u64,
+                bytes_per_packet: n as f64,
+                note: None,
+            })
+        }
+        _ => Err("the strict floor is for a single PUBLISH and a 3.1.1 CONNECT".into()),
+    }
+}
+
+/// Decodes the case's bytes `k` times per batch with `decode`, which must accept them.
+fn decode_job(case: &Case, decode: impl Fn(&Bytes) -> bool + 'static) -> Spec {
+    let k = batch_for(case.bytes.len());
+    Spec {
+        job: job(
+            case.bytes.clone(),
+            |_| {},
+            move |bytes| {
+                for _ in 0..k {
+                    assert!(decode(black_box(&*bytes)));
+                }
+            },
+        ),
+        packets_per_run: k as u64,
+        bytes_per_packet: case.bytes.len() as f64,
+        note: None,
+    }
+}
+
+/// The topic and payload of the PUBLISH at the front of `input`, or `None` if it breaks a
+/// rule listed at the top.
+#[inline(always)]
+fn publish(input: &Bytes, v5: bool) -> Option<(Bytes, Bytes)> {
+    let first = *input.first()?;
+    let qos = (first >> 1) & 0b11;
+    if first >> 4 != 3 || qos == 3 || (qos == 0 && first & 0b1000 != 0) {
+        return None;
+    }
+    let (mut pos, total) = frame(input)?;
+    let n = usize::from(u16::from_be_bytes([*input.get(pos)?, *input.get(pos + 1)?]));
+    let topic = pos + 2..pos + 2 + n;
+    if n == 0 || topic.end > total {
+        return None;
+    }
+    let name = &input[topic.clone()];
+    // Anything outside 0x01..=0x7F sends the topic to the full UTF-8 check.
+    let (plain, wild) = scan(name);
+    if wild || (!plain && (std::str::from_utf8(name).is_err() || name.contains(&0))) {
+        return None;
+    }
+    pos = topic.end;
+    if qos > 0 {
+        let id = u16::from_be_bytes([*input.get(pos)?, *input.get(pos + 1)?]);
+        if id == 0 || pos + 2 > total {
+            return None;
+        }
+        pos += 2;
+    }
+    if v5 {
+        // An empty property block is one zero byte; anything else is more than a floor.
+        if pos >= total || input[pos] != 0 {
+            return None;
+        }
+        pos += 1;
+    }
+    Some((input.slice(topic), input.slice(pos..total)))
+}
+
+/// Whether `bytes` are all in 0x01..=0x7F, and whether any is `+` or `#`: sixteen bytes at a
+/// time with no early exit, so that each block is a few vector instructions, the last block
+/// overlapping the one before and a short string padded to one block. The fastest way we
+/// know; mqttwire's reader does the same.
+#[inline(always)]
+fn scan(bytes: &[u8]) -> (bool, bool) {
+    const N: usize = 16;
+    #[inline(always)]
+    fn block(b: &[u8; N]) -> (bool, bool) {
+        let (mut odd, mut wild) = (0u8, 0u8);
+        for &c in b {
+            odd |= u8::from(c.wrapping_sub(1) >= 0x7F);
+            wild |= u8::from(c == b'+') | u8::from(c == b'#');
+        }
+        (odd == 0, wild != 0)
+    }
+    if bytes.len() < N {
+        let mut padded = [b'a'; N];
+        padded[..bytes.len()].copy_from_slice(bytes);
+        return block(&padded);
+    }
+    let (mut plain, mut wild) = (true, false);
+    let starts = (0..bytes.len() - N).step_by(N).chain([bytes.len() - N]);
+    for at in starts {
+        let (p, w) = block(bytes[at..at + N].try_into().unwrap());
+        plain &= p;
+        wild |= w;
+    }
+    (plain, wild)
+}
+
+/// Checks a string of `n` bytes at `at`: where it ends, if it is well-formed and (for a
+/// topic) holds no wildcard.
+#[inline(always)]
+fn string(input: &[u8], at: usize, end: usize, topic: bool) -> Option<usize> {
+    let (range, next) = field(input, at, end)?;
+    let s = &input[range];
+    let (plain, wild) = scan(s);
+    if (topic && wild) || (!plain && (std::str::from_utf8(s).is_err() || s.contains(&0))) {
+        return None;
+    }
+    Some(next)
+}
+
+/// The bytes of the length-prefixed field at `at`, and where the next one starts.
+#[inline(always)]
+fn field(input: &[u8], at: usize, end: usize) -> Option<(std::ops::Range<usize>, usize)> {
+    let n = usize::from(u16::from_be_bytes([*input.get(at)?, *input.get(at + 1)?]));
+    let next = at + 2 + n;
+    (next <= end).then_some((at + 2..next, next))
+}
+
+/// The client identifier, will topic, will payload, user name and password of the 3.1.1
+/// CONNECT at the front of `input`, or `None` if it breaks a rule listed at the top.
+#[inline(always)]
+fn connect(input: &Bytes) -> Option<[Option<Bytes>; 5]> {
+    if *input.first()? != 0x10 {
+        return None;
+    }
+    let (at, total) = frame(input)?;
+    if input.get(at..at + 7)? != b"\x00\x04MQTT\x04" {
+        return None;
+    }
+    let flags = *input.get(at + 7)?;
+    let mut pos = at + 10; // after the flags and Keep Alive
+    let (will, will_qos, will_retain) = (flags & 0x04 != 0, (flags >> 3) & 0b11, flags & 0x20);
+    let (user, password) = (flags & 0x80 != 0, flags & 0x40 != 0);
+    if flags & 1 != 0
+        || will_qos == 3
+        || (!will && (will_qos != 0 || will_retain != 0))
+        || (password && !user)
+        || pos > total
+    {
+        return None;
+    }
+    let mut out: [Option<Bytes>; 5] = Default::default();
+    let id = pos;
+    pos = string(input, pos, total, false)?;
+    if pos == id + 2 && flags & 0x02 == 0 {
+        return None;
+    }
+    out[0] = Some(input.slice(id + 2..pos));
+    if will {
+        let topic = pos;
+        pos = string(input, pos, total, true)?;
+        out[1] = Some(input.slice(topic + 2..pos));
+        let (payload, next) = field(input, pos, total)?;
+        out[2] = Some(input.slice(payload));
+        pos = next;
+    }
+    if user {
+        let name = pos;
+        pos = string(input, pos, total, false)?;
+        out[3] = Some(input.slice(name + 2..pos));
+    }
+    if password {
+        let (bytes, next) = field(input, pos, total)?;
+        out[4] = Some(input.slice(bytes));
+        pos = next;
+    }
+    (pos == total).then_some(out)
+}
+
+/// A PUBLISH as its parts, prepared outside the measured loop.
+struct Parts {
+    first: u8,
+    topic: String,
+    packet_id: Option<u16>,
+    v5: bool,
+    payload: Bytes,
+}
+
+/// Appends the PUBLISH to `out`, or `None` if it breaks a rule listed at the top.
+#[inline(always)]
+fn encode_publish(p: &Parts, out: &mut BytesMut) -> Option<usize> {
+    let topic = p.topic.as_bytes();
+    let qos = (p.first >> 1) & 0b11;
+    if topic.is_empty() || (qos == 0 && p.first & 0b1000 != 0) {
+        return None;
+    }
+    let tail = if p.packet_id.is_some() { 2 } else { 0 } + usize::from(p.v5);
+    let body = 2 + topic.len() + tail + p.payload.len();
+    if body > 268_435_455 {
+        return None;
+    }
+    // The fixed header and topic length, at most seven bytes, appended as a constant eight
+    // (a few moves, where a copy of variable length is a call) and cut back.
+    let mut head = [0u8; 8];
+    head[0] = p.first;
+    let mut n = 1;
+    let mut rest = body;
+    loop {
+        let byte = (rest & 0x7F) as u8;
+        rest >>= 7;
+        head[n] = byte | if rest > 0 { 0x80 } else { 0 };
+        n += 1;
+        if rest == 0 {
+            break;
+        }
+    }
+    head[n..n + 2].copy_from_slice(&(topic.len() as u16).to_be_bytes());
+    n += 2;
+    let total = n + body - 2;
+    out.reserve(total.max(n + 8));
+    let start = out.len();
+    out.extend_from_slice(&head);
+    out.truncate(start + n);
+    out.extend_from_slice(topic);
+    if let Some(id) = p.packet_id {
+        out.put_u16(id);
+    }
+    if p.v5 {
+        out.put_u8(0);
+    }
+    if !p.payload.is_empty() {
+        out.extend_from_slice(&p.payload);
+    }
+    Some(total)
+}
