@@ -138,7 +138,7 @@ impl SubscriptionOptions {
 /// Reads and checks one topic filter of a SUBSCRIBE or UNSUBSCRIBE.
 pub(crate) fn read_filter(r: &mut Reader<'_>) -> Result<TopicFilter, DecodeError> {
     let field = "topic filter";
-    let s = r.string(field)?;
+    let (s, wildcards) = r.string_and_wildcards(field)?;
     let topic_error = |reason: InvalidTopic| {
         let rule = match reason {
             InvalidTopic::EmptyFilter => "MQTT-4.7.3-1",
@@ -148,8 +148,13 @@ pub(crate) fn read_filter(r: &mut Reader<'_>) -> Result<TopicFilter, DecodeError
         };
         DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason }).with_rule(rule)
     };
-    let filter = TopicFilter::from_string(s).map_err(topic_error)?;
-    if r.version.is_v5() {
+    // Without `+` or `#` only emptiness can break a wildcard rule.
+    let filter = if wildcards || s.is_empty() {
+        TopicFilter::from_string(s).map_err(topic_error)?
+    } else {
+        TopicFilter::from_plain(s)
+    };
+    if r.version.is_v5() && filter.as_mqtt_str().as_bytes().starts_with(b"$share/") {
         filter.shared_parts().map_err(|reason| {
             DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason })
                 .with_rule(shared_rule(&filter))

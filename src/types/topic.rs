@@ -115,8 +115,15 @@ impl TopicFilter {
 
     /// Checks an [`MqttString`] for the wildcard rules.
     pub fn from_string(filter: MqttString) -> Result<Self, InvalidTopic> {
-        check_filter(filter.as_str())?;
+        check_filter(filter.as_bytes())?;
         Ok(Self(filter))
+    }
+
+    /// Wraps a non-empty string the decoder has found free of wildcards, which breaks no
+    /// filter rule.
+    pub(crate) fn from_plain(filter: MqttString) -> Self {
+        debug_assert!(check_filter(filter.as_bytes()).is_ok());
+        Self(filter)
     }
 
     /// The filter as a string slice.
@@ -199,16 +206,17 @@ impl TopicFilter {
     }
 }
 
-fn check_filter(filter: &str) -> Result<(), InvalidTopic> {
+/// The wildcard rules, on bytes: `/`, `+` and `#` are ASCII, so no UTF-8 decoding is needed.
+fn check_filter(filter: &[u8]) -> Result<(), InvalidTopic> {
     if filter.is_empty() {
         return Err(InvalidTopic::EmptyFilter);
     }
-    let mut levels = filter.split('/').peekable();
+    let mut levels = filter.split(|&b| b == b'/').peekable();
     while let Some(level) = levels.next() {
-        if level.contains('#') && (level != "#" || levels.peek().is_some()) {
+        if level.contains(&b'#') && (level != b"#" || levels.peek().is_some()) {
             return Err(InvalidTopic::MisplacedMultiLevelWildcard);
         }
-        if level.contains('+') && level != "+" {
+        if level.contains(&b'+') && level != b"+" {
             return Err(InvalidTopic::MisplacedSingleLevelWildcard);
         }
     }
