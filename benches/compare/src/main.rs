@@ -625,8 +625,7 @@ fn print_targets(
         let ratio = m / r;
         let holds = match floor(case) {
             _ if ratio <= limit => "yes".to_owned(),
-            // A "floor" above mqttwire's own count (the chunked framing loop, which makes
-            // no room ahead as mqttwire's decoder does) bounds nothing.
+            // A floor above mqttwire's own count would bound nothing.
             Some(f) if bound && f <= m && f / r > limit => {
                 format!("no: floor {} is {:.2}×", fmt_num(f), f / r)
             }
