@@ -286,9 +286,7 @@ fn decode_will(r: &mut Reader<'_>, qos_bits: u8, retain: bool) -> Result<Will, D
     };
     let field = "will topic";
     // The string check reports wildcards too: no second pass over the topic.
-    let (topic, wildcards) = r
-        .string_and_wildcards(field)
-        .map_err(missing(present))?;
+    let (topic, wildcards) = r.string_and_wildcards(field).map_err(missing(present))?;
     if topic.is_empty() {
         return Err(DecodeError::new(DecodeErrorKind::EmptyTopicName { field })
             .with_reason(crate::ReasonCode::MALFORMED_PACKET)
