@@ -3,6 +3,8 @@
 //! general decoder around it. It answers whether a target below mqttwire is reachable at all
 //! by a codec that makes the checks mqttwire makes (and some peers skip).
 //!
+//! - Decoding, every packet: a Remaining Length of at most four bytes, minimally encoded,
+//!   and the packet's size compared with a maximum packet size, as mqttwire's decoder does.
 //! - Decoding a single PUBLISH: the first byte's QoS and DUP (3.1.1 and 5.0
 //!   [MQTT-3.3.1-4], [MQTT-3.3.1-2]), the Remaining Length against the input, the topic's
 //!   length within the packet, its bytes well-formed UTF-8 without U+0000 (3.1.1
@@ -11,13 +13,14 @@
 //!   Topic Alias, which an empty property block does not hold), a non-zero packet
 //!   identifier at QoS 1 and 2, and at 5.0 the Property Length. Topic and payload come out
 //!   as `Bytes` slices of the input, as mqttwire's do.
-//! - Decoding a 3.1.1 CONNECT: the first byte's flags (3.1.1 [MQTT-2.2.2-2]), the
+//! - Decoding a 3.1.1 CONNECT: the first byte's flags (3.1.1 [MQTT-2.2.2-1]), the
 //!   Protocol Name and Level, the reserved Connect Flag ([MQTT-3.1.2-3]), the will flags
 //!   (3.1.1 [MQTT-3.1.2-11], [MQTT-3.1.2-13], [MQTT-3.1.2-14], [MQTT-3.1.2-15]), a password
-//!   only with a user name (3.1.1 [MQTT-3.1.2-22]), a zero-length client identifier only
-//!   with CleanSession (3.1.1 [MQTT-3.1.3-7]), the strings checked as above (the will topic
-//!   for wildcards too), and the payload filling the packet exactly. The five fields come out
-//!   as `Bytes` slices.
+//!   only with a user name (3.1.1 [MQTT-3.1.2-22]), the strings checked as above (the will
+//!   topic non-empty and free of wildcards too), and the payload filling the packet exactly.
+//!   The five fields come out as `Bytes` slices. (A zero-length client identifier without
+//!   CleanSession is left to the server, which answers it with return code 2, as
+//!   mqttwire's decoder does.)
 //! - Encoding a PUBLISH from its parts into the reused `BytesMut`: DUP only with QoS 1 or 2,
 //!   a non-empty topic, the Remaining Length computed and within its limit, then room
 //!   reserved once and the fixed header, topic, packet identifier, property block and
@@ -26,7 +29,7 @@
 //! Other cases: not measured.
 
 use crate::cases::{Case, Op, Workload};
-use crate::harness::{batch_for, frame, job, NotApplicable, Spec};
+use crate::harness::{batch_for, job, NotApplicable, Spec};
 use bytes::{BufMut, Bytes, BytesMut};
 use std::hint::black_box;
 
@@ -169,14 +172,16 @@ fn scan(bytes: &[u8]) -> (bool, bool) {
     (plain, wild)
 }
 
-/// Checks a string of `n` bytes at `at`: where it ends, if it is well-formed and (for a
-/// topic) holds no wildcard.
+/// Checks the string at `at`: where it ends, if it is well-formed and (for a topic)
+/// non-empty and free of wildcards.
 #[inline(always)]
 fn string(input: &[u8], at: usize, end: usize, topic: bool) -> Option<usize> {
     let (range, next) = field(input, at, end)?;
     let s = &input[range];
     let (plain, wild) = scan(s);
-    if (topic && wild) || (!plain && (std::str::from_utf8(s).is_err() || s.contains(&0))) {
+    if (topic && (wild || s.is_empty()))
+        || (!plain && (std::str::from_utf8(s).is_err() || s.contains(&0)))
+    {
         return None;
     }
     Some(next)
@@ -216,9 +221,6 @@ fn connect(input: &Bytes) -> Option<[Option<Bytes>; 5]> {
     let mut out: [Option<Bytes>; 5] = Default::default();
     let id = pos;
     pos = string(input, pos, total, false)?;
-    if pos == id + 2 && flags & 0x02 == 0 {
-        return None;
-    }
     out[0] = Some(input.slice(id + 2..pos));
     if will {
         let topic = pos;
@@ -296,4 +298,27 @@ fn encode_publish(p: &Parts, out: &mut BytesMut) -> Option<usize> {
         out.extend_from_slice(&p.payload);
     }
     Some(total)
+}
+
+/// The largest packet the decoder takes, compared as mqttwire's decoder compares its
+/// maximum packet size (here the protocol's own limit).
+const MAX_PACKET_SIZE: usize = 268_435_460;
+
+/// The fixed header's length and the packet's, if the packet is all in `buf`: a Remaining
+/// Length of at most four bytes (3.1.1 section 2.2.3, 5.0 section 1.5.5), minimally encoded
+/// (no last byte of zero after the first), within the maximum packet size.
+#[inline(always)]
+fn frame(buf: &[u8]) -> Option<(usize, usize)> {
+    let mut len = 0usize;
+    for i in 0..4 {
+        let byte = *buf.get(1 + i)?;
+        len |= usize::from(byte & 0x7F) << (7 * i);
+        if byte & 0x80 == 0 {
+            let total = 2 + i + len;
+            let minimal = i == 0 || byte != 0;
+            return (minimal && total <= MAX_PACKET_SIZE && buf.len() >= total)
+                .then_some((2 + i, total));
+        }
+    }
+    None
 }
