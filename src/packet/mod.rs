@@ -787,6 +787,7 @@ mod tests {
     use super::*;
     use crate::{QosPid, TopicName};
     use alloc::vec;
+    use core::num::NonZeroU16;
 
     /// Every decode and every session event moves a `Packet`: it stays within 120 bytes on
     /// 64-bit targets (three `Bytes` and a few words), because variable-length properties
@@ -853,6 +854,42 @@ mod tests {
             }
         }
         assert_eq!(cases, 3 * 9 * 5 * 3 * 3 * 3);
+    }
+
+    /// What the encoder's PUBLISH path must leave to the general one is encoded (or refused)
+    /// alike: properties (which 3.1.1 cannot carry: `UnsupportedInVersion`), an empty topic
+    /// with or without a Topic Alias, Remaining Lengths of three and four bytes, and heads
+    /// longer than the stack stage.
+    #[test]
+    fn encoder_plain_publish_leaves_the_rest_to_the_general_path() {
+        let mut cases = 0;
+        for version in [
+            ProtocolVersion::V3_1,
+            ProtocolVersion::V3_1_1,
+            ProtocolVersion::V5,
+        ] {
+            for topic_len in [0, 20, 55] {
+                for payload_len in [0, 16_384, 2_097_152] {
+                    for (expiry, alias) in [(None, None), (Some(60), None), (None, Some(4))] {
+                        let topic = TopicName::new(&"t".repeat(topic_len)).unwrap();
+                        let mut publish = Publish::new(topic, vec![0xA5; payload_len]);
+                        publish.properties.message_expiry_interval = expiry;
+                        publish.properties.topic_alias = alias.and_then(NonZeroU16::new);
+                        let packet = Packet::Publish(publish);
+                        let mut general = BytesMut::new();
+                        let want = packet.encode(version, &mut general);
+                        let mut out = BytesMut::from(&b"xy"[..]);
+                        let got = Encoder::new(version).encode(&packet, &mut out);
+                        // Compared without printing: the largest packet is 2 MiB.
+                        let what = alloc::format!("{topic_len} {payload_len} {expiry:?} {alias:?}");
+                        assert!(got == want, "{what} at {version:?}: {got:?}, {want:?}");
+                        assert!(out[2..] == general[..], "{what} at {version:?}");
+                        cases += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(cases, 3 * 3 * 3 * 3);
     }
 
     /// The encoder's four-byte acknowledgements are what the general encoding writes, at
@@ -958,6 +995,64 @@ mod tests {
             taken > 10_000 && declined > 1_000,
             "{taken} taken, {declined} declined"
         );
+    }
+
+    /// The straight-line PUBLISH decode takes packets of every Remaining Length size (one to
+    /// four bytes) and with any properties, through every entry point (`Packet::decode`,
+    /// `Packet::decode_slice`, `Decoder`), giving what the general path gives; a topic that
+    /// is not plain ASCII goes the general way and decodes alike.
+    #[test]
+    fn plain_publish_takes_every_length_and_property_through_every_entry() {
+        use crate::properties::UserProperties;
+        use crate::types::MqttString;
+        let id = PacketId::new(9).unwrap();
+        let mut cases = 0;
+        for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
+            for payload_len in [0, 124, 125, 16_380, 16_381, 2_097_148] {
+                for (topic, ascii) in [("sensors/house-7/temp", true), ("température/é", false)] {
+                    for with_properties in [false, true] {
+                        if with_properties && !version.is_v5() {
+                            continue;
+                        }
+                        let mut publish =
+                            Publish::new(TopicName::new(topic).unwrap(), vec![0x5A; payload_len]);
+                        publish.qos = QosPid::AtLeastOnce(id);
+                        if with_properties {
+                            let p = &mut publish.properties;
+                            p.message_expiry_interval = Some(60);
+                            p.set_content_type(Some(MqttString::new("text/plain").unwrap()));
+                            let pairs = UserProperties::from_pairs([("a", "1"), ("b", "2")]);
+                            p.set_user_properties(pairs.unwrap());
+                        }
+                        let packet = Packet::Publish(publish);
+                        let mut bytes = BytesMut::new();
+                        packet.encode(version, &mut bytes).unwrap();
+                        let bytes = bytes.freeze();
+                        let header = FixedHeader::parse(&bytes, Some(version), MAX_PACKET_SIZE)
+                            .unwrap()
+                            .unwrap();
+                        // Compared without printing: the largest packet is 2 MiB.
+                        let what = alloc::format!("{topic}, {payload_len} B at {version:?}");
+                        let general = decode_frame(&bytes, &header, Some(version), false);
+                        assert!(general.as_ref() == Ok(&packet), "{what}");
+                        let fast = plain_publish(&bytes, &header, Some(version), false);
+                        assert_eq!(fast.is_some(), ascii, "{what}");
+                        if let Some(fast) = fast {
+                            assert!(Packet::Publish(fast) == packet, "{what}");
+                        }
+                        let whole = Ok((packet.clone(), bytes.len()));
+                        assert!(Packet::decode(&bytes, version) == whole, "{what}");
+                        assert!(Packet::decode_slice(&bytes, version) == whole, "{what}");
+                        let mut decoder =
+                            crate::Decoder::new(version).with_max_packet_size(4 << 20);
+                        let decoded = decoder.decode(&mut BytesMut::from(&bytes[..]));
+                        assert!(decoded == Ok(Some(packet)), "{what}");
+                        cases += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(cases, 6 * 2 + 6 * 2 * 2);
     }
 
     /// The four-byte acknowledgement shortcut gives what the general path gives, for every
