@@ -366,7 +366,9 @@ impl Packet {
         match self {
             Packet::Connect(p) => append_body(self, &**p, encoder, buf),
             Packet::ConnAck(p) => append_body(self, p, encoder, buf),
-            Packet::Publish(p) => append_publish(self, p, encoder, buf),
+            // Properties send a PUBLISH the general way at once.
+            Packet::Publish(p) if p.properties.is_empty() => append_publish(self, p, encoder, buf),
+            Packet::Publish(p) => append_body(self, p, encoder, buf),
             // The four-byte forms, most of the packets of a QoS 1 or 2 flow, need no sizing.
             Packet::PubAck(p) if p.is_short() => {
                 append_short_ack(p.first_byte(), p.packet_id, encoder, buf)

@@ -82,8 +82,10 @@ impl Publish {
     /// the peer's maximum.
     #[inline]
     pub(crate) fn append_plain(&self, encoder: &Encoder, buf: &mut BytesMut) -> Option<usize> {
+        // `Packet::append` sends a PUBLISH with properties the general way.
+        debug_assert!(self.properties.is_empty());
         let dup_on_qos0 = self.dup && self.qos == QosPid::AtMostOnce;
-        if !self.properties.is_empty() || dup_on_qos0 || self.topic.is_empty() {
+        if dup_on_qos0 || self.topic.is_empty() {
             return None;
         }
         let v5 = encoder.version().is_v5();
