@@ -12,7 +12,7 @@ mod session_util;
 use bytes::{Bytes, BytesMut};
 use mqttwire::properties::{ConnAckProperties, SubscribeProperties, UnsubscribeProperties};
 use mqttwire::session::{
-    Client, Event, Instant, Session, SessionConfig, SessionError, SessionState,
+    Client, DisconnectCause, Event, Instant, Session, SessionConfig, SessionError, SessionState,
 };
 use mqttwire::{
     ConnAck, Connect, ConnectReasonCode, MqttString, Packet, PacketId, ProtocolVersion, PubAck,
@@ -1434,6 +1434,75 @@ fn suback_and_unsuback_free_their_packet_ids() {
             [Event::Subscribed(ref s)] if s.packet_id == sub
         ));
         assert_eq!(client.publish(QoS::AtLeastOnce, more()), Ok(Some(sub)));
+    }
+}
+
+/// 3.1.1 MQTT-3.8.4-5 and 5.0 MQTT-3.8.4-6 (one reason code per topic filter), 5.0
+/// MQTT-3.11.3-1 (the UNSUBACK's, in the filters' order): an answer with another number of
+/// codes than its request has filters is a protocol violation. The request it claims to
+/// answer is reported dropped, as any request the closed connection leaves unanswered, and
+/// its identifier is free for the next connection.
+#[test]
+fn mismatched_suback_or_unsuback_reports_its_request_dropped_mqtt_3_8_4_5_v311_mqtt_3_8_4_6_v5() {
+    for version in VERSIONS {
+        // A 3.1.1 UNSUBACK has no reason codes to count.
+        let kinds: &[bool] = if version.is_v5() {
+            &[false, true]
+        } else {
+            &[false]
+        };
+        for &unsubscribe in kinds {
+            let mut client = hand_client(version, SessionConfig::default());
+            let filter = TopicFilter::new("t/#").unwrap();
+            let (id, answer, rule) = if unsubscribe {
+                let id = client
+                    .unsubscribe(vec![filter], UnsubscribeProperties::default())
+                    .unwrap();
+                let codes = vec![UnsubAckReasonCode::Success; 2];
+                (
+                    id,
+                    Packet::UnsubAck(UnsubAck::new(id, codes)),
+                    "MQTT-3.11.3-1",
+                )
+            } else {
+                let id = client
+                    .subscribe(
+                        vec![Subscription::new(filter, QoS::AtLeastOnce)],
+                        SubscribeProperties::default(),
+                    )
+                    .unwrap();
+                let codes = vec![SubAckReasonCode::GrantedQoS1, SubAckReasonCode::GrantedQoS0];
+                let rule = if version.is_v5() {
+                    "MQTT-3.8.4-6"
+                } else {
+                    "MQTT-3.8.4-5"
+                };
+                (id, Packet::SubAck(SubAck::new(id, codes)), rule)
+            };
+            transmitted(&mut client);
+            let err = client.handle_incoming(T0, answer).unwrap_err();
+            assert_eq!(err.rule(), Some(rule), "{version:?}");
+            assert!(
+                matches!(
+                    events(&mut client)[..],
+                    [
+                        Event::RequestDropped { packet_id },
+                        Event::Disconnected(DisconnectCause::ProtocolViolation(_)),
+                    ] if packet_id == id
+                ),
+                "{version:?}, unsubscribe {unsubscribe}"
+            );
+            client.handle_connection_lost();
+            let mut connect = connect_packet(version);
+            connect.clean_start = true;
+            client.connect(T0, connect).unwrap();
+            let ack = ConnAck::new(ConnectReasonCode::Success);
+            client.handle_incoming(T0, Packet::ConnAck(ack)).unwrap();
+            let again = client
+                .unsubscribe(vec![TopicFilter::new("u").unwrap()], Default::default())
+                .unwrap();
+            assert_eq!(again, id, "{version:?}: the identifier is free again");
+        }
     }
 }
 

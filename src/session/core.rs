@@ -431,6 +431,13 @@ impl Core {
         }
     }
 
+    /// The SUBSCRIBE (`subscribe`) or UNSUBSCRIBE awaiting an answer with identifier `id`.
+    pub(crate) fn find_request(&self, id: PacketId, subscribe: bool) -> Option<&Request> {
+        self.requests
+            .iter()
+            .find(|r| r.id == id && r.subscribe == subscribe)
+    }
+
     /// Removes the request answered by an acknowledgement, if there is one.
     pub(crate) fn take_request(&mut self, id: PacketId, subscribe: bool) -> Option<Request> {
         let i = self
