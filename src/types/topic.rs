@@ -174,19 +174,19 @@ impl TopicFilter {
     /// ([MQTT-4.7.2-1]). A shared subscription matches on the filter behind its share name.
     #[must_use]
     pub fn matches(&self, topic: &TopicName) -> bool {
-        let filter = match self.shared_parts() {
-            Ok(Some((_, filter))) => filter,
-            _ => self.as_str(),
-        };
-        let topic = topic.as_str();
-        if topic.starts_with('$') && filter.starts_with(['+', '#']) {
+        // On bytes: `/`, `+`, `#` and `$` are ASCII, so levels split and compare alike
+        // without decoding either string, which a broker does for every subscription.
+        let filter = self.0.as_bytes();
+        let filter = shared_filter(filter).unwrap_or(filter);
+        let topic = topic.as_mqtt_str().as_bytes();
+        if topic.first() == Some(&b'$') && matches!(filter.first(), Some(b'+' | b'#')) {
             return false;
         }
-        let mut topic_levels = topic.split('/');
-        for level in filter.split('/') {
+        let mut topic_levels = topic.split(|&b| b == b'/');
+        for level in filter.split(|&b| b == b'/') {
             match level {
-                "#" => return true,
-                "+" => {
+                b"#" => return true,
+                b"+" => {
                     if topic_levels.next().is_none() {
                         return false;
                     }
@@ -204,6 +204,16 @@ impl TopicFilter {
     pub(crate) fn detach(&self) -> Self {
         Self(self.0.detach())
     }
+}
+
+/// The filter behind the share name of a valid shared subscription, as
+/// [`TopicFilter::shared_parts`] finds it; `None` for any other filter.
+fn shared_filter(filter: &[u8]) -> Option<&[u8]> {
+    let rest = filter.strip_prefix(b"$share/")?;
+    let slash = rest.iter().position(|&b| b == b'/')?;
+    let (name, filter) = (&rest[..slash], &rest[slash + 1..]);
+    let bad_name = name.is_empty() || name.iter().any(|&b| b == b'+' || b == b'#');
+    (!bad_name && !filter.is_empty()).then_some(filter)
 }
 
 /// The wildcard rules, on bytes: `/`, `+` and `#` are ASCII, so no UTF-8 decoding is needed.
@@ -383,6 +393,13 @@ mod tests {
             ("ACCOUNTS", "Accounts", false),
             ("\u{e9}", "e\u{301}", false),
             ("$share/g/a/+", "a/b", true),
+            ("$share/g/#", "$SYS/x", false),
+            // Not a valid shared subscription: matched as written.
+            ("$share//a", "$share//a", true),
+            ("$share/g", "$share/g", true),
+            ("a/+/c", "a//c", true),
+            ("a/#", "a", true),
+            ("#", "", true),
         ];
         for (filter, topic, expected) in rows {
             let m = f(filter).unwrap().matches(&TopicName::new(topic).unwrap());
