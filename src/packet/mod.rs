@@ -955,7 +955,7 @@ mod tests {
                         let mut publish = Publish::new(TopicName::new(topic).unwrap(), payload);
                         publish.qos = qos;
                         publish.retain = true;
-                        publish.properties.topic_alias = alias.and_then(core::num::NonZeroU16::new);
+                        publish.properties.topic_alias = alias.and_then(NonZeroU16::new);
                         let mut base = BytesMut::new();
                         Packet::Publish(publish).encode(version, &mut base).unwrap();
                         let base = base.freeze();

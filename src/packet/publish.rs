@@ -75,11 +75,11 @@ impl Publish {
         }
     }
 
-    /// Appends this PUBLISH when it carries no properties, which is most traffic: sized and
-    /// written in a straight line, a few bytes staged on the stack and two copies (topic,
-    /// payload). `None`, with nothing written, leaves everything else to the general path,
-    /// which encodes or refuses it: properties, an empty topic, DUP on QoS 0, a packet over
-    /// the peer's maximum.
+    /// Appends this PUBLISH, which carries no properties (the caller sends one that does
+    /// the general way): most traffic, sized and written in a straight line, the head staged
+    /// on the stack and two copies (head, payload). `None`, with nothing written, leaves the
+    /// rest to the general path, which encodes or refuses it: an empty topic, DUP on QoS 0,
+    /// a packet over the peer's maximum, a head longer than the stage.
     #[inline]
     pub(crate) fn append_plain(&self, encoder: &Encoder, buf: &mut BytesMut) -> Option<usize> {
         // `Packet::append` sends a PUBLISH with properties the general way.
@@ -99,10 +99,10 @@ impl Publish {
         }
         // Everything before the payload is staged and appended with one copy.
         let head = total - self.payload.len();
-        let mut stage = [0u8; PLAIN_STAGE];
         if head > PLAIN_STAGE {
             return None;
         }
+        let mut stage = [0u8; PLAIN_STAGE];
         let mut out = Cursor::new(&mut stage);
         out.put_u8(self.first_byte());
         varint::put(&mut out, body);
