@@ -269,6 +269,10 @@ impl Packet {
     /// [`Incomplete`](DecodeErrorKind::Incomplete); to wait for more bytes instead, use a
     /// [`Decoder`](crate::Decoder). No size limit applies beyond the protocol's.
     pub fn decode(input: &Bytes, version: ProtocolVersion) -> Result<(Packet, usize), DecodeError> {
+        // Ahead of the general decoder, whose frame a four-byte packet need not set up.
+        if let Some(ack) = short_ack(input) {
+            return Ok((ack, 4));
+        }
         decode_one(input, Some(version), MAX_PACKET_SIZE, false)
     }
 
@@ -655,11 +659,6 @@ pub(crate) fn decode_one(
     max_packet_size: usize,
     strict_strings: bool,
 ) -> Result<(Packet, usize), DecodeError> {
-    if version.is_some() && max_packet_size >= 4 {
-        if let Some(ack) = short_ack(input) {
-            return Ok((ack, 4));
-        }
-    }
     let header = FixedHeader::parse(input, version, max_packet_size)?
         .ok_or_else(|| incomplete(input, version))?;
     let total = header.total_len();
