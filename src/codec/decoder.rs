@@ -2,7 +2,7 @@
 
 use super::fixed_header::FixedHeader;
 use crate::error::{DecodeError, DecodeErrorKind};
-use crate::packet::{decode_frame, plain_publish, short_ack, Packet, PacketType};
+use crate::packet::{decode_frame, plain_publish, short_ack, short_connack, Packet, PacketType};
 use crate::types::ProtocolVersion;
 use bytes::{Buf, BytesMut};
 
@@ -153,6 +153,9 @@ impl Decoder {
         if let Some(publish) = plain_publish(&frame, &header, self.version, self.strict_strings) {
             return Ok(Some(Packet::Publish(publish)));
         }
+        if let Some(connack) = short_connack(&frame, &header, self.version) {
+            return Ok(Some(connack));
+        }
         let packet = decode_frame(&frame, &header, self.version, self.strict_strings)?;
         if let Packet::Connect(connect) = &packet {
             self.version = Some(connect.protocol_version);
@@ -213,21 +216,28 @@ mod tests {
         BytesMut::from(bytes)
     }
 
-    /// The four-byte acknowledgement shortcut keeps the decoder's rules: an acknowledgement
-    /// before CONNECT is refused ([MQTT-3.1.0-1]), one above the maximum packet size is too
-    /// large, and one behind a pending packet waits its turn.
+    /// The short-packet shortcut (acknowledgements, CONNACK without properties) keeps the
+    /// decoder's rules: such a packet before CONNECT is refused ([MQTT-3.1.0-1]), one above
+    /// the maximum packet size is too large, and one behind a pending packet waits its turn.
     #[test]
-    fn short_acks_keep_the_decoders_rules() {
+    fn short_packets_keep_the_decoders_rules() {
         let ack = [0x40, 0x02, 0x00, 0x07];
-        let err = Decoder::for_server().decode(&mut buf(&ack)).unwrap_err();
-        assert_eq!(err.kind(), &DecodeErrorKind::ExpectedConnect);
+        let connack = [0x20, 0x03, 0x00, 0x00, 0x00];
+        for short in [&ack[..], &connack] {
+            let err = Decoder::for_server().decode(&mut buf(short)).unwrap_err();
+            assert_eq!(err.kind(), &DecodeErrorKind::ExpectedConnect);
 
-        let mut small = Decoder::new(ProtocolVersion::V5).with_max_packet_size(3);
-        let err = small.decode(&mut buf(&ack)).unwrap_err();
-        assert!(matches!(
-            err.kind(),
-            DecodeErrorKind::PacketTooLarge { size: 4, max: 3 }
-        ));
+            let max = short.len() - 1;
+            let mut small = Decoder::new(ProtocolVersion::V5).with_max_packet_size(max);
+            let err = small.decode(&mut buf(short)).unwrap_err();
+            assert!(
+                matches!(err.kind(), &DecodeErrorKind::PacketTooLarge { size, max: m } if size == short.len() && m == max),
+                "{err}"
+            );
+            // Exactly at the maximum: taken, by the general path if not by the shortcut.
+            let mut tight = Decoder::new(ProtocolVersion::V5).with_max_packet_size(short.len());
+            assert!(tight.decode(&mut buf(short)).unwrap().is_some());
+        }
 
         // A PUBLISH whose body has not all arrived, then the rest of it and an ack.
         let mut d = Decoder::new(ProtocolVersion::V3_1_1);

@@ -46,6 +46,65 @@ impl ConnAck {
         }
     }
 
+    /// The CONNACK without properties at the front of `input`, and its length: a client
+    /// reads one per connection, and this form needs none of the general decoder's machinery.
+    /// `None` for anything else, valid or not: the general path decodes it or says what is
+    /// wrong, so this accepts only what [`decode`](Self::decode) accepts, decoded alike.
+    ///
+    /// ```text
+    /// 3.1, 3.1.1   0x20 0x02 flags return-code
+    /// 5.0          0x20 0x03 flags reason-code 0x00 (Property Length)
+    /// ```
+    #[inline]
+    pub(crate) fn decode_short(input: &[u8], version: ProtocolVersion) -> Option<(Self, usize)> {
+        let (flags, code, len) = match *input {
+            [0x20, 3, flags, code, 0, ..] if version.is_v5() => (flags, code, 5),
+            [0x20, 2, flags, code, ..] if !version.is_v5() => (flags, code, 4),
+            _ => return None,
+        };
+        let reason_code = if version.is_v5() {
+            ConnectReasonCode::from_code(code)?
+        } else {
+            ConnectReasonCode::from_v3_return_code(code)?
+        };
+        let session_present = flags & 1 != 0;
+        // The rules `decode` reports: reserved flags (5.0 [MQTT-3.2.2-1]; all eight bits in
+        // 3.1) and Session Present on a refusal (3.1.1 [MQTT-3.2.2-4], 5.0 [MQTT-3.2.2-6]).
+        let reserved = if version == ProtocolVersion::V3_1 {
+            0xFF
+        } else {
+            0xFE
+        };
+        if flags & reserved != 0 || (session_present && reason_code.is_error()) {
+            return None;
+        }
+        let connack = Self {
+            session_present,
+            reason_code,
+            properties: ConnAckProperties::default(),
+        };
+        Some((connack, len))
+    }
+
+    /// The whole packet at `version`, which has no properties (the caller checked), when
+    /// [`EncodeBody`] would write it without complaint: the bytes
+    /// [`decode_short`](Self::decode_short) takes, and how many of them. `None` sends the
+    /// CONNACK to the general path, which writes it or says what is wrong.
+    #[inline]
+    pub(crate) fn encode_short(&self, version: ProtocolVersion) -> Option<([u8; 5], usize)> {
+        debug_assert!(self.properties.is_empty());
+        let present = self.session_present;
+        if present && (self.reason_code.is_error() || version == ProtocolVersion::V3_1) {
+            return None;
+        }
+        let flags = u8::from(present);
+        Some(if version.is_v5() {
+            ([0x20, 3, flags, self.reason_code.code(), 0], 5)
+        } else {
+            ([0x20, 2, flags, self.reason_code.v3_return_code()?, 0], 4)
+        })
+    }
+
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let flags = r.u8("acknowledge flags")?;
         // MQTT 3.1 has no Session Present: its whole first byte is reserved.

@@ -369,6 +369,7 @@ impl Packet {
     ) -> Result<usize, EncodeError> {
         match self {
             Packet::Connect(p) => append_body(self, &**p, encoder, buf),
+            Packet::ConnAck(p) if p.properties.is_empty() => append_connack(self, p, encoder, buf),
             Packet::ConnAck(p) => append_body(self, p, encoder, buf),
             // Properties send a PUBLISH the general way at once.
             Packet::Publish(p) if p.properties.is_empty() => append_publish(self, p, encoder, buf),
@@ -606,6 +607,29 @@ fn append_short_ack(
     Ok(4)
 }
 
+/// Appends a CONNACK without properties, in its short form when it has one.
+#[inline(never)]
+fn append_connack(
+    packet: &Packet,
+    connack: &ConnAck,
+    encoder: &Encoder,
+    buf: &mut BytesMut,
+) -> Result<usize, EncodeError> {
+    match connack.encode_short(encoder.version()) {
+        Some((bytes, len)) if encoder.max_packet_size().map_or(true, |max| len <= max) => {
+            // Fixed-size copies rather than one of variable length, which is a call.
+            let [a, b, c, d, e] = bytes;
+            if len == 4 {
+                buf.extend_from_slice(&[a, b, c, d]);
+            } else {
+                buf.extend_from_slice(&[a, b, c, d, e]);
+            }
+            Ok(len)
+        }
+        _ => append_body(packet, connack, encoder, buf),
+    }
+}
+
 /// Appends PINGREQ or PINGRESP, which have no body.
 #[inline(never)]
 fn append_ping(
@@ -651,6 +675,22 @@ pub(crate) fn short_ack(input: &[u8]) -> Option<Packet> {
     })
 }
 
+/// The CONNACK in `frame` when [`ConnAck::decode_short`] takes it: after the PUBLISH
+/// shortcut, which should not pay for this check, and before a general decode.
+#[inline(always)]
+pub(crate) fn short_connack(
+    frame: &[u8],
+    header: &FixedHeader,
+    version: Option<ProtocolVersion>,
+) -> Option<Packet> {
+    match (header.packet_type, version) {
+        (PacketType::ConnAck, Some(version)) => {
+            ConnAck::decode_short(frame, version).map(|(connack, _)| Packet::ConnAck(connack))
+        }
+        _ => None,
+    }
+}
+
 /// Decodes the packet at the front of `input`, whose fixed header says it is complete or not.
 #[inline]
 pub(crate) fn decode_one(
@@ -667,6 +707,9 @@ pub(crate) fn decode_one(
     }
     if let Some(publish) = plain_publish(input, &header, version, strict_strings) {
         return Ok((Packet::Publish(publish), total));
+    }
+    if let Some(connack) = short_connack(input, &header, version) {
+        return Ok((connack, total));
     }
     let packet = decode_frame(input, &header, version, strict_strings)?;
     Ok((packet, total))
@@ -786,7 +829,8 @@ impl_from_packet!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{QosPid, TopicName};
+    use crate::properties::ConnAckProperties;
+    use crate::{ConnectReasonCode, MqttString, QosPid, TopicName};
     use alloc::vec;
     use core::num::NonZeroU16;
 
@@ -924,6 +968,123 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The short CONNACK decode gives what the general path gives for every flags byte and
+    /// every code at every level, and takes every short CONNACK the general path accepts.
+    /// Reserved flags (5.0 MQTT-3.2.2-1), unknown codes (5.0 MQTT-3.2.2-8) and Session
+    /// Present on a refusal (3.1.1 MQTT-3.2.2-4, 5.0 MQTT-3.2.2-6) go to the general path,
+    /// which refuses them.
+    #[test]
+    fn short_connack_agrees_with_the_general_path() {
+        let mut taken = [0usize; 3];
+        for (i, version) in [
+            ProtocolVersion::V3_1,
+            ProtocolVersion::V3_1_1,
+            ProtocolVersion::V5,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for flags in 0..=u8::MAX {
+                for code in 0..=u8::MAX {
+                    for input in [
+                        &[0x20, 2, flags, code][..],
+                        &[0x20, 3, flags, code, 0],
+                        &[0x20, 3, flags, code, 0, 0x40],
+                    ] {
+                        let input = Bytes::copy_from_slice(input);
+                        let general = FixedHeader::parse(&input, Some(version), MAX_PACKET_SIZE)
+                            .unwrap()
+                            .ok_or(())
+                            .and_then(|header| {
+                                decode_frame(&input, &header, Some(version), false)
+                                    .map(|p| (p, header.total_len()))
+                                    .map_err(drop)
+                            });
+                        match ConnAck::decode_short(&input, version) {
+                            Some((fast, len)) => {
+                                taken[i] += 1;
+                                let fast = (Packet::ConnAck(fast), len);
+                                assert_eq!(Ok(fast), general, "{input:02x?} at {version:?}");
+                            }
+                            // Nothing valid that the short form covers is declined.
+                            None => assert!(
+                                general.map_or(true, |(_, len)| len
+                                    != 4 + usize::from(version.is_v5())),
+                                "{input:02x?} declined at {version:?}"
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+        // 3.1: no Session Present, six return codes; 3.1.1: six codes without, one with.
+        // 5.0: Session Present only with a code below 0x80; three bytes after the header.
+        let v5_codes = (0..=u8::MAX).filter(|&c| ConnectReasonCode::from_code(c).is_some());
+        let v5 = v5_codes
+            .map(|c| if c < 0x80 { 2 } else { 1 })
+            .sum::<usize>();
+        assert_eq!(taken, [6, 7, 2 * v5]);
+    }
+
+    /// The encoder's short CONNACKs are what the general encoding writes, for every code
+    /// and both Session Present values at every level, and obey a Maximum Packet Size just
+    /// below them; whatever the short form cannot write goes the general way with its error.
+    #[test]
+    fn encoder_short_connack_agrees_with_the_general_path() {
+        let mut short = 0;
+        for version in [
+            ProtocolVersion::V3_1,
+            ProtocolVersion::V3_1_1,
+            ProtocolVersion::V5,
+        ] {
+            for code in (0..=u8::MAX).filter_map(ConnectReasonCode::from_code) {
+                for session_present in [false, true] {
+                    let packet = Packet::ConnAck(ConnAck {
+                        session_present,
+                        ..ConnAck::new(code)
+                    });
+                    let mut general = BytesMut::new();
+                    let want = packet.encode(version, &mut general);
+                    let mut out = BytesMut::from(&b"xy"[..]);
+                    let got = Encoder::new(version).encode(&packet, &mut out);
+                    assert_eq!(got, want, "{packet:?} at {version:?}");
+                    assert_eq!(&out[2..], &general[..], "{packet:?} at {version:?}");
+                    let Ok(len) = want else { continue };
+                    short += 1;
+                    for max in [len - 1, len] {
+                        let limited = Encoder::new(version).with_max_packet_size(max);
+                        let want = packet.encode_with_limit(version, max, &mut BytesMut::new());
+                        let mut out = BytesMut::new();
+                        assert_eq!(limited.encode(&packet, &mut out), want, "within {max}");
+                        assert_eq!(out.len(), if max == len { len } else { 0 });
+                    }
+                }
+            }
+        }
+        // With a property, the general path writes it (or, below 5.0, refuses it).
+        let props =
+            ConnAckProperties::default().with_reason_string(MqttString::from_static("r").unwrap());
+        let packet = Packet::ConnAck(ConnAck {
+            properties: props,
+            ..ConnAck::default()
+        });
+        for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
+            let want = packet.encode(version, &mut BytesMut::new());
+            assert_eq!(
+                Encoder::new(version).encode(&packet, &mut BytesMut::new()),
+                want
+            );
+            assert_eq!(want.is_ok(), version.is_v5());
+        }
+        // 3.1: six codes; 3.1.1: six, one of them with Session Present; 5.0: every code,
+        // Session Present with those below 0x80.
+        let v5_codes = (0..=u8::MAX).filter(|&c| ConnectReasonCode::from_code(c).is_some());
+        let v5 = v5_codes
+            .map(|c| if c < 0x80 { 2 } else { 1 })
+            .sum::<usize>();
+        assert_eq!(short, 6 + 7 + v5);
     }
 
     /// The straight-line PUBLISH decode gives what the general path gives, for every value
