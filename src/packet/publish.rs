@@ -126,8 +126,9 @@ impl Publish {
     /// property decoder). `None` for anything else, valid or not: the general path decodes
     /// it or says what is wrong, so this one accepts only what that one accepts, decoded
     /// alike. The fixed header has been checked (QoS 3 and DUP on QoS 0 refused) and the
-    /// frame holds all its bytes. Not inlined, so that the general path keeps a small frame.
-    #[inline(never)]
+    /// frame holds all its bytes. Inlined into its two callers, so that the packet is built
+    /// where the caller returns it rather than copied there (30 instructions a PUBLISH).
+    #[inline(always)]
     pub(crate) fn decode_plain(
         frame: &Bytes,
         header: &FixedHeader,
