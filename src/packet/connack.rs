@@ -46,8 +46,8 @@ impl ConnAck {
         }
     }
 
-    /// The CONNACK without properties at the front of `input`, and its length: a client
-    /// reads one per connection, and this form needs none of the general decoder's machinery.
+    /// The CONNACK without properties at the front of `input`, and its length: the answer
+    /// most brokers give, which needs no `Reader` and no property decoder.
     /// `None` for anything else, valid or not: the general path decodes it or says what is
     /// wrong, so this accepts only what [`decode`](Self::decode) accepts, decoded alike.
     ///
