@@ -46,8 +46,9 @@ impl ConnAck {
         }
     }
 
-    /// The CONNACK without properties at the front of `input`, and its length: the answer
-    /// most brokers give, which needs no `Reader` and no property decoder.
+    /// The CONNACK without properties at the front of `input`, and its length: every 3.1.1
+    /// CONNACK, and a 5.0 one from a server with nothing to announce. It needs no `Reader`
+    /// and no property decoder.
     /// `None` for anything else, valid or not: the general path decodes it or says what is
     /// wrong, so this accepts only what [`decode`](Self::decode) accepts, decoded alike.
     ///
