@@ -834,6 +834,13 @@ mod tests {
     use alloc::vec;
     use core::num::NonZeroU16;
 
+    /// Every protocol level, for the tests that must hold at each.
+    const LEVELS: [ProtocolVersion; 3] = [
+        ProtocolVersion::V3_1,
+        ProtocolVersion::V3_1_1,
+        ProtocolVersion::V5,
+    ];
+
     /// Every decode and every session event moves a `Packet`: it stays within 120 bytes on
     /// 64-bit targets (three `Bytes` and a few words), because variable-length properties
     /// live in one encoded block and CONNECT is boxed.
@@ -859,11 +866,7 @@ mod tests {
             QosPid::ExactlyOnce(id),
         ];
         let mut cases = 0;
-        for version in [
-            ProtocolVersion::V3_1,
-            ProtocolVersion::V3_1_1,
-            ProtocolVersion::V5,
-        ] {
+        for version in LEVELS {
             for topic_len in [0, 1, 20, 48, 49, 50, 51, 60, 300] {
                 for payload_len in [0, 1, 64, 123, 200] {
                     for qos in qoses {
@@ -908,11 +911,7 @@ mod tests {
     #[test]
     fn encoder_plain_publish_leaves_the_rest_to_the_general_path() {
         let mut cases = 0;
-        for version in [
-            ProtocolVersion::V3_1,
-            ProtocolVersion::V3_1_1,
-            ProtocolVersion::V5,
-        ] {
+        for version in LEVELS {
             for topic_len in [0, 20, 55] {
                 for payload_len in [0, 16_384, 2_097_152] {
                     for (expiry, alias) in [(None, None), (Some(60), None), (None, Some(4))] {
@@ -948,11 +947,7 @@ mod tests {
             Packet::PubRel(PubRel::new(id)),
             Packet::PubComp(PubComp::new(id)),
         ];
-        for version in [
-            ProtocolVersion::V3_1,
-            ProtocolVersion::V3_1_1,
-            ProtocolVersion::V5,
-        ] {
+        for version in LEVELS {
             for ack in &acks {
                 let mut general = BytesMut::new();
                 ack.encode(version, &mut general).unwrap();
@@ -978,14 +973,7 @@ mod tests {
     #[test]
     fn short_connack_agrees_with_the_general_path() {
         let mut taken = [0usize; 3];
-        for (i, version) in [
-            ProtocolVersion::V3_1,
-            ProtocolVersion::V3_1_1,
-            ProtocolVersion::V5,
-        ]
-        .into_iter()
-        .enumerate()
-        {
+        for (i, version) in LEVELS.into_iter().enumerate() {
             for flags in 0..=u8::MAX {
                 for code in 0..=u8::MAX {
                     for input in [
@@ -1034,11 +1022,7 @@ mod tests {
     #[test]
     fn encoder_short_connack_agrees_with_the_general_path() {
         let mut short = 0;
-        for version in [
-            ProtocolVersion::V3_1,
-            ProtocolVersion::V3_1_1,
-            ProtocolVersion::V5,
-        ] {
+        for version in LEVELS {
             for code in (0..=u8::MAX).filter_map(ConnectReasonCode::from_code) {
                 for session_present in [false, true] {
                     let packet = Packet::ConnAck(ConnAck {
@@ -1096,11 +1080,7 @@ mod tests {
     fn plain_publish_agrees_with_the_general_path() {
         let id = PacketId::new(0x0102).unwrap();
         let (mut taken, mut declined) = (0, 0);
-        for version in [
-            ProtocolVersion::V3_1,
-            ProtocolVersion::V3_1_1,
-            ProtocolVersion::V5,
-        ] {
+        for version in LEVELS {
             for qos in [
                 QosPid::AtMostOnce,
                 QosPid::AtLeastOnce(id),
@@ -1223,11 +1203,7 @@ mod tests {
     #[test]
     fn short_ack_agrees_with_the_general_path() {
         let mut taken = 0;
-        for version in [
-            ProtocolVersion::V3_1,
-            ProtocolVersion::V3_1_1,
-            ProtocolVersion::V5,
-        ] {
+        for version in LEVELS {
             for first in 0..=u8::MAX {
                 for id in [0u16, 1, 0x1234, u16::MAX] {
                     let [high, low] = id.to_be_bytes();
