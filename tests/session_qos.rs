@@ -15,9 +15,9 @@ use mqttwire::session::{
     Client, DisconnectCause, Event, Instant, Session, SessionConfig, SessionError, SessionState,
 };
 use mqttwire::{
-    ConnAck, Connect, ConnectReasonCode, MqttString, Packet, PacketId, ProtocolVersion, PubAck,
-    PubAckReasonCode, PubComp, PubRec, PubRel, Publish, QoS, QosPid, SubAck, SubAckReasonCode,
-    Subscription, TopicFilter, UnsubAck, UnsubAckReasonCode,
+    ConnAck, Connect, ConnectReasonCode, DisconnectReasonCode, MqttString, Packet, PacketId,
+    ProtocolVersion, PubAck, PubAckReasonCode, PubComp, PubRec, PubRel, Publish, QoS, QosPid,
+    SubAck, SubAckReasonCode, Subscription, TopicFilter, UnsubAck, UnsubAckReasonCode,
 };
 use session_util::{message, topic, Crossed, Dir, Pair};
 use std::num::NonZeroU16;
@@ -1022,20 +1022,25 @@ fn resume_resends_unacked_qos1_and_qos2_in_original_order() {
 }
 
 /// 5.0 MQTT-4.6.0-1 / 3.1.1 MQTT-4.6.0-1: resent PUBLISH packets follow the original send
-/// order, not the identifier order (here the identifiers wrap from 65,535 to 1).
+/// order, not the identifier order (here freed identifiers come back in the order they
+/// were freed, newest first, so the order of the identifiers is not the send order).
 #[test]
-fn resent_publishes_keep_send_order_across_packet_id_wrap() {
+fn resent_publishes_keep_send_order_not_identifier_order() {
     for version in VERSIONS {
         let mut client = hand_client(version, SessionConfig::default());
-        for _ in 0..65_533 {
-            let id = client
-                .publish(QoS::AtLeastOnce, message("t/w", "x"))
-                .unwrap()
-                .unwrap();
+        let first: Vec<PacketId> = (0..40)
+            .map(|_| {
+                client
+                    .publish(QoS::AtLeastOnce, message("t/w", "x"))
+                    .unwrap()
+                    .unwrap()
+            })
+            .collect();
+        for &id in first.iter().rev() {
             feed(&mut client, Packet::PubAck(PubAck::new(id)));
-            while client.poll_transmit(T0).is_some() {}
-            while client.poll_event().is_some() {}
         }
+        while client.poll_transmit(T0).is_some() {}
+        while client.poll_event().is_some() {}
         let sent: Vec<u16> = [
             QoS::AtLeastOnce,
             QoS::ExactlyOnce,
@@ -1051,17 +1056,18 @@ fn resent_publishes_keep_send_order_across_packet_id_wrap() {
                 .get()
         })
         .collect();
-        assert_eq!(sent, [65_534, 65_535, 1, 2], "{version:?}");
-        transmitted(&mut client);
-        assert_eq!(
-            hand_resume(&mut client, version),
-            [
-                "PUBLISH q1 65534 dup",
-                "PUBLISH q2 65535 dup",
-                "PUBLISH q1 1 dup",
-                "PUBLISH q2 2 dup"
-            ]
+        assert!(
+            !sent.is_sorted(),
+            "{version:?}: {sent:?} is in identifier order"
         );
+        transmitted(&mut client);
+        let q = ["q1", "q2", "q1", "q2"];
+        let expected: Vec<String> = sent
+            .iter()
+            .zip(q)
+            .map(|(id, q)| format!("PUBLISH {q} {id} dup"))
+            .collect();
+        assert_eq!(hand_resume(&mut client, version), expected);
     }
 }
 
@@ -1348,16 +1354,8 @@ fn qos2_packet_id_stays_busy_after_pubrec_until_pubcomp() {
             client.publish(QoS::AtLeastOnce, more()),
             Err(SessionError::PacketIdsExhausted)
         );
-        // Acknowledgements of the wrong kind, or out of turn, free nothing (CONFORMANCE
-        // section 7, last item).
-        feed(&mut client, Packet::PubAck(PubAck::new(last)));
-        feed(&mut client, Packet::PubComp(PubComp::new(last)));
-        assert!(events(&mut client).is_empty());
-        assert_eq!(
-            client.publish(QoS::AtLeastOnce, more()),
-            Err(SessionError::PacketIdsExhausted),
-            "{version:?}: a wrong acknowledgement freed an identifier"
-        );
+        // (Acknowledgements of the wrong kind end the connection and free nothing:
+        // `acks_of_the_wrong_kind_are_violations_that_free_nothing`.)
         feed(&mut client, Packet::PubRec(PubRec::new(last)));
         assert_eq!(transmitted(&mut client), ["PUBREL 65535"]);
         assert_eq!(
@@ -1398,18 +1396,9 @@ fn suback_and_unsuback_free_their_packet_ids() {
             Err(SessionError::PacketIdsExhausted),
             "{version:?}"
         );
-        // A PUBACK or PUBCOMP carrying a request's identifier, or a SUBACK for the
-        // UNSUBSCRIBE's, frees nothing (CONFORMANCE section 7, last item).
-        feed(&mut client, Packet::PubAck(PubAck::new(sub)));
-        feed(&mut client, Packet::PubComp(PubComp::new(unsub)));
-        let wrong = SubAck::new(unsub, vec![SubAckReasonCode::GrantedQoS1]);
-        feed(&mut client, Packet::SubAck(wrong));
-        assert!(events(&mut client).is_empty());
-        assert_eq!(
-            client.publish(QoS::AtLeastOnce, more()),
-            Err(SessionError::PacketIdsExhausted),
-            "{version:?}: a wrong acknowledgement freed an identifier"
-        );
+        // (A PUBACK or PUBCOMP carrying a request's identifier, or a SUBACK for the
+        // UNSUBSCRIBE's, ends the connection and frees nothing:
+        // `acks_of_the_wrong_kind_are_violations_that_free_nothing`.)
 
         let codes = if version.is_v5() {
             vec![UnsubAckReasonCode::Success]
@@ -1536,12 +1525,8 @@ fn acks_for_unknown_packet_ids_change_nothing() {
         for packet in [
             Packet::PubAck(PubAck::new(unknown)),
             Packet::PubComp(PubComp::new(unknown)),
-            Packet::PubAck(PubAck::new(q2)),   // q2 is QoS 2
-            Packet::PubComp(PubComp::new(q2)), // before PUBREC
-            Packet::PubComp(PubComp::new(q1)), // q1 is QoS 1
-            Packet::PubRec(PubRec::new(q1)),
-            Packet::PubAck(PubAck::new(sub)), // a SUBSCRIBE's identifier
             Packet::SubAck(SubAck::new(unknown, vec![SubAckReasonCode::GrantedQoS0])),
+            Packet::UnsubAck(UnsubAck::new(unknown, Vec::new())),
         ] {
             let what = format!("{version:?} {}", show(&packet));
             client.handle_incoming(T0, packet).unwrap();
@@ -1573,6 +1558,114 @@ fn acks_for_unknown_packet_ids_change_nothing() {
         );
         assert!(matches!(got.last(), Some(Event::Subscribed(_))));
         assert!(client.session().is_empty());
+    }
+}
+
+/// An acknowledgement whose kind does not fit what its identifier is in use for (a PUBACK
+/// for a QoS 2 message, as a broker without QoS 2 sends; a PUBCOMP before PUBREC; a
+/// PUBREC or PUBCOMP for a QoS 1 message; any publish acknowledgement for a SUBSCRIBE;
+/// a SUBACK for an UNSUBSCRIBE or a PUBLISH) answers a packet that was never sent: a
+/// protocol violation (5.0 MQTT-4.3.2-3, MQTT-4.3.3-3, MQTT-3.8.4-2, MQTT-2.2.1-6; 3.1.1
+/// MQTT-4.3.2-1, MQTT-4.3.3-1, MQTT-3.8.4-2, MQTT-3.10.4-4). The connection ends (5.0:
+/// DISCONNECT 0x82), it is reported, and the identifier stays in use: the message is
+/// resent on the next connection, never reported completed.
+#[test]
+fn acks_of_the_wrong_kind_are_violations_that_free_nothing() {
+    for version in VERSIONS {
+        for case in 0..9 {
+            let mut client = hand_client(version, SessionConfig::default());
+            let q1 = client
+                .publish(QoS::AtLeastOnce, message("t/u", "q1"))
+                .unwrap()
+                .unwrap();
+            let q2 = client
+                .publish(QoS::ExactlyOnce, message("t/u", "q2"))
+                .unwrap()
+                .unwrap();
+            let filter = TopicFilter::new("t/#").unwrap();
+            let sub = client
+                .subscribe(
+                    vec![Subscription::new(filter.clone(), QoS::AtMostOnce)],
+                    SubscribeProperties::default(),
+                )
+                .unwrap();
+            let unsub = client
+                .unsubscribe(vec![filter], UnsubscribeProperties::default())
+                .unwrap();
+            transmitted(&mut client);
+            let granted = || vec![SubAckReasonCode::GrantedQoS0];
+            let (packet, rule) = match case {
+                0 => (
+                    Packet::PubAck(PubAck::new(q2)),
+                    ("MQTT-4.3.3-1", "MQTT-4.3.3-3"),
+                ),
+                1 => (
+                    Packet::PubComp(PubComp::new(q2)),
+                    ("MQTT-4.3.3-1", "MQTT-4.3.3-3"),
+                ),
+                2 => (
+                    Packet::PubRec(PubRec::new(q1)),
+                    ("MQTT-4.3.2-1", "MQTT-4.3.2-3"),
+                ),
+                3 => (
+                    Packet::PubComp(PubComp::new(q1)),
+                    ("MQTT-4.3.2-1", "MQTT-4.3.2-3"),
+                ),
+                4 => (
+                    Packet::PubAck(PubAck::new(sub)),
+                    ("MQTT-4.3.2-1", "MQTT-4.3.2-3"),
+                ),
+                5 => (
+                    Packet::PubRec(PubRec::new(unsub)),
+                    ("MQTT-4.3.3-1", "MQTT-4.3.3-3"),
+                ),
+                6 => (
+                    Packet::SubAck(SubAck::new(unsub, granted())),
+                    ("MQTT-3.8.4-2", "MQTT-3.8.4-2"),
+                ),
+                7 => (
+                    Packet::SubAck(SubAck::new(q1, granted())),
+                    ("MQTT-3.8.4-2", "MQTT-3.8.4-2"),
+                ),
+                _ => (
+                    Packet::UnsubAck(UnsubAck::new(sub, Vec::new())),
+                    ("MQTT-3.10.4-4", "MQTT-2.2.1-6"),
+                ),
+            };
+            let what = format!("{version:?} {}", show(&packet));
+            let error = client.handle_incoming(T0, packet).unwrap_err();
+            assert_eq!(
+                error.reason_code(),
+                DisconnectReasonCode::ProtocolError,
+                "{what}"
+            );
+            let rule = if version.is_v5() { rule.1 } else { rule.0 };
+            assert_eq!(error.rule(), Some(rule), "{what}");
+            assert!(!client.is_connected(), "{what}");
+            let sent: Vec<Packet> = std::iter::from_fn(|| client.poll_transmit(T0)).collect();
+            let expected = if version.is_v5() {
+                vec![Packet::Disconnect(mqttwire::Disconnect::new(
+                    DisconnectReasonCode::ProtocolError,
+                ))]
+            } else {
+                Vec::new()
+            };
+            assert_eq!(sent, expected, "{what}");
+            let got = events(&mut client);
+            assert!(
+                matches!(got.as_slice(), [.., Event::Disconnected(DisconnectCause::ProtocolViolation(e))]
+                    if *e == error),
+                "{what}: {got:?}"
+            );
+            assert!(
+                !got.iter().any(|e| matches!(
+                    e,
+                    Event::PublishAcknowledged { .. } | Event::PublishCompleted { .. }
+                )),
+                "{what}: {got:?}"
+            );
+            assert_eq!(ids(client.session()), [q1.get(), q2.get()], "{what}");
+        }
     }
 }
 
@@ -1863,18 +1956,191 @@ fn manual_ack_releases_pubrec_for_a_duplicate_qos2_publish() {
                 .iter()
                 .map(|b| show(&Packet::decode(b, version).unwrap().0))
                 .collect();
+            // One PUBREC answers both copies: the second arrived while the first's was
+            // pending, so it is the same message, and one acknowledgement per identifier
+            // keeps what a repeating peer can make the session hold bounded.
             assert_eq!(
                 waiting,
-                [
-                    format!("PUBREC {two}"),
-                    format!("PUBREC {two}"),
-                    format!("PUBACK {one}")
-                ],
+                [format!("PUBREC {two}"), format!("PUBACK {one}")],
                 "{what}"
             );
             pair.run();
             assert_eq!(side.peer_got(&pair), ["two", "one"]);
             assert!(since(&pair, mark, side.back()).contains(&format!("PUBACK {one}")));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Identifiers the peer may still hold, and what a repeating peer can make us keep.
+// ---------------------------------------------------------------------------------------
+
+/// Resumes `client` with a CONNACK (Session Present 1) carrying the server's new limits.
+fn resume_with_limits(
+    client: &mut Client,
+    version: ProtocolVersion,
+    max_packet_size: Option<u32>,
+    receive_maximum: Option<u16>,
+) -> Vec<String> {
+    client.handle_connection_lost();
+    client.connect(T0, connect_packet(version)).unwrap();
+    assert_eq!(transmitted(client)[..1], ["CONNECT"]);
+    let mut ack = ConnAck::new(ConnectReasonCode::Success);
+    ack.session_present = true;
+    ack.properties.maximum_packet_size = max_packet_size.and_then(std::num::NonZeroU32::new);
+    ack.properties.receive_maximum = receive_maximum.and_then(NonZeroU16::new);
+    client.handle_incoming(T0, Packet::ConnAck(ack)).unwrap();
+    transmitted(client)
+}
+
+/// A QoS 2 message sent before the link dropped (its PUBREC lost with it) that can no
+/// longer be resent (the server's Maximum Packet Size shrank, or a 5.0 session resumes at
+/// 3.1.1 with a message that has properties) may be held by the server, awaiting PUBREL.
+/// Its identifier is therefore not freed: the session reports the message dropped, sends
+/// PUBREL for it (answered whether or not the server has it, 5.0 MQTT-4.3.3-11, 3.1.1
+/// MQTT-4.3.3-2) and keeps the identifier, counting against the server's Receive Maximum,
+/// until the PUBCOMP, which reports nothing more. No new message gets that identifier
+/// before then (5.0 MQTT-2.2.1-3, 3.1.1 MQTT-2.3.1-2), however many go by, and the send
+/// quota recovers.
+#[test]
+fn a_qos2_message_that_cannot_be_resent_keeps_its_identifier_until_pubcomp() {
+    for (version, shrink) in [
+        (ProtocolVersion::V5, true),
+        (ProtocolVersion::V5, false),
+        (ProtocolVersion::V3_1_1, false),
+    ] {
+        let what = format!("{version:?} shrink={shrink}");
+        let mut config = SessionConfig::default();
+        config.max_outgoing = usize::MAX;
+        let mut client = hand_client(ProtocolVersion::V5, config);
+        let mut big = message("t/big", "a message of some sixty bytes, too large for 50");
+        big.properties.message_expiry_interval = Some(600);
+        let held = client.publish(QoS::ExactlyOnce, big).unwrap().unwrap();
+        assert_eq!(transmitted(&mut client), [format!("PUBLISH q2 {held}")]);
+        // The link drops with the PUBREC; the server comes back with a smaller limit and a
+        // Receive Maximum of 1, or the client resumes at 3.1.1.
+        let resumed = if shrink {
+            resume_with_limits(&mut client, version, Some(50), Some(1))
+        } else if version.is_v5() {
+            resume_with_limits(&mut client, version, None, Some(1))
+        } else {
+            resume_with_limits(&mut client, version, None, None)
+        };
+        if !shrink && version.is_v5() {
+            // Nothing changed: the message is resent as usual.
+            assert_eq!(resumed, [format!("PUBLISH q2 {held} dup")], "{what}");
+            continue;
+        }
+        assert_eq!(resumed, [format!("PUBREL {held}")], "{what}");
+        assert_eq!(
+            outcomes(&events(&mut client)),
+            [format!(
+                "dropped {held} (a message of some sixty bytes, too large for 50)"
+            )],
+            "{what}"
+        );
+        assert_eq!(ids(client.session()), [held.get()], "{what}: still held");
+
+        // The released identifier holds the only slot of a Receive Maximum of 1: a new
+        // message waits for the PUBCOMP instead of ending in 0x93.
+        let next = client
+            .publish(QoS::ExactlyOnce, message("t/small", "next"))
+            .unwrap()
+            .unwrap();
+        assert_ne!(next, held, "{what}");
+        let waiting = transmitted(&mut client);
+        if version.is_v5() {
+            assert!(waiting.is_empty(), "{what}: {waiting:?}");
+        }
+        let mut comp = PubComp::new(held);
+        if version.is_v5() {
+            comp.reason_code = mqttwire::PubRelReasonCode::PacketIdentifierNotFound;
+        }
+        feed(&mut client, Packet::PubComp(comp));
+        assert!(
+            outcomes(&events(&mut client)).is_empty(),
+            "{what}: the PUBCOMP reported a completion that did not happen"
+        );
+        if version.is_v5() {
+            assert_eq!(transmitted(&mut client), [format!("PUBLISH q2 {next}")]);
+        }
+        assert_eq!(ids(client.session()), [next.get()], "{what}");
+    }
+}
+
+/// The identifier of such a message is not handed out while its PUBREL is unanswered,
+/// however many identifiers go round meanwhile (here 70,000 QoS 1 messages, more than the
+/// 65,535 identifiers there are).
+#[test]
+fn a_released_identifier_is_not_reused_before_its_pubcomp_however_many_go_round() {
+    let mut client = hand_client(ProtocolVersion::V5, SessionConfig::default());
+    let held = client
+        .publish(
+            QoS::ExactlyOnce,
+            message("t/big", "some sixty bytes, too large for 30"),
+        )
+        .unwrap()
+        .unwrap();
+    transmitted(&mut client);
+    assert_eq!(
+        resume_with_limits(&mut client, ProtocolVersion::V5, Some(30), None),
+        [format!("PUBREL {held}")]
+    );
+    for _ in 0..70_000 {
+        let id = client
+            .publish(QoS::AtLeastOnce, message("t/w", "x"))
+            .unwrap()
+            .unwrap();
+        assert_ne!(id, held);
+        feed(&mut client, Packet::PubAck(PubAck::new(id)));
+        while client.poll_transmit(T0).is_some() {}
+        while client.poll_event().is_some() {}
+    }
+    feed(&mut client, Packet::PubComp(PubComp::new(held)));
+    assert!(client.session().is_empty());
+}
+
+/// With manual acknowledgement and a Receive Maximum of 10, a peer that retransmits one
+/// unacknowledged QoS 1 or QoS 2 PUBLISH 200,000 times gets it delivered once and, after
+/// the application's single `ack`, one acknowledgement: a copy that arrives while the
+/// acknowledgement is pending is answered by it (5.0 MQTT-4.3.3-10, 3.1.1 MQTT-4.3.3-2),
+/// so what the session keeps does not grow with what the peer repeats.
+#[test]
+fn a_retransmission_flood_under_manual_acks_ends_in_one_acknowledgement() {
+    for version in VERSIONS {
+        for qos2 in [false, true] {
+            let what = format!("{version:?} qos2={qos2}");
+            let mut config = manual();
+            config.receive_maximum = NonZeroU16::new(10).unwrap();
+            let mut client = hand_client(version, config);
+            let id = pid(7);
+            let qos = if qos2 {
+                QosPid::ExactlyOnce(id)
+            } else {
+                QosPid::AtLeastOnce(id)
+            };
+            feed(&mut client, publish_packet(qos, "flood"));
+            let mut copy = publish_packet(qos, "flood");
+            if let Packet::Publish(p) = &mut copy {
+                p.dup = true;
+            }
+            for _ in 0..200_000 {
+                client.handle_incoming(T0, copy.clone()).unwrap();
+                assert!(client.poll_transmit(T0).is_none(), "{what}");
+            }
+            let delivered = events(&mut client)
+                .into_iter()
+                .filter(|e| matches!(e, Event::Message(_)))
+                .count();
+            assert_eq!(delivered, 1, "{what}");
+            client.ack(id).unwrap();
+            let kind = if qos2 { "PUBREC" } else { "PUBACK" };
+            assert_eq!(transmitted(&mut client), [format!("{kind} 7")], "{what}");
+            assert_eq!(
+                client.ack(id),
+                Err(SessionError::NoPendingAck(id)),
+                "{what}"
+            );
         }
     }
 }

@@ -137,37 +137,33 @@ impl Session<ClientRole> {
         }
         match packet {
             Packet::Publish(p) => core.on_publish(p)?,
-            Packet::PubAck(a) => core.on_puback(a),
-            Packet::PubRec(r) => core.on_pubrec(r),
+            Packet::PubAck(a) => core.on_puback(a)?,
+            Packet::PubRec(r) => core.on_pubrec(r)?,
             Packet::PubRel(r) => core.on_pubrel(r),
-            Packet::PubComp(c) => core.on_pubcomp(c),
+            Packet::PubComp(c) => core.on_pubcomp(c)?,
             // An answer that does not fit its request leaves the request pending: the
             // violation ends the connection, which reports it dropped and frees its
             // identifier, as for any request left unanswered.
             Packet::SubAck(ack) => {
-                if let Some(request) = core.find_request(ack.packet_id, true) {
-                    if request.filters != ack.reason_codes.len() {
+                if let Some(filters) = core.answered_request(ack.packet_id, true)? {
+                    if filters != ack.reason_codes.len() {
                         return Err(ProtocolError::protocol(
                             "SUBACK without one reason code per topic filter",
                             core.tag("MQTT-3.8.4-5", "MQTT-3.8.4-6"),
                         ));
                     }
-                    core.take_request(ack.packet_id, true);
-                    core.state.ids.release(ack.packet_id);
-                    core.events.push_back(Event::Subscribed(ack));
+                    core.complete_request(ack.packet_id, Event::Subscribed(ack));
                 }
             }
             Packet::UnsubAck(ack) => {
-                if let Some(request) = core.find_request(ack.packet_id, false) {
-                    if v5 && request.filters != ack.reason_codes.len() {
+                if let Some(filters) = core.answered_request(ack.packet_id, false)? {
+                    if v5 && filters != ack.reason_codes.len() {
                         return Err(ProtocolError::protocol(
                             "UNSUBACK without one reason code per topic filter",
                             "MQTT-3.11.3-1",
                         ));
                     }
-                    core.take_request(ack.packet_id, false);
-                    core.state.ids.release(ack.packet_id);
-                    core.events.push_back(Event::Unsubscribed(ack));
+                    core.complete_request(ack.packet_id, Event::Unsubscribed(ack));
                 }
             }
             Packet::PingResp => core.ping_sent = None,

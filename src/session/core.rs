@@ -1,9 +1,12 @@
 //! The machinery both roles share: the QoS flows in both directions, flow control, topic
 //! aliases, keep alive, and the queues of packets to send and events to report.
 
+use super::acks::AckQueue;
 use super::error::{ProtocolError, SessionError};
 use super::event::{DisconnectCause, Event};
-use super::state::{Outgoing, Received, SessionState, Stage};
+use super::id_table::IdTable;
+use super::outgoing::{List, Stage};
+use super::state::{SessionState, ACKED, RECEIVED};
 use super::{Instant, SessionConfig};
 use crate::codec::{Encoder, MAX_PACKET_SIZE};
 use crate::error::{DecodeError, EncodeError};
@@ -63,22 +66,6 @@ impl Default for PeerLimits {
     }
 }
 
-/// A SUBSCRIBE or UNSUBSCRIBE awaiting its answer: ours (client) or the peer's (server).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Request {
-    pub(crate) id: PacketId,
-    pub(crate) subscribe: bool,
-    pub(crate) filters: usize,
-}
-
-/// A received QoS 1 or 2 message whose PUBACK or PUBREC has not gone out yet.
-#[derive(Debug, Clone, Copy)]
-struct PendingAck {
-    id: PacketId,
-    qos2: bool,
-    ready: bool,
-}
-
 #[derive(Debug, Clone, Default)]
 struct AliasSlot {
     topic: Option<TopicName>,
@@ -93,9 +80,10 @@ pub(crate) struct Core {
     pub(crate) version: ProtocolVersion,
     pub(crate) state: SessionState,
     pub(crate) peer: PeerLimits,
-    pub(crate) requests: Vec<Request>,
-    acks: VecDeque<PendingAck>,
-    qos1_unacked: usize,
+    /// Server: the client's SUBSCRIBE (`filters << 1 | 1`) and UNSUBSCRIBE (`filters << 1`)
+    /// packets awaiting the application's answer, by packet identifier.
+    pub(crate) peer_requests: IdTable<u32>,
+    acks: AckQueue,
     pub(crate) transmit: VecDeque<Packet>,
     pub(crate) events: VecDeque<Event>,
     in_aliases: Vec<Option<TopicName>>,
@@ -127,9 +115,8 @@ impl Core {
             version: ProtocolVersion::V5,
             state,
             peer: PeerLimits::default(),
-            requests: Vec::new(),
-            acks: VecDeque::new(),
-            qos1_unacked: 0,
+            peer_requests: IdTable::default(),
+            acks: AckQueue::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             in_aliases: Vec::new(),
@@ -183,78 +170,97 @@ impl Core {
         self.report_dropped(state);
     }
 
-    pub(crate) fn report_dropped(&mut self, state: SessionState) {
-        for entry in state.inflight.into_iter().chain(state.queued) {
-            let message = match entry.stage {
-                Stage::Qos1(p) | Stage::Qos2(p) => Some(Box::new(p)),
-                Stage::Released => None,
-            };
-            self.events.push_back(Event::PublishDropped {
-                packet_id: entry.id,
-                message,
-            });
-        }
-    }
-
-    /// Sends again what the session holds, in the original order: PUBREL for the QoS 2
-    /// flows past PUBREC (never the PUBLISH, [MQTT-4.3.3-6] in 5.0), the rest as PUBLISH
-    /// with DUP set ([MQTT-3.3.1-1]) as far as the peer's Receive Maximum allows
-    /// ([MQTT-4.4.0-1]). PUBREL is never held back by flow control ([MQTT-3.3.4-8]).
-    pub(crate) fn resume(&mut self) {
-        let mut blocked = false;
-        for _ in 0..self.state.queued.len() {
-            let Some(entry) = self.state.queued.pop_front() else {
-                break;
-            };
-            if matches!(entry.stage, Stage::Released) {
-                self.send_entry(entry);
-            } else if blocked || !self.has_quota() {
-                blocked = true;
-                self.state.queued.push_back(entry);
-            } else {
-                self.send_entry(entry);
+    pub(crate) fn report_dropped(&mut self, mut state: SessionState) {
+        for list in [List::Released, List::Sent, List::Queued] {
+            while let Some(packet_id) = state.out.front(list) {
+                let message = match state.out.remove(packet_id) {
+                    Some(Stage::Qos1(p) | Stage::Qos2(p)) => Some(Box::new(p)),
+                    Some(Stage::Released { reported: true }) => continue,
+                    _ => None,
+                };
+                self.events
+                    .push_back(Event::PublishDropped { packet_id, message });
             }
         }
     }
 
+    /// Sends again what the session holds: PUBREL for the QoS 2 flows past PUBREC, in the
+    /// order the PUBRECs arrived (never the PUBLISH, [MQTT-4.3.3-6] in 5.0; [MQTT-4.6.0-4]),
+    /// and PUBREL is never held back by flow control ([MQTT-3.3.4-8]); then the rest as
+    /// PUBLISH with DUP set ([MQTT-3.3.1-1]), in publish order ([MQTT-4.6.0-1]), as far as
+    /// the peer's Receive Maximum allows ([MQTT-4.4.0-1]).
+    pub(crate) fn resume(&mut self) {
+        for id in self.state.out.iter(List::Released) {
+            self.transmit.push_back(Packet::PubRel(PubRel::new(id)));
+        }
+        self.pump();
+    }
+
     /// Sends queued messages while the peer's Receive Maximum allows ([MQTT-4.9.0-2]).
-    /// After `resume`, the queue holds only messages waiting for their first PUBLISH.
     fn pump(&mut self) {
         while self.status == Status::Connected && self.has_quota() {
-            let Some(entry) = self.state.queued.pop_front() else {
+            let Some(id) = self.state.out.front(List::Queued) else {
                 break;
             };
-            self.send_entry(entry);
+            self.send_queued(id);
         }
+    }
+
+    /// Messages sent on this connection and not completed, PUBREL included: what counts
+    /// against the peer's Receive Maximum.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.state.out.len(List::Sent) + self.state.out.len(List::Released)
     }
 
     fn has_quota(&self) -> bool {
-        self.state.inflight.len() < usize::from(self.peer.receive_maximum)
+        self.in_flight() < usize::from(self.peer.receive_maximum)
     }
 
-    /// Sends what `entry` waits on: its PUBREL once released, else its PUBLISH.
-    fn send_entry(&mut self, mut entry: Outgoing) {
-        let (Stage::Qos1(message) | Stage::Qos2(message)) = &entry.stage else {
-            self.transmit
-                .push_back(Packet::PubRel(PubRel::new(entry.id)));
-            self.state.inflight.push_back(entry);
+    /// Sends the PUBLISH of queued message `id`, with DUP when it was sent before.
+    fn send_queued(&mut self, id: PacketId) {
+        let ever_sent = self.state.out.ever_sent(id);
+        let Some(Stage::Qos1(message) | Stage::Qos2(message)) = self.state.out.stage(id) else {
+            // Only PUBLISH stages are queued.
+            self.state.out.move_to(id, List::Sent);
             return;
         };
         let mut publish = message.clone();
-        publish.dup = entry.ever_sent;
-        // The peer of a resumed session may have announced a smaller limit since.
+        publish.dup = ever_sent;
+        // The peer of a resumed session may have announced a smaller limit since, or speak
+        // a version without the message's properties.
         let size = encoded_len_of(&publish, self.version).unwrap_or(usize::MAX);
         if size > self.peer.max_packet_size {
-            self.state.ids.release(entry.id);
-            self.events.push_back(Event::PublishDropped {
-                packet_id: entry.id,
-                message: Some(Box::new(publish)),
-            });
+            self.abandon(id, publish);
             return;
         }
-        entry.ever_sent = true;
-        self.state.inflight.push_back(entry);
+        self.state.out.mark_sent(id);
+        self.state.out.move_to(id, List::Sent);
         self.send_publish(publish, size);
+    }
+
+    /// Gives up on a message that cannot be sent again, telling the application. An
+    /// identifier the peer may still hold (a QoS 2 PUBLISH it may have received, awaiting
+    /// PUBREL) is not free: reusing it would make the peer take a new message for the old
+    /// one. It is released with a PUBREL instead, which completes the old delivery if the
+    /// peer has it and is answered in any case ([MQTT-4.3.3-11] in 5.0, [MQTT-4.3.3-2] in
+    /// 3.1.1), and it stays in use, counting against the peer's Receive Maximum, until the
+    /// PUBCOMP.
+    fn abandon(&mut self, id: PacketId, publish: Publish) {
+        let out = &mut self.state.out;
+        let peer_may_hold = matches!(out.stage(id), Some(Stage::Qos2(_))) && out.ever_sent(id);
+        if peer_may_hold {
+            if let Some(stage) = out.stage_mut(id) {
+                *stage = Stage::Released { reported: true };
+            }
+            out.move_to(id, List::Released);
+            self.transmit.push_back(Packet::PubRel(PubRel::new(id)));
+        } else {
+            out.remove(id);
+        }
+        self.events.push_back(Event::PublishDropped {
+            packet_id: id,
+            message: Some(Box::new(publish)),
+        });
     }
 
     /// Queues a PUBLISH of `size` bytes (without an automatic alias).
@@ -373,23 +379,23 @@ impl Core {
                 max: self.config.max_outgoing,
             });
         }
-        let id = self
-            .state
-            .ids
-            .allocate()
-            .ok_or(SessionError::PacketIdsExhausted)?;
         let stage = if qos == QoS::AtLeastOnce {
-            message.qos = QosPid::AtLeastOnce(id);
             Stage::Qos1(message)
         } else {
-            message.qos = QosPid::ExactlyOnce(id);
             Stage::Qos2(message)
         };
-        self.state.queued.push_back(Outgoing {
-            id,
-            stage,
-            ever_sent: false,
-        });
+        let id = self
+            .state
+            .out
+            .allocate(stage, List::Queued)
+            .ok_or(SessionError::PacketIdsExhausted)?;
+        if let Some(Stage::Qos1(m) | Stage::Qos2(m)) = self.state.out.stage_mut(id) {
+            m.qos = if qos == QoS::AtLeastOnce {
+                QosPid::AtLeastOnce(id)
+            } else {
+                QosPid::ExactlyOnce(id)
+            };
+        }
         self.pump();
         Ok(Some(id))
     }
@@ -406,17 +412,10 @@ impl Core {
             return Err(SessionError::NotConnected);
         }
         self.check_size(packet)?;
-        let id = self
-            .state
-            .ids
-            .allocate()
-            .ok_or(SessionError::PacketIdsExhausted)?;
-        self.requests.push(Request {
-            id,
-            subscribe,
-            filters,
-        });
-        Ok(id)
+        self.state
+            .out
+            .allocate(Stage::Request { subscribe, filters }, List::Requests)
+            .ok_or(SessionError::PacketIdsExhausted)
     }
 
     /// Checks that `packet` can be encoded and fits the peer's Maximum Packet Size (after
@@ -431,80 +430,144 @@ impl Core {
         }
     }
 
-    /// The SUBSCRIBE (`subscribe`) or UNSUBSCRIBE awaiting an answer with identifier `id`.
-    pub(crate) fn find_request(&self, id: PacketId, subscribe: bool) -> Option<&Request> {
-        self.requests
-            .iter()
-            .find(|r| r.id == id && r.subscribe == subscribe)
+    /// Client: the number of topic filters of the SUBSCRIBE (`subscribe`) or UNSUBSCRIBE
+    /// with identifier `id` that a SUBACK or UNSUBACK answers, or `None` when no request
+    /// has it (a late answer changes nothing). An identifier in use by another kind of
+    /// packet is a violation: the peer answered a packet we never sent.
+    pub(crate) fn answered_request(
+        &self,
+        id: PacketId,
+        subscribe: bool,
+    ) -> Result<Option<usize>, ProtocolError> {
+        match self.state.out.stage(id) {
+            None => Ok(None),
+            Some(Stage::Request {
+                subscribe: s,
+                filters,
+            }) if *s == subscribe => Ok(Some(*filters)),
+            Some(_) if subscribe => Err(ProtocolError::protocol(
+                "SUBACK for a packet identifier not in use by a SUBSCRIBE",
+                self.tag("MQTT-3.8.4-2", "MQTT-3.8.4-2"),
+            )),
+            Some(_) => Err(ProtocolError::protocol(
+                "UNSUBACK for a packet identifier not in use by an UNSUBSCRIBE",
+                self.tag("MQTT-3.10.4-4", "MQTT-2.2.1-6"),
+            )),
+        }
     }
 
-    /// Removes the request answered by an acknowledgement, if there is one.
-    pub(crate) fn take_request(&mut self, id: PacketId, subscribe: bool) -> Option<Request> {
-        let i = self
-            .requests
-            .iter()
-            .position(|r| r.id == id && r.subscribe == subscribe)?;
-        Some(self.requests.swap_remove(i))
+    /// Server: the client's SUBSCRIBE (`subscribe`) or UNSUBSCRIBE `id` with `filters`
+    /// topic filters awaits the application's answer. Its identifier must not be one
+    /// still awaiting an answer ([MQTT-2.2.1-3] in 5.0, [MQTT-2.3.1-2] in 3.1.1), which
+    /// also bounds what is kept to one entry per identifier.
+    pub(crate) fn hold_request(
+        &mut self,
+        id: PacketId,
+        subscribe: bool,
+        filters: usize,
+    ) -> Result<(), ProtocolError> {
+        if self.peer_requests.get(id.get()) != 0 {
+            return Err(ProtocolError::protocol(
+                "SUBSCRIBE or UNSUBSCRIBE with the packet identifier of one still unanswered",
+                self.tag("MQTT-2.3.1-2", "MQTT-2.2.1-3"),
+            ));
+        }
+        // A packet holds fewer than 2^31 filters (three bytes each at least).
+        let filters = u32::try_from(filters)
+            .unwrap_or(u32::MAX)
+            .clamp(1, u32::MAX >> 1);
+        self.peer_requests
+            .set(id.get(), filters << 1 | u32::from(subscribe));
+        Ok(())
+    }
+
+    /// Server: the client's request `id` awaiting an answer: `(is SUBSCRIBE, filters)`.
+    pub(crate) fn peer_request(&self, id: PacketId) -> Option<(bool, usize)> {
+        match self.peer_requests.get(id.get()) {
+            0 => None,
+            v => Some((v & 1 == 1, (v >> 1) as usize)),
+        }
+    }
+
+    /// Client: the request `id` got its answer, reported as `event`.
+    pub(crate) fn complete_request(&mut self, id: PacketId, event: Event) {
+        self.state.out.remove(id);
+        self.events.push_back(event);
+    }
+
+    /// An acknowledgement of a kind that does not fit the stage of the message it names
+    /// (a PUBACK for a QoS 2 message, a PUBCOMP before PUBREC, ...): the peer answered a
+    /// packet we never sent.
+    fn wrong_ack(&self, what: &'static str, qos2: bool) -> ProtocolError {
+        let rule = if qos2 {
+            self.tag("MQTT-4.3.3-1", "MQTT-4.3.3-3")
+        } else {
+            self.tag("MQTT-4.3.2-1", "MQTT-4.3.2-3")
+        };
+        ProtocolError::protocol(what, rule)
     }
 
     /// PUBACK: the QoS 1 flow ends, whatever the reason code ([MQTT-4.3.2-3] in 5.0,
     /// [MQTT-4.4.0-2] for failures). An acknowledgement of an identifier we are not
-    /// waiting for changes nothing.
-    pub(crate) fn on_puback(&mut self, ack: PubAck) {
-        let Some(i) = self.find_inflight(ack.packet_id, |s| matches!(s, Stage::Qos1(_))) else {
-            return;
-        };
-        self.state.inflight.remove(i);
-        self.state.ids.release(ack.packet_id);
+    /// waiting for on this connection changes nothing; one of an identifier in use by
+    /// anything but a QoS 1 message is a violation.
+    pub(crate) fn on_puback(&mut self, ack: PubAck) -> Result<(), ProtocolError> {
+        let id = ack.packet_id;
+        match self.state.out.stage(id) {
+            Some(Stage::Qos1(_)) if self.state.out.list_of(id) == Some(List::Sent) => {}
+            None | Some(Stage::Qos1(_)) => return Ok(()),
+            Some(Stage::Request { .. }) => {
+                return Err(self.wrong_ack("PUBACK for a SUBSCRIBE or UNSUBSCRIBE", false))
+            }
+            Some(_) => return Err(self.wrong_ack("PUBACK for a QoS 2 message", true)),
+        }
+        self.state.out.remove(id);
         self.events.push_back(if ack.reason_code.is_error() {
             Event::PublishFailed {
-                packet_id: ack.packet_id,
+                packet_id: id,
                 reason_code: ack.reason_code,
             }
         } else {
             Event::PublishAcknowledged {
-                packet_id: ack.packet_id,
+                packet_id: id,
                 reason_code: ack.reason_code,
             }
         });
         self.pump();
+        Ok(())
     }
 
     /// PUBREC: answer with PUBREL and forget the message ([MQTT-4.3.3-4], [MQTT-4.3.3-6]
     /// in 5.0, [MQTT-4.3.3-1] in 3.1.1); a failure code ends the flow ([MQTT-4.4.0-2]).
-    pub(crate) fn on_pubrec(&mut self, rec: PubRec) {
+    /// PUBRELs leave in the order the PUBRECs arrived ([MQTT-4.6.0-4]).
+    pub(crate) fn on_pubrec(&mut self, rec: PubRec) -> Result<(), ProtocolError> {
         let id = rec.packet_id;
-        match self.find_inflight(id, |_| true) {
-            Some(i) => match self.state.inflight[i].stage {
-                Stage::Qos2(_) if rec.reason_code.is_error() => {
-                    self.state.inflight.remove(i);
-                    self.state.ids.release(id);
-                    self.events.push_back(Event::PublishFailed {
-                        packet_id: id,
-                        reason_code: rec.reason_code,
-                    });
-                    self.pump();
+        let out = &mut self.state.out;
+        match out.stage(id) {
+            Some(Stage::Qos2(_)) if out.list_of(id) != Some(List::Sent) => {}
+            Some(Stage::Qos2(_)) if rec.reason_code.is_error() => {
+                out.remove(id);
+                self.events.push_back(Event::PublishFailed {
+                    packet_id: id,
+                    reason_code: rec.reason_code,
+                });
+                self.pump();
+            }
+            Some(Stage::Qos2(_)) => {
+                if let Some(stage) = out.stage_mut(id) {
+                    *stage = Stage::Released { reported: false };
                 }
-                Stage::Qos2(_) => {
-                    self.state.inflight[i].stage = Stage::Released;
-                    // A resume resends in the original order, but PUBRELs in the order the
-                    // PUBRECs arrived ([MQTT-4.6.0-4]): a flow released after a later one
-                    // moves behind it.
-                    let last = self
-                        .state
-                        .inflight
-                        .iter()
-                        .rposition(|o| matches!(o.stage, Stage::Released) && o.id != id);
-                    if let Some(last) = last.filter(|&last| last > i) {
-                        if let Some(entry) = self.state.inflight.remove(i) {
-                            self.state.inflight.insert(last, entry);
-                        }
-                    }
-                    self.transmit.push_back(Packet::PubRel(PubRel::new(id)));
-                }
-                Stage::Released => self.transmit.push_back(Packet::PubRel(PubRel::new(id))),
-                Stage::Qos1(_) => {}
-            },
+                out.move_to(id, List::Released);
+                self.transmit.push_back(Packet::PubRel(PubRel::new(id)));
+            }
+            // A repeated PUBREC: PUBREL again.
+            Some(Stage::Released { .. }) => {
+                self.transmit.push_back(Packet::PubRel(PubRel::new(id)));
+            }
+            Some(Stage::Qos1(_)) => return Err(self.wrong_ack("PUBREC for a QoS 1 message", false)),
+            Some(Stage::Request { .. }) => {
+                return Err(self.wrong_ack("PUBREC for a SUBSCRIBE or UNSUBSCRIBE", true))
+            }
             // 5.0 lets the peer finish its side of an exchange we no longer know.
             None if self.version.is_v5() && !rec.reason_code.is_error() => {
                 let mut rel = PubRel::new(id);
@@ -513,75 +576,77 @@ impl Core {
             }
             None => {}
         }
+        Ok(())
     }
 
-    /// PUBCOMP: the QoS 2 flow ends ([MQTT-4.3.3-5] in 5.0).
-    pub(crate) fn on_pubcomp(&mut self, comp: PubComp) {
+    /// PUBCOMP: the QoS 2 flow ends ([MQTT-4.3.3-5] in 5.0), and its identifier is free.
+    pub(crate) fn on_pubcomp(&mut self, comp: PubComp) -> Result<(), ProtocolError> {
         let id = comp.packet_id;
-        let Some(i) = self.find_inflight(id, |s| matches!(s, Stage::Released)) else {
-            return;
-        };
-        self.state.inflight.remove(i);
-        self.state.ids.release(id);
-        self.events
-            .push_back(Event::PublishCompleted { packet_id: id });
-        self.pump();
-    }
-
-    fn find_inflight(&self, id: PacketId, stage: impl Fn(&Stage) -> bool) -> Option<usize> {
-        self.state
-            .inflight
-            .iter()
-            .position(|o| o.id == id && stage(&o.stage))
+        match self.state.out.stage(id) {
+            None => return Ok(()),
+            Some(&Stage::Released { reported }) => {
+                self.state.out.remove(id);
+                if !reported {
+                    self.events
+                        .push_back(Event::PublishCompleted { packet_id: id });
+                }
+                self.pump();
+            }
+            Some(Stage::Qos2(_)) => return Err(self.wrong_ack("PUBCOMP before PUBREC", true)),
+            Some(Stage::Qos1(_)) => {
+                return Err(self.wrong_ack("PUBCOMP for a QoS 1 message", false))
+            }
+            Some(Stage::Request { .. }) => {
+                return Err(self.wrong_ack("PUBCOMP for a SUBSCRIBE or UNSUBSCRIBE", true))
+            }
+        }
+        Ok(())
     }
 
     /// A received PUBLISH, after the role's own checks.
+    ///
+    /// A copy of a QoS 1 or 2 message whose acknowledgement has not gone out yet is the
+    /// same message again (the sender may not reuse the identifier before that
+    /// acknowledgement, [MQTT-2.2.1-3] in 5.0, [MQTT-2.3.1-2] in 3.1.1): it is answered by
+    /// the acknowledgement already pending, and not delivered again. So whatever the peer
+    /// repeats, one acknowledgement per identifier is pending at most.
     pub(crate) fn on_publish(&mut self, mut publish: Publish) -> Result<(), ProtocolError> {
         self.resolve_alias(&mut publish)?;
-        let manual = self.config.manual_acks;
-        match publish.qos {
-            QosPid::AtMostOnce => {}
-            QosPid::AtLeastOnce(id) => {
-                // Each copy is a new message, delivered and acknowledged ([MQTT-4.3.2-4],
-                // [MQTT-4.3.2-5] in 5.0, [MQTT-4.3.2-2] in 3.1.1).
-                self.check_receive_maximum()?;
-                self.qos1_unacked += 1;
-                self.acks.push_back(PendingAck {
-                    id,
-                    qos2: false,
-                    ready: !manual,
-                });
+        let ready = !self.config.manual_acks;
+        let (id, qos2) = match publish.qos {
+            QosPid::AtMostOnce => {
+                self.events.push_back(Event::Message(publish));
+                return Ok(());
             }
-            QosPid::ExactlyOnce(id) => match self.state.find_received(id) {
-                // A retransmission before PUBREL: PUBREC again, no second delivery
-                // ([MQTT-4.3.3-10] in 5.0, [MQTT-4.3.3-2] in 3.1.1).
-                Ok(i) => {
-                    let ready = self.state.received[i].acked;
-                    self.acks.push_back(PendingAck {
-                        id,
-                        qos2: true,
-                        ready,
-                    });
-                    self.flush_acks();
-                    return Ok(());
-                }
-                Err(i) => {
-                    self.check_receive_maximum()?;
-                    self.state.received.insert(
-                        i,
-                        Received {
-                            id: id.get(),
-                            acked: !manual,
-                        },
-                    );
-                    self.acks.push_back(PendingAck {
-                        id,
-                        qos2: true,
-                        ready: !manual,
-                    });
-                }
-            },
+            QosPid::AtLeastOnce(id) => (id, false),
+            QosPid::ExactlyOnce(id) => (id, true),
+        };
+        let pending = self.acks.pending(id.get());
+        let received = self.state.received.get(id.get());
+        if pending.is_some_and(|p| p != qos2) || (!qos2 && received != 0) {
+            return Err(ProtocolError::protocol(
+                "PUBLISH with a packet identifier its sender still uses for another QoS",
+                self.tag("MQTT-2.3.1-2", "MQTT-2.2.1-3"),
+            ));
         }
+        if pending.is_some() {
+            return Ok(());
+        }
+        if received != 0 {
+            // A retransmission before PUBREL: PUBREC again, no second delivery
+            // ([MQTT-4.3.3-10] in 5.0, [MQTT-4.3.3-2] in 3.1.1).
+            self.acks.push(id.get(), true, received & ACKED != 0);
+            self.flush_acks();
+            return Ok(());
+        }
+        // A QoS 1 message after its PUBACK is a new one ([MQTT-4.3.2-5] in 5.0,
+        // [MQTT-4.3.2-2] in 3.1.1).
+        self.check_receive_maximum()?;
+        if qos2 {
+            let flags = if ready { RECEIVED | ACKED } else { RECEIVED };
+            self.state.received.set(id.get(), flags);
+        }
+        self.acks.push(id.get(), qos2, ready);
         self.events.push_back(Event::Message(publish));
         self.flush_acks();
         Ok(())
@@ -591,7 +656,7 @@ impl Core {
     /// violation (0x93; [MQTT-3.3.4-9] for a client, [MQTT-3.3.4-7] for a server). Below
     /// 5.0 the peer was never told, but the limit still bounds what we keep.
     fn check_receive_maximum(&self) -> Result<(), ProtocolError> {
-        let unacked = self.qos1_unacked + self.state.received.len();
+        let unacked = self.acks.qos1() + self.state.received.len();
         if unacked < usize::from(self.config.receive_maximum.get()) {
             return Ok(());
         }
@@ -643,46 +708,36 @@ impl Core {
     /// application has not released, so they leave in arrival order ([MQTT-4.6.0-2],
     /// [MQTT-4.6.0-3]).
     fn flush_acks(&mut self) {
-        while let Some(front) = self.acks.front() {
-            if !front.ready {
-                break;
-            }
-            let PendingAck { id, qos2, .. } = *front;
-            self.acks.pop_front();
-            if qos2 {
-                self.transmit.push_back(Packet::PubRec(PubRec::new(id)));
+        while let Some((id, qos2)) = self.acks.pop_ready() {
+            let Some(id) = PacketId::new(id) else {
+                continue;
+            };
+            self.transmit.push_back(if qos2 {
+                Packet::PubRec(PubRec::new(id))
             } else {
-                self.qos1_unacked -= 1;
-                self.transmit.push_back(Packet::PubAck(PubAck::new(id)));
-            }
+                Packet::PubAck(PubAck::new(id))
+            });
         }
     }
 
     /// The application's acknowledgement of a received message (manual acknowledgement).
     pub(crate) fn ack(&mut self, id: PacketId) -> Result<(), SessionError> {
-        if let Some(pending) = self.acks.iter_mut().find(|a| a.id == id && !a.ready) {
-            pending.ready = true;
-            if pending.qos2 {
-                // Copies of the same QoS 2 message (retransmissions) are one message.
-                for copy in self.acks.iter_mut().filter(|a| a.id == id && a.qos2) {
-                    copy.ready = true;
-                }
-                if let Ok(i) = self.state.find_received(id) {
-                    self.state.received[i].acked = true;
-                }
+        let raw = id.get();
+        let received = self.state.received.get(raw);
+        if let Some(qos2) = self.acks.release(raw) {
+            if qos2 {
+                self.state.received.set(raw, received | ACKED);
             }
             self.flush_acks();
             return Ok(());
         }
         // A QoS 2 message delivered on an earlier connection: its retransmission will be
         // answered at once.
-        match self.state.find_received(id) {
-            Ok(i) if !self.state.received[i].acked => {
-                self.state.received[i].acked = true;
-                Ok(())
-            }
-            _ => Err(SessionError::NoPendingAck(id)),
+        if received == RECEIVED {
+            self.state.received.set(raw, RECEIVED | ACKED);
+            return Ok(());
         }
+        Err(SessionError::NoPendingAck(id))
     }
 
     /// PUBREL: answer with PUBCOMP and forget the identifier ([MQTT-4.3.3-11],
@@ -690,20 +745,14 @@ impl Core {
     pub(crate) fn on_pubrel(&mut self, rel: PubRel) {
         let id = rel.packet_id;
         let mut comp = PubComp::new(id);
-        match self.state.find_received(id) {
-            Ok(i) => {
-                self.state.received.remove(i);
-                // PUBRECs the application never released are moot now.
-                let pending = self.acks.len();
-                self.acks.retain(|a| !(a.id == id && a.qos2));
-                if self.acks.len() != pending {
-                    self.flush_acks();
-                }
+        if self.state.is_received(id) {
+            self.state.received.set(id.get(), 0);
+            // A PUBREC the application never released is moot now.
+            if self.acks.cancel(id.get()) {
+                self.flush_acks();
             }
-            Err(_) if self.version.is_v5() => {
-                comp.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
-            }
-            Err(_) => {}
+        } else if self.version.is_v5() {
+            comp.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
         }
         self.transmit.push_back(Packet::PubComp(comp));
     }
@@ -785,17 +834,14 @@ impl Core {
     }
 
     fn end_connection(&mut self) {
-        self.state.requeue();
-        for request in self.requests.drain(..) {
-            if !self.server {
-                self.state.ids.release(request.id);
-                self.events.push_back(Event::RequestDropped {
-                    packet_id: request.id,
-                });
-            }
+        let out = &mut self.state.out;
+        out.prepend(List::Sent, List::Queued);
+        while let Some(packet_id) = out.front(List::Requests) {
+            out.remove(packet_id);
+            self.events.push_back(Event::RequestDropped { packet_id });
         }
+        self.peer_requests.clear();
         self.acks.clear();
-        self.qos1_unacked = 0;
         self.in_aliases.clear();
         self.out_aliases.clear();
         self.ping_sent = None;

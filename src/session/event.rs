@@ -49,10 +49,20 @@ pub enum Event {
         reason_code: PubAckReasonCode,
     },
     /// One of our QoS 1 or 2 messages left the session without being acknowledged: the
-    /// peer does not have the session any more (Session Present 0, or a clean start), or a
-    /// resent copy no longer fits the peer's new Maximum Packet Size.
+    /// peer does not have the session any more (Session Present 0, or a clean start), or
+    /// the message cannot be sent again on the resumed connection (it no longer fits the
+    /// peer's new Maximum Packet Size, or has properties and the session resumed below
+    /// 5.0).
+    ///
+    /// A message that was sent before may have reached the peer (and its subscribers)
+    /// anyway. For a QoS 2 message the peer may still hold its packet identifier,
+    /// awaiting PUBREL: the session then sends that PUBREL itself, which completes such a
+    /// delivery or is answered as unknown ([MQTT-4.3.3-11] in 5.0), and keeps the
+    /// identifier in use, counting against the peer's Receive Maximum, until the PUBCOMP
+    /// arrives; nothing more is reported for it.
     PublishDropped {
-        /// The packet identifier it had, now free.
+        /// The packet identifier it had: free now, or once the PUBCOMP for the PUBREL
+        /// described above arrives.
         packet_id: PacketId,
         /// The message, unless it had already been received by the peer (a QoS 2 message
         /// waiting for PUBCOMP; the peer has it).

@@ -93,25 +93,37 @@
 //!   [`SessionConfig::max_outgoing`]; past it `publish` returns
 //!   [`SessionError::OutgoingQueueFull`]. QoS 0 messages are never queued.
 //! - **Retransmission happens only when a session resumes** (MQTT 5.0 [MQTT-4.4.0-1]):
-//!   PUBLISH with DUP set and PUBREL, in their original order. No retry timers.
+//!   first PUBREL, in the order the PUBRECs arrived, then PUBLISH with DUP set, in publish
+//!   order. No retry timers.
 //! - Acknowledgements leave in the order the messages arrived, with manual acknowledgement
 //!   too ([`SessionConfig::manual_acks`]).
 //!
-//! # State and memory
+//! - **A packet identifier is reused only once the peer cannot hold it any more**: after
+//!   PUBACK, PUBCOMP or a failing PUBREC, or when the peer has no session. An
+//!   acknowledgement whose kind does not fit its identifier's stage (a PUBACK for a QoS 2
+//!   message, a PUBCOMP before PUBREC, ...) is a protocol violation.
 //!
-//! Memory grows only with the configured limits: unacknowledged outgoing messages
+//! # State, memory and cost
+//!
+//! Memory grows only with the configured limits and what is actually in flight, never with
+//! what the peer repeats: unacknowledged outgoing messages
 //! ([`SessionConfig::max_outgoing`]), received QoS 2 messages awaiting PUBREL and pending
-//! acknowledgements ([`SessionConfig::receive_maximum`]), topic aliases. The queues reuse
-//! their capacity, so the steady state allocates nothing per call. What outlives a
-//! connection is the [`SessionState`].
+//! acknowledgements ([`SessionConfig::receive_maximum`]; a copy of a message whose
+//! acknowledgement is pending adds nothing), topic aliases. The tables reuse their memory,
+//! so the steady state allocates nothing per call. Every operation costs O(1) per packet
+//! whatever the number of messages in flight: the tables are indexed by packet identifier,
+//! and the orders (acknowledgements in arrival order, resends in publish order) are linked
+//! lists through them. What outlives a connection is the [`SessionState`].
 
+mod acks;
 mod client;
 mod config;
 mod core;
 mod error;
 mod event;
+mod id_table;
 mod instant;
-mod packet_ids;
+mod outgoing;
 mod role;
 mod server;
 mod state;

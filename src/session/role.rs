@@ -44,8 +44,8 @@ impl<R> core::fmt::Debug for Session<R> {
             .field("status", &core.status)
             .field("protocol_version", &core.version)
             .field("keep_alive", &core.keep_alive)
-            .field("in_flight", &core.state.inflight.len())
-            .field("queued", &core.state.queued.len())
+            .field("in_flight", &core.in_flight())
+            .field("queued", &(core.state.unacknowledged() - core.in_flight()))
             .field("awaiting_pubrel", &core.state.received.len())
             .field("pending_transmit", &core.transmit.len())
             .field("pending_events", &core.events.len())
@@ -98,7 +98,7 @@ impl<R> Session<R> {
     /// their acknowledgement: at most the peer's Receive Maximum.
     #[must_use]
     pub fn in_flight(&self) -> usize {
-        self.core.state.inflight.len()
+        self.core.in_flight()
     }
 
     /// The largest packet the peer accepts, in bytes.

@@ -101,24 +101,16 @@ impl Session<ServerRole> {
                 }
                 core.on_publish(p)?;
             }
-            Packet::PubAck(a) => core.on_puback(a),
-            Packet::PubRec(r) => core.on_pubrec(r),
+            Packet::PubAck(a) => core.on_puback(a)?,
+            Packet::PubRec(r) => core.on_pubrec(r)?,
             Packet::PubRel(r) => core.on_pubrel(r),
-            Packet::PubComp(c) => core.on_pubcomp(c),
+            Packet::PubComp(c) => core.on_pubcomp(c)?,
             Packet::Subscribe(s) => {
-                core.requests.push(super::core::Request {
-                    id: s.packet_id,
-                    subscribe: true,
-                    filters: s.subscriptions.len(),
-                });
+                core.hold_request(s.packet_id, true, s.subscriptions.len())?;
                 core.events.push_back(Event::Subscribe(s));
             }
             Packet::Unsubscribe(u) => {
-                core.requests.push(super::core::Request {
-                    id: u.packet_id,
-                    subscribe: false,
-                    filters: u.filters.len(),
-                });
+                core.hold_request(u.packet_id, false, u.filters.len())?;
                 core.events.push_back(Event::Unsubscribe(u));
             }
             // Answered whatever the flow-control state ([MQTT-3.12.4-1], [MQTT-4.9.0-3]).
@@ -381,15 +373,14 @@ impl Session<ServerRole> {
         let expected = |filters: usize| {
             filters == count || (!subscribe && !core.version.is_v5() && count == 0)
         };
-        let Some(i) = core
-            .requests
-            .iter()
-            .position(|r| r.id == id && r.subscribe == subscribe && expected(r.filters))
-        else {
+        if !core
+            .peer_request(id)
+            .is_some_and(|(s, filters)| s == subscribe && expected(filters))
+        {
             return Err(SessionError::NoPendingRequest(id));
-        };
+        }
         core.check_size(&packet)?;
-        core.requests.swap_remove(i);
+        core.peer_requests.set(id.get(), 0);
         core.transmit.push_back(packet);
         Ok(())
     }

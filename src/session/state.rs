@@ -2,41 +2,15 @@
 //! section 4.1): our unacknowledged QoS 1 and 2 messages and the QoS 2 messages we received
 //! but whose PUBREL has not arrived yet. Topic aliases and the send quota are not part of it.
 
-use super::packet_ids::PacketIds;
-use crate::packet::Publish;
+use super::id_table::IdTable;
+use super::outgoing::{List, OutTable};
 use crate::types::PacketId;
-use alloc::collections::VecDeque;
-use alloc::vec::Vec;
 
-/// Which acknowledgement one of our QoS 1 or 2 messages waits for.
-#[derive(Debug, Clone)]
-pub(crate) enum Stage {
-    /// QoS 1, waiting for PUBACK.
-    Qos1(Publish),
-    /// QoS 2, waiting for PUBREC.
-    Qos2(Publish),
-    /// QoS 2 after PUBREC: only PUBREL is ever sent again ([MQTT-4.3.3-6] in 5.0), so the
-    /// message itself is no longer kept.
-    Released,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Outgoing {
-    pub(crate) id: PacketId,
-    pub(crate) stage: Stage,
-    /// Sent at least once, on any connection: a resend carries DUP ([MQTT-3.3.1-1]).
-    pub(crate) ever_sent: bool,
-}
-
-/// A QoS 2 message we received and delivered, kept until its PUBREL so that a
-/// retransmission is acknowledged but not delivered twice ([MQTT-4.3.3-10] in 5.0).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Received {
-    pub(crate) id: u16,
-    /// The application acknowledged it (always true without manual acknowledgement), so a
-    /// retransmission may be answered with PUBREC at once.
-    pub(crate) acked: bool,
-}
+/// A received QoS 2 message awaiting its PUBREL ([MQTT-4.3.3-10] in 5.0).
+pub(crate) const RECEIVED: u8 = 1;
+/// ... that the application acknowledged (always, without manual acknowledgement), so a
+/// retransmission may be answered with PUBREC at once.
+pub(crate) const ACKED: u8 = 2;
 
 /// The state of one MQTT session that outlives its network connections: our QoS 1 and 2
 /// messages not yet acknowledged, in the order they were published, and the QoS 2 messages
@@ -45,41 +19,43 @@ pub(crate) struct Received {
 /// A client session keeps it across `connect` calls. A server hands it from the engine of
 /// a connection that ended to the engine of the client's next connection with
 /// [`Session::take_session`] and [`Server::accept`]. Its memory is bounded by the number of
-/// unacknowledged messages, which the configuration bounds.
+/// unacknowledged messages, which the configuration bounds, and every lookup in it is
+/// O(1) whatever that number.
 ///
 /// [`Session::take_session`]: super::Session::take_session
 /// [`Server::accept`]: super::Server::accept
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SessionState {
-    /// Sent on the current connection and awaiting an acknowledgement, in send order.
-    pub(crate) inflight: VecDeque<Outgoing>,
-    /// Not sent on the current connection yet (waiting for the peer's Receive Maximum, or
-    /// for the session to resume), in publish order.
-    pub(crate) queued: VecDeque<Outgoing>,
-    /// Identifiers of the messages above (and, while connected, of SUBSCRIBE and
-    /// UNSUBSCRIBE packets awaiting their answer).
-    pub(crate) ids: PacketIds,
-    /// Received QoS 2 messages awaiting PUBREL, sorted by packet identifier.
-    pub(crate) received: Vec<Received>,
+    /// Our packet identifiers in use and what for.
+    pub(crate) out: OutTable,
+    /// Received QoS 2 messages awaiting PUBREL: [`RECEIVED`], with [`ACKED`] once the
+    /// application acknowledged them.
+    pub(crate) received: IdTable<u8>,
 }
 
 impl SessionState {
     /// Whether there is nothing to resume.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.inflight.is_empty() && self.queued.is_empty() && self.received.is_empty()
+        self.unacknowledged() == 0 && self.received.is_empty()
     }
 
-    /// How many of our QoS 1 and 2 messages are not acknowledged yet.
+    /// How many of our QoS 1 and 2 messages are not acknowledged yet (PUBCOMP not received,
+    /// for QoS 2).
     #[must_use]
     pub fn unacknowledged(&self) -> usize {
-        self.inflight.len() + self.queued.len()
+        self.out.len(List::Sent) + self.out.len(List::Released) + self.out.len(List::Queued)
     }
 
     /// The packet identifiers of our unacknowledged messages, in the order they will be
-    /// sent again when the session resumes.
+    /// sent again when the session resumes: the QoS 2 messages past PUBREC (their PUBREL,
+    /// in the order the PUBRECs arrived), then the others (their PUBLISH, in publish
+    /// order).
     pub fn unacknowledged_ids(&self) -> impl Iterator<Item = PacketId> + '_ {
-        self.inflight.iter().chain(&self.queued).map(|o| o.id)
+        let out = &self.out;
+        out.iter(List::Released)
+            .chain(out.iter(List::Sent))
+            .chain(out.iter(List::Queued))
     }
 
     /// How many received QoS 2 messages await their PUBREL.
@@ -88,15 +64,32 @@ impl SessionState {
         self.received.len()
     }
 
-    /// Moves everything sent on the ended connection back to the queue, ahead of what was
-    /// never sent, keeping the original order.
-    pub(crate) fn requeue(&mut self) {
-        while let Some(entry) = self.inflight.pop_back() {
-            self.queued.push_front(entry);
-        }
+    /// Whether the peer's QoS 2 message `id` was received and awaits its PUBREL.
+    pub(crate) fn is_received(&self, id: PacketId) -> bool {
+        self.received.get(id.get()) != 0
     }
+}
 
-    pub(crate) fn find_received(&self, id: PacketId) -> Result<usize, usize> {
-        self.received.binary_search_by_key(&id.get(), |r| r.id)
+impl core::fmt::Debug for SessionState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionState")
+            .field(
+                "unacknowledged",
+                &DebugIds(|| self.unacknowledged_ids().map(PacketId::get)),
+            )
+            .field(
+                "awaiting_pubrel",
+                &DebugIds(|| self.received.iter().map(|(id, _)| id)),
+            )
+            .finish()
+    }
+}
+
+/// Lists identifiers without collecting them.
+struct DebugIds<F>(F);
+
+impl<F: Fn() -> I, I: Iterator<Item = u16>> core::fmt::Debug for DebugIds<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries((self.0)()).finish()
     }
 }
