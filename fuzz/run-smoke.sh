@@ -29,10 +29,10 @@ if ! "${fuzz[@]}" --version >/dev/null 2>&1; then
     exit 1
 fi
 
-targets=(decode decode_stream encode session)
+targets=(decode decode_stream encode session restore)
 max_len() {
     case "$1" in
-        decode | session) echo 4096 ;;
+        decode | session | restore) echo 4096 ;;
         *) echo 65536 ;;
     esac
 }

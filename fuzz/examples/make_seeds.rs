@@ -16,6 +16,10 @@
 //!   first: the search runs the real generator, so a seed is what its name says for the
 //!   generator it was made with. After a change to the generator, run this again.
 //!
+//! - `restore`: a byte choosing whether the rest is sealed as a saved session (odd) or
+//!   taken as it is (even), then saved sessions written by `SessionState::save` (empty; a
+//!   message in every stage) and bare records to seal.
+//!
 //! The packets are built with mqttwire's own API or written out byte by byte; every
 //! `decode` seed is checked to decode (or, for the header-only ones, to be incomplete).
 
@@ -225,10 +229,12 @@ fn wire_seeds() -> Vec<(String, ProtocolVersion, Vec<u8>)> {
         .unwrap();
     p.set_content_type(Some(s("application/json")));
     p.set_user_properties(users(&[("region", "eu"), ("region", "us"), ("", "")]));
-    p.set_subscription_identifiers([1, 128, 268_435_455])
-        .into_iter()
-        .filter_map(SubscriptionId::new)
-        .collect::<SubscriptionIds>();
+    p.set_subscription_identifiers(
+        [1, 128, 268_435_455]
+            .into_iter()
+            .filter_map(SubscriptionId::new)
+            .collect::<SubscriptionIds>(),
+    );
     add(
         "v5-publish-qos1-props",
         V5,
@@ -848,6 +854,52 @@ fn write_dir(dir: &Path, files: Vec<(String, Vec<u8>)>) {
     }
 }
 
+/// Saved sessions, taken as they are (first byte 0), and bare records to seal (first
+/// byte 1).
+fn restore_seeds() -> Vec<(String, Vec<u8>)> {
+    use mqttwire::session::{Client, Instant, SessionConfig, SessionState};
+    let saved = |state: &SessionState| {
+        let mut buf = BytesMut::new();
+        state.save(&mut buf).unwrap();
+        [&[0u8][..], &buf].concat()
+    };
+    let now = Instant::ZERO;
+    let mut client = Client::new(SessionConfig::default());
+    let mut connect = Connect::new(ProtocolVersion::V5, MqttString::new("seed").unwrap());
+    connect.clean_start = false;
+    client.connect(now, connect).unwrap();
+    let ack = Packet::ConnAck(ConnAck::new(ConnectReasonCode::Success));
+    client.handle_incoming(now, ack).unwrap();
+    let message = |payload: &'static str| {
+        let mut p = Publish::new(TopicName::new("seed/t").unwrap(), payload);
+        p.properties.message_expiry_interval = Some(60);
+        p
+    };
+    let released = client.publish(QoS::ExactlyOnce, message("released")).unwrap();
+    client.publish(QoS::AtLeastOnce, message("sent")).unwrap();
+    client.publish(QoS::ExactlyOnce, message("sent q2")).unwrap();
+    while client.poll_transmit(now).is_some() {}
+    let rec = Packet::PubRec(PubRec::new(released.unwrap()));
+    client.handle_incoming(now, rec).unwrap();
+    let mut incoming = Publish::new(TopicName::new("seed/in").unwrap(), "in");
+    incoming.qos = QosPid::ExactlyOnce(pid(300));
+    client.handle_incoming(now, Packet::Publish(incoming)).unwrap();
+    client.handle_connection_lost();
+    let every_stage = client.take_session();
+    assert_eq!(every_stage.unacknowledged(), 3);
+    assert_eq!(every_stage.incomplete_incoming(), 1);
+    let publish = [0x34, 0x07, 0x00, 0x01, b't', 0x00, 0x09, 0x00, b'x'];
+    vec![
+        ("empty".into(), saved(&SessionState::default())),
+        ("every-stage".into(), saved(&every_stage)),
+        (
+            "records-released-and-received".into(),
+            vec![1, 0x01, 0x00, 0x07, 0x00, 0x03, 0x01, 0x00, 0x01],
+        ),
+        ("records-publish".into(), [&[1, 0x02, 0x01][..], &publish].concat()),
+    ]
+}
+
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds");
 
@@ -878,9 +930,10 @@ fn main() {
     write_dir(&root.join("decode_stream"), stream);
 
     write_dir(&root.join("encode"), encode_seeds());
+    write_dir(&root.join("restore"), restore_seeds());
 
     let mut total = 0;
-    for target in ["decode", "decode_stream", "encode"] {
+    for target in ["decode", "decode_stream", "encode", "restore"] {
         let dir = root.join(target);
         let (count, bytes) = fs::read_dir(&dir).unwrap().fold((0, 0), |(n, b), e| {
             (n + 1, b + e.unwrap().metadata().unwrap().len())

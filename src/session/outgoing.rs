@@ -91,18 +91,22 @@ impl OutTable {
         } else {
             self.free.pop_front()?
         };
-        self.insert(id, stage, list);
+        let slot = &mut self.slots[usize::from(id) - 1];
+        slot.stage = Some(stage);
+        slot.ever_sent = false;
+        slot.list = list;
+        self.link_back(id, list);
         PacketId::new(id)
     }
 
-    /// Puts `stage` under `id`, which must be free, at the end of `list`. Used to rebuild
-    /// a saved session with its own identifiers.
-    pub(crate) fn insert(&mut self, id: u16, stage: Stage, list: List) {
-        let i = usize::from(id) - 1;
+    /// Puts `stage` under `id` at the end of `list`, for rebuilding a saved session with
+    /// its own identifiers; `false` (and nothing changed) when `id` is 0 or in use. Call
+    /// [`rebuild_free`](Self::rebuild_free) once all are in.
+    pub(crate) fn restore(&mut self, id: u16, stage: Stage, list: List, ever_sent: bool) -> bool {
+        let Some(i) = usize::from(id).checked_sub(1) else {
+            return false;
+        };
         if self.slots.len() <= i {
-            for new in self.slots.len()..i {
-                self.free.push_back(new as u16 + 1);
-            }
             self.slots.resize_with(i + 1, || Slot {
                 stage: None,
                 ever_sent: false,
@@ -110,15 +114,25 @@ impl OutTable {
                 prev: 0,
                 next: 0,
             });
-        } else if let Some(at) = self.free.iter().position(|&f| f == id) {
-            // Only when rebuilding a session, never per packet.
-            self.free.remove(at);
+        } else if self.slots[i].stage.is_some() {
+            return false;
         }
         let slot = &mut self.slots[i];
         slot.stage = Some(stage);
-        slot.ever_sent = false;
+        slot.ever_sent = ever_sent;
         slot.list = list;
         self.link_back(id, list);
+        true
+    }
+
+    /// Makes every identifier not in use free again, in increasing order.
+    pub(crate) fn rebuild_free(&mut self) {
+        self.free.clear();
+        for (i, slot) in self.slots.iter().enumerate() {
+            if slot.stage.is_none() {
+                self.free.push_back(i as u16 + 1);
+            }
+        }
     }
 
     /// What `id` is in use for, if it is.
@@ -335,15 +349,23 @@ mod tests {
     }
 
     #[test]
-    fn insert_takes_a_given_identifier_out_of_the_free_ones() {
+    fn a_restored_table_hands_out_only_identifiers_not_in_use() {
         let mut table = OutTable::default();
-        table.insert(5, request(), List::Requests);
-        assert_eq!(ids(&table, List::Requests), [5]);
+        assert!(table.restore(5, request(), List::Requests, true));
+        assert!(table.restore(2, request(), List::Requests, false));
+        assert!(
+            !table.restore(5, request(), List::Requests, false),
+            "5 twice"
+        );
+        assert!(!table.restore(0, request(), List::Requests, false), "0");
+        table.rebuild_free();
+        assert_eq!(ids(&table, List::Requests), [5, 2]);
+        assert!(table.ever_sent(pid(5)) && !table.ever_sent(pid(2)));
         let mut handed = Vec::new();
         for _ in 0..REUSE_AFTER + 4 {
             handed.push(table.allocate(request(), List::Requests).unwrap().get());
         }
-        assert!(!handed.contains(&5), "{handed:?}");
+        assert!(!handed.contains(&5) && !handed.contains(&2), "{handed:?}");
         let mut unique = handed.clone();
         unique.sort_unstable();
         unique.dedup();
