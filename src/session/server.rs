@@ -32,6 +32,11 @@ impl Session<ServerRole> {
     /// Handles a packet from the client. An error means the client broke the protocol: the
     /// connection is over (see [`ProtocolError`]). Packets arriving after the connection
     /// ended are ignored ([MQTT-3.1.4-5] in 3.1.1, [MQTT-3.1.4-6] in 5.0).
+    ///
+    /// Between the CONNECT and the application's answer, packets are held (returning `Ok`)
+    /// and handled by [`accept`](Self::accept) as if they arrived after the CONNACK, or
+    /// dropped by [`reject`](Self::reject); a violation among them is reported then. Only
+    /// the enhanced authentication exchange (AUTH, or DISCONNECT) is handled at once.
     pub fn handle_incoming(&mut self, now: Instant, packet: Packet) -> Result<(), ProtocolError> {
         if self.core.status == Status::Closed {
             return Ok(());
@@ -54,26 +59,36 @@ impl Session<ServerRole> {
                     )),
                 }
             }
-            Status::Connecting => {
+            // Enhanced authentication is part of answering the CONNECT: its AUTH exchange
+            // (or the client's DISCONNECT) is handled at once, and nothing else may come
+            // before the CONNACK.
+            Status::Connecting if core.auth_method.is_some() => {
                 return match packet {
                     Packet::Auth(auth) => self.core.on_auth(auth),
                     Packet::Disconnect(d) => self.on_disconnect(d),
                     Packet::Connect(_) => {
                         Err(ProtocolError::protocol("second CONNECT", "MQTT-3.1.0-2"))
                     }
-                    _ if core.auth_method.is_some() => Err(ProtocolError::protocol(
+                    _ => Err(ProtocolError::protocol(
                         "packet other than AUTH or DISCONNECT during enhanced authentication",
                         "MQTT-3.1.2-30",
                     )),
-                    _ if core.held.len() >= HELD_MAX => Err(ProtocolError::new(
+                };
+            }
+            // Anything else waits for the application's answer and is then handled, in
+            // order, as if it had arrived after the CONNACK (`accept`), or dropped with the
+            // connection (`reject`). Even a violation waits, so that it ends the connection
+            // as it would after the CONNACK: with a DISCONNECT in 5.0, which must not
+            // precede the CONNACK ([MQTT-3.14.0-1]).
+            Status::Connecting => {
+                if core.held.len() >= HELD_MAX {
+                    return Err(ProtocolError::new(
                         DisconnectReasonCode::QuotaExceeded,
                         "too many packets before the CONNECT was answered",
-                    )),
-                    packet => {
-                        core.held.push_back(packet);
-                        Ok(())
-                    }
-                };
+                    ));
+                }
+                core.held.push_back(packet);
+                return Ok(());
             }
             _ => {}
         }
@@ -191,6 +206,13 @@ impl Session<ServerRole> {
     /// Method ([MQTT-4.12.0-5]). Session Present is set when a session resumes
     /// ([MQTT-3.2.2-2], [MQTT-3.2.2-3] in 5.0; [MQTT-3.2.2-1] to [MQTT-3.2.2-3] in 3.1.1).
     ///
+    /// The packets the client sent after its CONNECT without waiting for the CONNACK
+    /// (clients may, section 3.1.4) are then handled in order, exactly as
+    /// [`handle_incoming`](Session::handle_incoming) would handle them arriving now: one
+    /// that breaks the protocol ends the connection as there (a DISCONNECT in 5.0, then
+    /// [`Event::Disconnected`]) and the packets after it are ignored; `accept` still
+    /// returns `Ok`, since the connection was accepted.
+    ///
     /// On error nothing is sent and `session` stays in this engine: call `accept` again
     /// with `None` once the problem is fixed, or get it back with
     /// [`take_session`](Session::take_session).
@@ -248,12 +270,13 @@ impl Session<ServerRole> {
         core.establish(peer);
         core.events.push_back(Event::Connected(connected));
         core.resume();
-        // Packets the client sent before it knew the answer.
-        let now = core.last_received;
+        // The packets the client sent before it knew the answer, through the same door as
+        // any later one. Their arrival is already accounted in `last_received`; after a
+        // violation the connection is closed and the rest are ignored.
+        let now = self.core.last_received;
         while let Some(packet) = self.core.held.pop_front() {
-            if self.dispatch(now, packet).is_err() {
-                break;
-            }
+            // A violation is reported by event and DISCONNECT; the accept itself succeeded.
+            let _ = self.handle_incoming(now, packet);
         }
         Ok(())
     }
