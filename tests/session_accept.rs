@@ -1,18 +1,23 @@
-//! `Server::accept` and the packets a client pipelines after its CONNECT, which are handled
-//! as if they arrived after the CONNACK.
+//! `Server::accept`: what a failed call leaves (nothing: the session state comes back to the
+//! caller untouched, and a later accept with it is as if the failed call never happened),
+//! what Session Present says, and the packets a client pipelines after its CONNECT, which
+//! are handled as if they arrived after the CONNACK.
 //!
 //! Rule tags follow /work/shared/spec/CONFORMANCE.md and are per version: a test of 5.0
 //! behaviour cites the 5.0 tag, a test of 3.1.1 behaviour the 3.1.1 tag.
 
 mod session_util;
 
-use core::num::NonZeroU16;
+use core::num::{NonZeroU16, NonZeroU32};
 use mqttwire::properties::ConnAckProperties;
-use mqttwire::session::{DisconnectCause, Event, Instant, Server, SessionConfig, SessionState};
+use mqttwire::session::{
+    AcceptError, DisconnectCause, Event, Instant, Server, SessionConfig, SessionError, SessionState,
+};
 use mqttwire::{
     Auth, AuthReasonCode, ConnAck, Connect, ConnectReasonCode, Disconnect, DisconnectReasonCode,
-    MqttString, Packet, PacketId, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, QoS,
-    QosPid, SubAck, SubAckReasonCode, Subscribe, Subscription, TopicFilter, Unsubscribe,
+    EncodeError, MqttString, Packet, PacketId, ProtocolVersion, PubAck, PubComp, PubRec, PubRel,
+    Publish, QoS, QosPid, SubAck, SubAckReasonCode, Subscribe, Subscription, TopicFilter,
+    Unsubscribe,
 };
 use session_util::topic;
 
@@ -145,8 +150,278 @@ fn assert_resumed_exactly_once(sent: &[Packet], ev: &[Event]) {
     assert_eq!(&m.payload[..], b"m20", "only the new message is delivered");
 }
 
+// ---------------------------------------------------------------------------------------
+// A failed accept
+// ---------------------------------------------------------------------------------------
+
+/// Where the session state goes after the failure.
+enum Retry {
+    /// The same engine can still accept, with these properties.
+    SameEngine(ConnAckProperties),
+    /// The client's next connection, on a new engine.
+    NextConnection,
+}
+
+struct Failure {
+    name: &'static str,
+    version: ProtocolVersion,
+    /// The engine just before the failing call.
+    engine: fn(ProtocolVersion) -> Server,
+    properties: ConnAckProperties,
+    error: fn(&SessionError) -> bool,
+    retry: Retry,
+}
+
+fn with_assigned(id: &str) -> ConnAckProperties {
+    let mut p = ConnAckProperties::default();
+    p.set_assigned_client_identifier(Some(MqttString::new(id).unwrap()));
+    p
+}
+
+fn with_auth_method(method: &str) -> ConnAckProperties {
+    let mut p = ConnAckProperties::default();
+    p.set_authentication_method(Some(MqttString::new(method).unwrap()));
+    p
+}
+
 fn requested_resume(version: ProtocolVersion) -> Server {
     requested(SessionConfig::default(), connect(version, false))
+}
+
+fn authenticating(version: ProtocolVersion) -> Server {
+    let mut c = connect(version, false);
+    c.properties
+        .set_authentication_method(Some(MqttString::new("M").unwrap()));
+    requested(SessionConfig::default(), c)
+}
+
+/// Every way `accept` can fail, in the versions where it can.
+fn failures() -> Vec<Failure> {
+    let mut all = Vec::new();
+    for version in BOTH {
+        all.extend([
+            Failure {
+                name: "out of turn: no CONNECT yet",
+                version,
+                engine: |_| Server::new(SessionConfig::default()),
+                properties: ConnAckProperties::default(),
+                error: |e| *e == SessionError::NotConnected,
+                retry: Retry::NextConnection,
+            },
+            Failure {
+                name: "out of turn: already accepted",
+                version,
+                engine: |v| {
+                    let mut server = requested_resume(v);
+                    server.accept(None, ConnAckProperties::default()).unwrap();
+                    server
+                },
+                properties: ConnAckProperties::default(),
+                error: |e| *e == SessionError::AlreadyConnected,
+                retry: Retry::NextConnection,
+            },
+            Failure {
+                name: "connection lost before the answer",
+                version,
+                engine: |v| {
+                    let mut server = requested_resume(v);
+                    server.handle_connection_lost();
+                    server
+                },
+                properties: ConnAckProperties::default(),
+                error: |e| *e == SessionError::NotConnected,
+                retry: Retry::NextConnection,
+            },
+            Failure {
+                name: "already rejected",
+                version,
+                engine: |v| {
+                    let mut server = requested_resume(v);
+                    server.reject(ConnectReasonCode::NotAuthorized).unwrap();
+                    server
+                },
+                properties: ConnAckProperties::default(),
+                error: |e| *e == SessionError::NotConnected,
+                retry: Retry::NextConnection,
+            },
+            Failure {
+                name: "too many packets pipelined before the answer",
+                version,
+                engine: |v| {
+                    let mut server = requested_resume(v);
+                    let refused = (0..1_000)
+                        .map(|_| server.handle_incoming(now(), Packet::PingReq))
+                        .find_map(Result::err)
+                        .expect("the held packets are bounded");
+                    assert_eq!(refused.reason_code(), DisconnectReasonCode::QuotaExceeded);
+                    server
+                },
+                properties: ConnAckProperties::default(),
+                error: |e| *e == SessionError::NotConnected,
+                retry: Retry::NextConnection,
+            },
+        ]);
+    }
+    all.extend([
+        Failure {
+            name: "client DISCONNECT during enhanced authentication",
+            version: V5,
+            engine: |v| {
+                let mut server = authenticating(v);
+                let bye = Disconnect::new(DisconnectReasonCode::NormalDisconnection);
+                server.handle_incoming(now(), Packet::Disconnect(bye)).unwrap();
+                server
+            },
+            properties: ConnAckProperties::default(),
+            error: |e| *e == SessionError::NotConnected,
+            retry: Retry::NextConnection,
+        },
+        Failure {
+            name: "protocol violation during enhanced authentication (MQTT-3.1.2-30)",
+            version: V5,
+            engine: |v| {
+                let mut server = authenticating(v);
+                let err = server
+                    .handle_incoming(now(), publish(1, QoS::AtLeastOnce, false))
+                    .unwrap_err();
+                assert_eq!(err.rule(), Some("MQTT-3.1.2-30"));
+                server
+            },
+            properties: ConnAckProperties::default(),
+            error: |e| *e == SessionError::NotConnected,
+            retry: Retry::NextConnection,
+        },
+        Failure {
+            name: "empty client identifier, none assigned (MQTT-3.2.2-16)",
+            version: V5,
+            engine: |v| {
+                let mut c = connect(v, false);
+                c.client_id = MqttString::new("").unwrap();
+                requested(SessionConfig::default(), c)
+            },
+            properties: ConnAckProperties::default(),
+            error: |e| matches!(e, SessionError::Forbidden { rule, .. } if *rule == "MQTT-3.2.2-16"),
+            retry: Retry::SameEngine(with_assigned("x1")),
+        },
+        Failure {
+            name: "Authentication Method the CONNECT did not have (MQTT-4.12.0-6)",
+            version: V5,
+            engine: requested_resume,
+            properties: with_auth_method("X"),
+            error: |e| *e == SessionError::AuthNotNegotiated,
+            retry: Retry::SameEngine(ConnAckProperties::default()),
+        },
+        Failure {
+            name: "CONNACK above the client's Maximum Packet Size (MQTT-3.1.2-24)",
+            version: V5,
+            engine: |v| {
+                let mut c = connect(v, false);
+                c.properties.maximum_packet_size = NonZeroU32::new(30);
+                requested(SessionConfig::default(), c)
+            },
+            properties: with_assigned(&"x".repeat(40)),
+            error: |e| matches!(e, SessionError::PacketTooLarge { max: 30, .. }),
+            retry: Retry::SameEngine(ConnAckProperties::default()),
+        },
+        Failure {
+            name: "CONNACK property on a 3.1.1 connection",
+            version: V3,
+            engine: requested_resume,
+            properties: with_assigned("x1"),
+            error: |e| {
+                matches!(
+                    e,
+                    SessionError::Encode(EncodeError::UnsupportedInVersion { .. })
+                )
+            },
+            retry: Retry::SameEngine(ConnAckProperties::default()),
+        },
+    ]);
+    all
+}
+
+/// Whatever makes `accept(Some(state))` fail, nothing is sent, nothing is reported, the
+/// engine is as it was (its own state too), and the error hands back every piece of the
+/// state it was given: our unacknowledged message and the received QoS 2 identifier.
+#[test]
+fn a_failed_accept_changes_nothing_and_hands_the_session_back_untouched() {
+    for failure in failures() {
+        let name = failure.name;
+        let version = failure.version;
+        let state = stored_session(version);
+        let given = format!("{state:?}");
+        let mut server = (failure.engine)(version);
+        let _ = drain(&mut server);
+        let _ = events(&mut server);
+        let before = format!("{server:?}");
+        let own_state = format!("{:?}", server.session());
+
+        let err = server
+            .accept(Some(state), failure.properties.clone())
+            .expect_err(name);
+        assert!((failure.error)(err.error()), "{name} ({version}): {err:?}");
+        assert!(drain(&mut server).is_empty(), "{name}: nothing is sent");
+        assert!(events(&mut server).is_empty(), "{name}: no event");
+        assert_eq!(
+            format!("{server:?}"),
+            before,
+            "{name}: the engine is unchanged"
+        );
+        assert_eq!(format!("{:?}", server.session()), own_state, "{name}");
+        assert_eq!(
+            format!("{:?}", err.session().unwrap()),
+            given,
+            "{name}: borrowed"
+        );
+        let back = err.into_session().expect(name);
+        assert_eq!(format!("{back:?}"), given, "{name}: handed back untouched");
+        assert_eq!(back.incomplete_incoming(), 1, "{name}");
+        assert_eq!(back.unacknowledged(), 1, "{name}");
+    }
+}
+
+/// The defect this guards against: a failed `accept(Some(state))` discarded the state's
+/// received QoS 2 identifiers, so the session resumed later with Session Present 1 and the
+/// client's retransmission (DUP) was delivered a second time. Now the state handed back,
+/// accepted on the same engine once the problem is fixed or on the client's next
+/// connection, gives exactly what accepting the original state would have given: Session
+/// Present 1 (5.0 MQTT-3.2.2-3, 3.1.1 MQTT-3.2.2-2), our message again with DUP, and the
+/// retransmitted QoS 2 message acknowledged, not delivered again.
+#[test]
+fn accepting_the_handed_back_session_is_as_if_the_failed_accept_never_happened() {
+    for failure in failures() {
+        let name = failure.name;
+        let version = failure.version;
+        let state = stored_session(version);
+
+        // As if the failed call never happened.
+        let (mut expected_server, properties) = match &failure.retry {
+            Retry::SameEngine(p) => ((failure.engine)(version), p.clone()),
+            Retry::NextConnection => (requested_resume(version), ConnAckProperties::default()),
+        };
+        let _ = drain(&mut expected_server);
+        let _ = events(&mut expected_server);
+        expected_server
+            .accept(Some(state.clone()), properties.clone())
+            .unwrap();
+        let expected = transcript_after_accept(&mut expected_server);
+        assert_resumed_exactly_once(&expected.0, &expected.1);
+
+        let mut server = (failure.engine)(version);
+        let _ = drain(&mut server);
+        let _ = events(&mut server);
+        let back = server
+            .accept(Some(state), failure.properties.clone())
+            .expect_err(name)
+            .into_session();
+        let mut server = match failure.retry {
+            Retry::SameEngine(_) => server,
+            Retry::NextConnection => requested_resume(version),
+        };
+        server.accept(back, properties).expect(name);
+        let actual = transcript_after_accept(&mut server);
+        assert_eq!(actual, expected, "{name} ({version})");
+    }
 }
 
 /// A client that pipelines a second CONNECT (3.1.1 and 5.0 MQTT-3.1.0-2) right after the
@@ -178,6 +453,88 @@ fn a_second_connect_pipelined_before_accept_keeps_the_exactly_once_state() {
         let (sent, ev) = transcript_after_accept(&mut next);
         assert_resumed_exactly_once(&sent, &ev);
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Session Present and CONNACK properties
+// ---------------------------------------------------------------------------------------
+
+/// `accept(Some(empty state))` answers Session Present 1 when the CONNECT's Clean Start
+/// (Clean Session) is 0: the server has a session for the client, holding no message
+/// (5.0 MQTT-3.2.2-3, 3.1.1 MQTT-3.2.2-2). `None` means no session: Session Present 0
+/// (5.0 MQTT-3.2.2-3, 3.1.1 MQTT-3.2.2-3). A clean start answers 0 either way (5.0
+/// MQTT-3.2.2-2, 3.1.1 MQTT-3.2.2-1).
+#[test]
+fn accept_with_an_empty_state_answers_session_present_unless_clean_start() {
+    for version in BOTH {
+        for (clean_start, session, present) in [
+            (false, Some(SessionState::default()), true),
+            (false, None, false),
+            (true, Some(SessionState::default()), false),
+            (true, None, false),
+        ] {
+            let case = format!("{version} clean start {clean_start} {session:?}");
+            let mut server = requested(SessionConfig::default(), connect(version, clean_start));
+            server
+                .accept(session, ConnAckProperties::default())
+                .unwrap();
+            let sent = drain(&mut server);
+            let [Packet::ConnAck(ack)] = &sent[..] else {
+                panic!("{case}: {sent:?}");
+            };
+            assert_eq!(ack.session_present, present, "{case}");
+            let ev = events(&mut server);
+            let [Event::Connected(connected)] = &ev[..] else {
+                panic!("{case}: {ev:?}");
+            };
+            assert_eq!(connected.session_present, present, "{case}");
+        }
+    }
+}
+
+/// A 3.1.1 CONNACK has no properties: any given to `accept` is an encoding error, and the
+/// call changes nothing; without them the same engine accepts.
+#[test]
+fn v3_accept_with_a_connack_property_is_an_encode_error() {
+    let mut server = requested_resume(V3);
+    let mut properties = ConnAckProperties::default();
+    properties.server_keep_alive = Some(5);
+    let err = server
+        .accept(Some(SessionState::default()), properties)
+        .unwrap_err();
+    assert_eq!(
+        err.error(),
+        &SessionError::Encode(EncodeError::UnsupportedInVersion {
+            what: "CONNACK properties",
+            version: V3,
+        })
+    );
+    assert!(drain(&mut server).is_empty() && events(&mut server).is_empty());
+    server
+        .accept(err.into_session(), ConnAckProperties::default())
+        .unwrap();
+    let sent = drain(&mut server);
+    assert!(
+        matches!(&sent[..], [Packet::ConnAck(ack)] if ack.session_present),
+        "{sent:?}"
+    );
+}
+
+/// `AcceptError` displays its cause and goes through `?` into a boxed error.
+#[test]
+fn accept_error_displays_its_cause_and_converts_into_a_boxed_error() {
+    fn accept(server: &mut Server) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        server.accept(None, ConnAckProperties::default())?;
+        Ok(())
+    }
+    let mut server = Server::new(SessionConfig::default());
+    let err = accept(&mut server).unwrap_err();
+    assert_eq!(err.to_string(), SessionError::NotConnected.to_string());
+    let err = err.downcast::<AcceptError>().unwrap();
+    assert_eq!(err.error(), &SessionError::NotConnected);
+    let (error, session) = err.into_parts();
+    assert_eq!(error, SessionError::NotConnected);
+    assert!(session.is_none());
 }
 
 // ---------------------------------------------------------------------------------------

@@ -428,7 +428,9 @@ fn server_connection_is_over_after_a_first_packet_that_is_not_connect_mqtt_3_1_0
         assert!(events(&mut server).is_empty(), "{version:?}");
         assert!(drain(&mut server, now).is_empty());
         assert_eq!(
-            server.accept(None, ConnAckProperties::default()),
+            server
+                .accept(None, ConnAckProperties::default())
+                .map_err(|e| e.error().clone()),
             Err(SessionError::NotConnected)
         );
     }
@@ -517,7 +519,9 @@ fn v5_server_second_connect_before_connack_sends_no_disconnect_before_connack_mq
     );
     assert_eq!(violation(&events(&mut server)), err);
     assert_eq!(
-        server.accept(None, ConnAckProperties::default()),
+        server
+            .accept(None, ConnAckProperties::default())
+            .map_err(|e| e.error().clone()),
         Err(SessionError::NotConnected),
         "nothing left to accept"
     );
@@ -677,7 +681,9 @@ fn v5_server_accepts_empty_client_id_only_with_an_assigned_id_mqtt_3_2_2_16() {
         now,
     );
     assert_eq!(
-        server.accept(None, ConnAckProperties::default()),
+        server
+            .accept(None, ConnAckProperties::default())
+            .map_err(|e| e.error().clone()),
         Err(SessionError::Forbidden {
             what: "accepting an empty client identifier without assigning one",
             rule: "MQTT-3.2.2-16",
@@ -2526,7 +2532,7 @@ fn v5_auth_with_a_different_method_is_disconnect_82_mqtt_4_12_0_5() {
     let mut props = ConnAckProperties::default();
     props.set_authentication_method(Some(mstr("X")));
     assert_eq!(
-        server.accept(None, props),
+        server.accept(None, props).map_err(|e| e.error().clone()),
         Err(SessionError::AuthNotNegotiated)
     );
     let err = server
