@@ -428,7 +428,9 @@ fn server_connection_is_over_after_a_first_packet_that_is_not_connect_mqtt_3_1_0
         assert!(events(&mut server).is_empty(), "{version:?}");
         assert!(drain(&mut server, now).is_empty());
         assert_eq!(
-            server.accept(None, ConnAckProperties::default()),
+            server
+                .accept(None, ConnAckProperties::default())
+                .map_err(|e| e.error().clone()),
             Err(SessionError::NotConnected)
         );
     }
@@ -474,12 +476,39 @@ fn server_second_connect_is_a_protocol_error_mqtt_3_1_0_2() {
     }
 }
 
-/// 5.0 MQTT-3.1.0-2 before the application answered the first CONNECT: the connection
-/// ends, and without DISCONNECT, since no CONNACK went out (5.0 MQTT-3.14.0-1).
+/// 5.0 MQTT-3.1.0-2 before the application answered the first CONNECT: no DISCONNECT
+/// goes out before a CONNACK (5.0 MQTT-3.14.0-1). Like any packet pipelined after the
+/// CONNECT, the second one waits for the answer: once accepted, the connection ends with
+/// CONNACK then DISCONNECT 0x82, as if it had arrived after the CONNACK. During enhanced
+/// authentication (no CONNACK can come first) the connection ends at once, silently.
 #[test]
-fn v5_server_second_connect_before_connack_closes_without_disconnect_mqtt_3_14_0_1() {
+fn v5_server_second_connect_before_connack_sends_no_disconnect_before_connack_mqtt_3_14_0_1() {
     let now = Instant::from_millis(1);
     let mut server = requested_server(SessionConfig::default(), connect_v(V5, 10), now);
+    server
+        .handle_incoming(now, Packet::from(connect_v(V5, 10)))
+        .unwrap();
+    assert!(
+        drain(&mut server, now).is_empty(),
+        "no DISCONNECT, no CONNACK"
+    );
+    assert!(events(&mut server).is_empty(), "held until the answer");
+    server.accept(None, ConnAckProperties::default()).unwrap();
+    let sent = drain(&mut server, now);
+    assert!(
+        matches!(&sent[..], [Packet::ConnAck(_), Packet::Disconnect(d)]
+            if d.reason_code == DisconnectReasonCode::ProtocolError),
+        "{sent:?}"
+    );
+    let err = violation(&events(&mut server));
+    assert_eq!(err.rule(), Some("MQTT-3.1.0-2"));
+    assert!(!server.is_connected());
+
+    let mut connect = connect_v(V5, 10);
+    connect
+        .properties
+        .set_authentication_method(Some(mstr("M")));
+    let mut server = requested_server(SessionConfig::default(), connect, now);
     let err = server
         .handle_incoming(now, Packet::from(connect_v(V5, 10)))
         .unwrap_err();
@@ -490,7 +519,9 @@ fn v5_server_second_connect_before_connack_closes_without_disconnect_mqtt_3_14_0
     );
     assert_eq!(violation(&events(&mut server)), err);
     assert_eq!(
-        server.accept(None, ConnAckProperties::default()),
+        server
+            .accept(None, ConnAckProperties::default())
+            .map_err(|e| e.error().clone()),
         Err(SessionError::NotConnected),
         "nothing left to accept"
     );
@@ -650,7 +681,9 @@ fn v5_server_accepts_empty_client_id_only_with_an_assigned_id_mqtt_3_2_2_16() {
         now,
     );
     assert_eq!(
-        server.accept(None, ConnAckProperties::default()),
+        server
+            .accept(None, ConnAckProperties::default())
+            .map_err(|e| e.error().clone()),
         Err(SessionError::Forbidden {
             what: "accepting an empty client identifier without assigning one",
             rule: "MQTT-3.2.2-16",
@@ -2499,7 +2532,7 @@ fn v5_auth_with_a_different_method_is_disconnect_82_mqtt_4_12_0_5() {
     let mut props = ConnAckProperties::default();
     props.set_authentication_method(Some(mstr("X")));
     assert_eq!(
-        server.accept(None, props),
+        server.accept(None, props).map_err(|e| e.error().clone()),
         Err(SessionError::AuthNotNegotiated)
     );
     let err = server

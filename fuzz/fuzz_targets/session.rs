@@ -538,14 +538,13 @@ impl Driver {
             match &event {
                 Event::ConnectRequest(_) => {
                     // The engine drops the kept session itself on a clean start, reporting
-                    // each message. `accept` consumes the session even when it fails, so
-                    // keep a copy for the client's next attempt.
+                    // each message. A failed `accept` hands the session back untouched:
+                    // keep it for the client's next attempt.
                     let session = self.stored.take();
-                    let copy = session.clone();
                     let accepted = self.server.accept(session, ConnAckProperties::default());
                     trace!(self, "Server accepts: {accepted:?}");
-                    if accepted.is_err() {
-                        self.stored = copy;
+                    if let Err(e) = accepted {
+                        self.stored = e.into_session();
                         let _ = self.server.reject(ConnectReasonCode::UnspecifiedError);
                     }
                 }

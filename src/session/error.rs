@@ -1,9 +1,12 @@
-//! The two ways a session call can fail: the caller's mistake ([`SessionError`]) or the
-//! peer's ([`ProtocolError`]).
+//! The two ways a session call can fail: the caller's mistake ([`SessionError`], or
+//! [`AcceptError`] when the call handed over a session state) or the peer's
+//! ([`ProtocolError`]).
 
+use super::SessionState;
 use crate::error::EncodeError;
 use crate::types::reason_code::DisconnectReasonCode;
 use crate::types::{PacketId, QoS};
+use alloc::boxed::Box;
 
 /// A command the session cannot carry out as asked. Nothing was sent and the session is
 /// unchanged: the connection is fine, only this call failed.
@@ -79,6 +82,72 @@ pub enum SessionError {
     /// The packet cannot be encoded at the connection's protocol version.
     #[error(transparent)]
     Encode(#[from] EncodeError),
+}
+
+/// [`Server::accept`] could not accept the connection: the [`SessionError`] saying why,
+/// and the session state the call was given, handed back untouched.
+///
+/// Nothing was sent, no event was reported, and the engine is as it was before the call.
+/// Every message and every packet identifier of the state is in
+/// [`into_session`](Self::into_session): keep it for a corrected `accept`, for the client's
+/// next connection, or to store it; a later `accept` with it behaves as if the failed call
+/// never happened.
+///
+/// ```
+/// use mqttwire::properties::ConnAckProperties;
+/// use mqttwire::session::{Server, SessionConfig, SessionError, SessionState};
+///
+/// // No CONNECT has arrived: there is nothing to accept yet.
+/// let mut server = Server::new(SessionConfig::default());
+/// let stored = SessionState::default();
+/// let err = server
+///     .accept(Some(stored), ConnAckProperties::default())
+///     .unwrap_err();
+/// assert_eq!(err.error(), &SessionError::NotConnected);
+/// let stored: Option<SessionState> = err.into_session();
+/// assert!(stored.is_some(), "the state is back with the caller");
+/// ```
+///
+/// [`Server::accept`]: super::Server::accept
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct AcceptError {
+    error: SessionError,
+    // Boxed: a `Result` carrying the whole state inline would be large on the success path.
+    session: Option<Box<SessionState>>,
+}
+
+impl AcceptError {
+    pub(crate) fn new(error: SessionError, session: Option<SessionState>) -> Self {
+        Self {
+            error,
+            session: session.map(Box::new),
+        }
+    }
+
+    /// Why the connection could not be accepted.
+    #[must_use]
+    pub fn error(&self) -> &SessionError {
+        &self.error
+    }
+
+    /// The session state given to `accept`, untouched.
+    #[must_use]
+    pub fn session(&self) -> Option<&SessionState> {
+        self.session.as_deref()
+    }
+
+    /// Takes back the session state given to `accept`, untouched.
+    #[must_use = "the state holds the session's messages: dropping it loses them"]
+    pub fn into_session(self) -> Option<SessionState> {
+        self.session.map(|s| *s)
+    }
+
+    /// The error and the session state given to `accept`.
+    #[must_use = "the state holds the session's messages: dropping it loses them"]
+    pub fn into_parts(self) -> (SessionError, Option<SessionState>) {
+        (self.error, self.session.map(|s| *s))
+    }
 }
 
 /// The peer broke the protocol. The session has queued the DISCONNECT to send (MQTT 5.0;

@@ -130,7 +130,7 @@ mod server;
 mod state;
 
 pub use self::config::SessionConfig;
-pub use self::error::{ProtocolError, SessionError};
+pub use self::error::{AcceptError, ProtocolError, SessionError};
 pub use self::event::{Connected, DisconnectCause, Event};
 pub use self::instant::Instant;
 pub use self::persist::RestoreError;

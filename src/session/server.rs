@@ -4,8 +4,8 @@
 
 use super::core::{Core, PeerLimits, Status};
 use super::{
-    Connected, DisconnectCause, Event, Instant, ProtocolError, ServerRole, Session, SessionConfig,
-    SessionError, SessionState,
+    AcceptError, Connected, DisconnectCause, Event, Instant, ProtocolError, ServerRole, Session,
+    SessionConfig, SessionError, SessionState,
 };
 use crate::packet::{ConnAck, Connect, Disconnect, Packet, SubAck, UnsubAck};
 use crate::properties::{AckProperties, ConnAckProperties};
@@ -32,6 +32,11 @@ impl Session<ServerRole> {
     /// Handles a packet from the client. An error means the client broke the protocol: the
     /// connection is over (see [`ProtocolError`]). Packets arriving after the connection
     /// ended are ignored ([MQTT-3.1.4-5] in 3.1.1, [MQTT-3.1.4-6] in 5.0).
+    ///
+    /// Between the CONNECT and the application's answer, packets are held (returning `Ok`)
+    /// and handled by [`accept`](Self::accept) as if they arrived after the CONNACK, or
+    /// dropped by [`reject`](Self::reject); a violation among them is reported then. Only
+    /// the enhanced authentication exchange (AUTH, or DISCONNECT) is handled at once.
     pub fn handle_incoming(&mut self, now: Instant, packet: Packet) -> Result<(), ProtocolError> {
         if self.core.status == Status::Closed {
             return Ok(());
@@ -54,26 +59,36 @@ impl Session<ServerRole> {
                     )),
                 }
             }
-            Status::Connecting => {
+            // Enhanced authentication is part of answering the CONNECT: its AUTH exchange
+            // (or the client's DISCONNECT) is handled at once, and nothing else may come
+            // before the CONNACK.
+            Status::Connecting if core.auth_method.is_some() => {
                 return match packet {
                     Packet::Auth(auth) => self.core.on_auth(auth),
                     Packet::Disconnect(d) => self.on_disconnect(d),
                     Packet::Connect(_) => {
                         Err(ProtocolError::protocol("second CONNECT", "MQTT-3.1.0-2"))
                     }
-                    _ if core.auth_method.is_some() => Err(ProtocolError::protocol(
+                    _ => Err(ProtocolError::protocol(
                         "packet other than AUTH or DISCONNECT during enhanced authentication",
                         "MQTT-3.1.2-30",
                     )),
-                    _ if core.held.len() >= HELD_MAX => Err(ProtocolError::new(
+                };
+            }
+            // Anything else waits for the application's answer and is then handled, in
+            // order, as if it had arrived after the CONNACK (`accept`), or dropped with the
+            // connection (`reject`). Even a violation waits, so that it ends the connection
+            // as it would after the CONNACK: with a DISCONNECT in 5.0, which must not
+            // precede the CONNACK ([MQTT-3.14.0-1]).
+            Status::Connecting => {
+                if core.held.len() >= HELD_MAX {
+                    return Err(ProtocolError::new(
                         DisconnectReasonCode::QuotaExceeded,
                         "too many packets before the CONNECT was answered",
-                    )),
-                    packet => {
-                        core.held.push_back(packet);
-                        Ok(())
-                    }
-                };
+                    ));
+                }
+                core.held.push_back(packet);
+                return Ok(());
             }
             _ => {}
         }
@@ -173,59 +188,76 @@ impl Session<ServerRole> {
     }
 
     /// Accepts the connection the last [`Event::ConnectRequest`] asked for, resuming
-    /// `session` (the state the client's previous connection left, from
-    /// [`take_session`](Session::take_session)) unless the CONNECT asked for a clean start.
+    /// `session`: the state the client's previous connection left (from
+    /// [`take_session`](Session::take_session), or restored from storage), or `None` when
+    /// the server keeps no session for this client.
     ///
-    /// The CONNACK carries `properties` (set the Assigned Client Identifier there when the
-    /// client sent an empty one, [MQTT-3.2.2-16]) plus the session's own limits from its
-    /// [`SessionConfig`]: Receive Maximum, Maximum QoS, Retain Available, Maximum Packet
-    /// Size, Topic Alias Maximum, Server Keep Alive, and the CONNECT's Authentication
-    /// Method ([MQTT-4.12.0-5]). Session Present is set when a session resumes
-    /// ([MQTT-3.2.2-2], [MQTT-3.2.2-3] in 5.0; [MQTT-3.2.2-1] to [MQTT-3.2.2-3] in 3.1.1).
+    /// # On success
     ///
-    /// On error nothing is sent and `session` stays in this engine: call `accept` again
-    /// with `None` once the problem is fixed, or get it back with
-    /// [`take_session`](Session::take_session).
+    /// 1. The CONNACK is queued. It carries `properties` (set the Assigned Client
+    ///    Identifier there when the client sent an empty one, [MQTT-3.2.2-16] in 5.0) plus
+    ///    the session's own limits from its [`SessionConfig`]: Receive Maximum, Maximum
+    ///    QoS, Retain Available, Maximum Packet Size, Topic Alias Maximum, Server Keep
+    ///    Alive, and the CONNECT's Authentication Method ([MQTT-4.12.0-5]).
+    /// 2. Session Present is 1 exactly when the CONNECT's Clean Start (Clean Session in
+    ///    3.1.1) is 0 and `session` is `Some`, even `Some` of an empty state: the server
+    ///    has a session (its subscriptions, kept by the application, are part of it) that
+    ///    holds no message ([MQTT-3.2.2-3] in 5.0; [MQTT-3.2.2-2], [MQTT-3.2.2-3] in
+    ///    3.1.1). Pass `None` when there is no session. On a clean start it is 0
+    ///    ([MQTT-3.2.2-2] in 5.0, [MQTT-3.2.2-1] in 3.1.1).
+    /// 3. When the session resumes, `session` becomes this engine's state: our
+    ///    unacknowledged messages go out again (PUBLISH with DUP, PUBREL), and a
+    ///    retransmitted QoS 2 message whose PUBREL has not arrived yet is acknowledged
+    ///    without being delivered again. On a clean start `session` is discarded
+    ///    ([MQTT-3.1.2-4] in 5.0, [MQTT-3.1.2-6] in 3.1.1). Any state this engine still
+    ///    held from an earlier connection is discarded too. Each discarded message of
+    ///    ours is reported with [`Event::PublishDropped`].
+    /// 4. [`Event::Connected`] is reported.
+    /// 5. The packets the client sent after its CONNECT without waiting for the CONNACK
+    ///    (clients may, section 3.1.4) are handled in order, exactly as
+    ///    [`handle_incoming`](Session::handle_incoming) would handle them arriving now:
+    ///    messages are delivered and acknowledged, requests reported. One that breaks the
+    ///    protocol ends the connection as there (a DISCONNECT in 5.0, then
+    ///    [`Event::Disconnected`] with [`DisconnectCause::ProtocolViolation`]) and the
+    ///    packets after it are ignored; `accept` still returns `Ok`, since the connection
+    ///    was accepted.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the error, nothing is sent, no event is reported, the engine is as it was,
+    /// and `session` comes back untouched in the [`AcceptError`]
+    /// ([`into_session`](AcceptError::into_session)): call `accept` again with it once
+    /// the problem is fixed, or keep it for the client's next connection, and the failed
+    /// call has no effect on what follows. [`AcceptError::error`] says why:
+    ///
+    /// - [`SessionError::NotConnected`]: no CONNECT awaits an answer. None arrived, or the
+    ///   connection ended first (lost, the client's DISCONNECT or a protocol violation
+    ///   during enhanced authentication, too many packets before the answer,
+    ///   [`reject`](Self::reject)).
+    /// - [`SessionError::AlreadyConnected`]: the CONNECT was already accepted.
+    /// - [`SessionError::Forbidden`]: in 5.0, the client identifier is empty and
+    ///   `properties` assigns none ([MQTT-3.2.2-16]).
+    /// - [`SessionError::AuthNotNegotiated`]: `properties` has an Authentication Method
+    ///   other than the CONNECT's, or one when the CONNECT had none ([MQTT-4.12.0-5],
+    ///   [MQTT-4.12.0-6]).
+    /// - [`SessionError::PacketTooLarge`]: the CONNACK exceeds the client's Maximum
+    ///   Packet Size ([MQTT-3.1.2-24] in 5.0).
+    /// - [`SessionError::Encode`]: the CONNACK cannot be encoded at the connection's
+    ///   protocol version. On a 3.1.1 connection, whose CONNACK has no properties, any
+    ///   property in `properties` is this error
+    ///   ([`EncodeError::UnsupportedInVersion`](crate::EncodeError::UnsupportedInVersion)).
     pub fn accept(
         &mut self,
         session: Option<SessionState>,
         properties: ConnAckProperties,
-    ) -> Result<(), SessionError> {
+    ) -> Result<(), AcceptError> {
         let session_present = !self.core.clean_start && session.is_some();
-        let packet = match self.connack(session_present, properties) {
-            Ok(packet) => packet,
-            Err(e) => {
-                // Keep the session for a corrected `accept` or for `take_session`; when it
-                // cannot be kept (a call out of turn), report what it held.
-                if let Some(state) = session {
-                    if self.core.status == Status::Connecting && self.core.state.is_empty() {
-                        self.core.state = state;
-                    } else {
-                        self.core.report_dropped(state);
-                    }
-                }
-                return Err(e);
-            }
+        let (packet, connected) = match self.connack(session_present, properties) {
+            Ok(answer) => answer,
+            Err(e) => return Err(AcceptError::new(e, session)),
         };
         let core = &mut self.core;
-        let Packet::ConnAck(ack) = &packet else {
-            return Ok(());
-        };
-        if let Some(keep_alive) = ack.properties.server_keep_alive {
-            core.keep_alive = Duration::from_secs(keep_alive.into());
-        }
-        let connected = Connected {
-            protocol_version: core.version,
-            session_present,
-            send_quota: core.peer.receive_maximum,
-            max_outgoing_packet_size: core.peer.max_packet_size,
-            peer_topic_alias_maximum: core.peer.topic_alias_maximum,
-            maximum_qos: core.config.maximum_qos,
-            retain_available: core.config.retain_available,
-            keep_alive: core.keep_alive,
-            assigned_client_id: ack.properties.assigned_client_identifier(),
-            session_expiry_interval: core.session_expiry,
-        };
+        core.keep_alive = connected.keep_alive;
         // A clean start (or no stored session) begins empty ([MQTT-3.1.2-4] in 5.0,
         // [MQTT-3.1.2-6] in 3.1.1).
         let old = core::mem::take(&mut core.state);
@@ -240,22 +272,24 @@ impl Session<ServerRole> {
         core.establish(peer);
         core.events.push_back(Event::Connected(connected));
         core.resume();
-        // Packets the client sent before it knew the answer.
-        let now = core.last_received;
+        // The packets the client sent before it knew the answer, through the same door as
+        // any later one. Their arrival is already accounted in `last_received`; after a
+        // violation the connection is closed and the rest are ignored.
+        let now = self.core.last_received;
         while let Some(packet) = self.core.held.pop_front() {
-            if self.dispatch(now, packet).is_err() {
-                break;
-            }
+            // A violation is reported by event and DISCONNECT; the accept itself succeeded.
+            let _ = self.handle_incoming(now, packet);
         }
         Ok(())
     }
 
-    /// The CONNACK accepting the connection, once everything about it checks out.
+    /// The CONNACK accepting the connection, once everything about it checks out, and the
+    /// [`Event::Connected`] to report with it. Changes nothing: `accept` commits.
     fn connack(
         &self,
         session_present: bool,
         mut properties: ConnAckProperties,
-    ) -> Result<Packet, SessionError> {
+    ) -> Result<(Packet, Connected), SessionError> {
         let core = &self.core;
         match core.status {
             Status::Connecting => {}
@@ -294,12 +328,27 @@ impl Session<ServerRole> {
                 return Err(SessionError::AuthNotNegotiated);
             }
         }
+        let keep_alive = properties
+            .server_keep_alive
+            .map_or(core.keep_alive, |k| Duration::from_secs(k.into()));
+        let connected = Connected {
+            protocol_version: core.version,
+            session_present,
+            send_quota: core.peer.receive_maximum,
+            max_outgoing_packet_size: core.peer.max_packet_size,
+            peer_topic_alias_maximum: core.peer.topic_alias_maximum,
+            maximum_qos: core.config.maximum_qos,
+            retain_available: core.config.retain_available,
+            keep_alive,
+            assigned_client_id: properties.assigned_client_identifier(),
+            session_expiry_interval: core.session_expiry,
+        };
         let mut ack = ConnAck::new(ConnectReasonCode::Success);
         ack.session_present = session_present;
         ack.properties = properties;
         let packet = Packet::ConnAck(ack);
         core.check_size(&packet)?;
-        Ok(packet)
+        Ok((packet, connected))
     }
 
     /// Refuses the connection the last [`Event::ConnectRequest`] asked for with `reason`, a
