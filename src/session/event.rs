@@ -94,7 +94,9 @@ pub enum DisconnectCause {
     /// Client: the server refused the connection with this CONNACK.
     Refused(ConnAck),
     /// Server: the application (or the session, for a CONNECT it cannot accept) refused
-    /// the connection with this reason.
+    /// the connection with this reason. A CONNECT of a protocol level the server does not
+    /// speak ends with `UnsupportedProtocolVersion` (see
+    /// [`Session::handle_decode_error`](super::Session::handle_decode_error)).
     Rejected(ConnectReasonCode),
     /// The peer broke the protocol; in MQTT 5.0 a DISCONNECT with its reason code is queued.
     ProtocolViolation(ProtocolError),
