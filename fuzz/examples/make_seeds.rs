@@ -225,10 +225,12 @@ fn wire_seeds() -> Vec<(String, ProtocolVersion, Vec<u8>)> {
         .unwrap();
     p.set_content_type(Some(s("application/json")));
     p.set_user_properties(users(&[("region", "eu"), ("region", "us"), ("", "")]));
-    p.set_subscription_identifiers([1, 128, 268_435_455])
-        .into_iter()
-        .filter_map(SubscriptionId::new)
-        .collect::<SubscriptionIds>();
+    p.set_subscription_identifiers(
+        [1, 128, 268_435_455]
+            .into_iter()
+            .filter_map(SubscriptionId::new)
+            .collect::<SubscriptionIds>(),
+    );
     add(
         "v5-publish-qos1-props",
         V5,
