@@ -503,7 +503,7 @@ fn wire_seeds() -> Vec<(String, ProtocolVersion, Vec<u8>)> {
     );
 
     // Written out: forms the encoder never produces.
-    let raw: [(&str, ProtocolVersion, &[u8]); 9] = [
+    let raw: [(&str, ProtocolVersion, &[u8]); 10] = [
         // A 3.1.1 CONNECT with an empty client id and no clean session: decodes, must not
         // be encoded ([MQTT-3.1.3-7], [MQTT-3.1.3-8]).
         (
@@ -511,6 +511,9 @@ fn wire_seeds() -> Vec<(String, ProtocolVersion, Vec<u8>)> {
             V311,
             b"\x10\x0c\x00\x04MQTT\x04\x00\x00\x3c\x00\x00",
         ),
+        // A 3.1.1 server's refusal of a 5.0 CONNECT (3.1.1 MQTT-3.1.2-2), which 5.0
+        // decodes as reason 0x84 and re-encodes in the 5.0 layout.
+        ("v5-connack-v311-refusal", V5, b"\x20\x02\x00\x01"),
         // MQTT 3.1 SUBSCRIBE resent with DUP (flags 1010).
         (
             "v31-subscribe-dup-flag",

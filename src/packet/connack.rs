@@ -17,7 +17,28 @@ use crate::properties::ConnAckProperties;
 use crate::types::reason_code::ConnectReasonCode;
 use crate::types::ProtocolVersion;
 
+/// The body of a 3.1.1 server's CONNACK refusing the protocol level: no Session Present,
+/// return code 1 (3.1.1 MQTT-3.1.2-2).
+const V311_UNACCEPTABLE_LEVEL: [u8; 2] = [0x00, 0x01];
+
 /// CONNACK: whether the connection is accepted, and the server's limits (MQTT 5.0).
+///
+/// Decoded at MQTT 5.0, the 3.1.1 refusal `20 02 00 01` (return code 1, "unacceptable
+/// protocol level", what a server that speaks only 3.1.1 must answer a 5.0 CONNECT with,
+/// 3.1.1 MQTT-3.1.2-2) is a CONNACK with reason code
+/// [`UnsupportedProtocolVersion`](ConnectReasonCode::UnsupportedProtocolVersion) and no
+/// properties, so that a client can tell it apart and retry at 3.1.1. Re-encoded at 5.0
+/// it is the 5.0 CONNACK `20 03 00 84 00`. Every other CONNACK in the 3.1.1 layout stays
+/// malformed at 5.0.
+///
+/// ```
+/// use mqttwire::{ConnectReasonCode, Packet, ProtocolVersion};
+///
+/// let bytes = bytes::Bytes::from_static(&[0x20, 0x02, 0x00, 0x01]);
+/// let (packet, _) = Packet::decode(&bytes, ProtocolVersion::V5).unwrap();
+/// let Packet::ConnAck(connack) = packet else { panic!() };
+/// assert_eq!(connack.reason_code, ConnectReasonCode::UnsupportedProtocolVersion);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConnAck {
     /// Session Present: the server resumes a stored session. Never set on a refusal
@@ -51,6 +72,8 @@ impl ConnAck {
     /// and no property decoder.
     /// `None` for anything else, valid or not: the general path decodes it or says what is
     /// wrong, so this accepts only what [`decode`](Self::decode) accepts, decoded alike.
+    /// At 5.0 that includes a 3.1.1 server's refusal `20 02 00 01`, rare enough to leave
+    /// to the general path.
     ///
     /// ```text
     /// 3.1, 3.1.1   0x20 0x02 flags return-code
@@ -107,6 +130,15 @@ impl ConnAck {
     }
 
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        if r.version.is_v5() && r.remaining_bytes() == V311_UNACCEPTABLE_LEVEL {
+            // A server that speaks only 3.1.1 must refuse our 5.0 CONNECT with return
+            // code 1 in its own layout (3.1.1 MQTT-3.1.2-2). Read as 5.0's 0x84, so the
+            // application sees why and can retry at 3.1.1 (libmosquitto does the same);
+            // any other two-byte CONNACK stays malformed at 5.0.
+            r.u8("acknowledge flags")?;
+            r.u8("reason code")?;
+            return Ok(Self::new(ConnectReasonCode::UnsupportedProtocolVersion));
+        }
         let flags = r.u8("acknowledge flags")?;
         // MQTT 3.1 has no Session Present: its whole first byte is reserved.
         let reserved = if r.version == ProtocolVersion::V3_1 {
@@ -271,6 +303,70 @@ mod tests {
                 assert_eq!(err.kind(), &DecodeErrorKind::InvalidReasonCode { code });
             }
         }
+    }
+
+    /// 3.1.1 MQTT-3.1.2-2: a server that speaks only 3.1.1 refuses a 5.0 CONNECT with
+    /// return code 1 in the 3.1.1 layout. Decoded at 5.0 (one-shot, slice and streaming
+    /// alike) that is reason 0x84 Unsupported Protocol Version without properties, which
+    /// re-encodes at 5.0 as a valid 5.0 CONNACK that decodes to the same packet.
+    #[test]
+    fn v5_reads_the_v311_unacceptable_protocol_level_refusal_as_0x84_mqtt_3_1_2_2() {
+        let refusal = [0x20, 0x02, 0x00, 0x01];
+        let expected = ConnAck::new(ConnectReasonCode::UnsupportedProtocolVersion);
+        let decoded: ConnAck = decode_as(&refusal, V5);
+        assert_eq!(decoded, expected);
+        let mut rx = bytes::BytesMut::from(&refusal[..]);
+        let streamed = crate::Decoder::new(V5).decode(&mut rx).unwrap();
+        assert_eq!(streamed, Some(Packet::ConnAck(expected.clone())));
+        assert!(rx.is_empty());
+        // The short path leaves it to the general one, which the agreement test pins.
+        assert_eq!(ConnAck::decode_short(&refusal, V5), None);
+        let v5 = [0x20, 0x03, 0x00, 0x84, 0x00];
+        assert_eq!(encode(&decoded, V5).unwrap(), v5);
+        both_ways(&v5, V5, &expected);
+        // At 3.1 and 3.1.1 it was always return code 1.
+        both_ways(&refusal, V4, &expected);
+        both_ways(&refusal, V3, &expected);
+    }
+
+    /// Only that exact refusal: every other CONNACK in the 3.1.1 layout is still refused
+    /// at 5.0, by the rule it breaks there (the reason code from Table 3-1, 5.0
+    /// MQTT-3.2.2-8; Session Present on a refusal, 5.0 MQTT-3.2.2-6; reserved flags, 5.0
+    /// MQTT-3.2.2-1; the Property Length).
+    #[test]
+    fn v5_rejects_every_other_v311_layout_connack() {
+        let no_properties = DecodeErrorKind::UnexpectedEnd {
+            field: "property length",
+        };
+        rejects(&[0x20, 0x02, 0x00, 0x00], V5, no_properties, M, None);
+        for code in 2..=5 {
+            let kind = DecodeErrorKind::InvalidReasonCode { code };
+            rejects(&[0x20, 0x02, 0x00, code], V5, kind, P, Some("MQTT-3.2.2-8"));
+        }
+        let kind = DecodeErrorKind::InvalidReasonCode { code: 1 };
+        rejects(
+            &[0x20, 0x02, 0x01, 0x01],
+            V5,
+            kind.clone(),
+            P,
+            Some("MQTT-3.2.2-8"),
+        );
+        let flags = DecodeErrorKind::ConnAckReservedFlags { flags: 0x02 };
+        rejects(
+            &[0x20, 0x02, 0x02, 0x01],
+            V5,
+            flags,
+            M,
+            Some("MQTT-3.2.2-1"),
+        );
+        // Return code 1 in the 5.0 layout is not a 5.0 reason code.
+        rejects(
+            &[0x20, 0x03, 0x00, 0x01, 0x00],
+            V5,
+            kind,
+            P,
+            Some("MQTT-3.2.2-8"),
+        );
     }
 
     /// Single properties from CONFORMANCE.md sections 3.2, 8, 10, 11 and 12.

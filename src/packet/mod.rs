@@ -1014,6 +1014,15 @@ mod tests {
             .map(|c| if c < 0x80 { 2 } else { 1 })
             .sum::<usize>();
         assert_eq!(taken, [6, 7, 2 * v5]);
+        // The one 3.1.1-layout CONNACK 5.0 decodes, a 3.1.1 server's refusal (3.1.1
+        // MQTT-3.1.2-2), is declined here and read by the general path as 0x84.
+        let refusal = Bytes::from_static(&[0x20, 2, 0, 1]);
+        assert_eq!(ConnAck::decode_short(&refusal, ProtocolVersion::V5), None);
+        let unsupported = ConnAck::new(ConnectReasonCode::UnsupportedProtocolVersion);
+        assert_eq!(
+            decode_one(&refusal, Some(ProtocolVersion::V5), MAX_PACKET_SIZE, false),
+            Ok((Packet::ConnAck(unsupported), 4))
+        );
     }
 
     /// The encoder's short CONNACKs are what the general encoding writes, for every code

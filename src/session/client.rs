@@ -33,6 +33,13 @@ impl Session<ClientRole> {
     /// Maximum from its [`SessionConfig`] (MQTT 5.0). With `clean_start` set, the stored
     /// session is discarded now ([MQTT-3.1.2-4] in 5.0, [MQTT-3.1.2-6] in 3.1.1) and each
     /// dropped message is reported as [`Event::PublishDropped`].
+    ///
+    /// A server that does not speak `connect`'s protocol version refuses it: the
+    /// connection ends with [`DisconnectCause::Refused`] and reason code
+    /// `UnsupportedProtocolVersion`, also when a server that speaks only 3.1.1 answers a
+    /// 5.0 CONNECT in its own layout (`20 02 00 01`), and nothing is sent back. Retry on a
+    /// new transport with a CONNECT at `ProtocolVersion::V3_1_1` (and a decoder at 3.1.1);
+    /// see [`DisconnectCause::Refused`].
     pub fn connect(&mut self, now: Instant, mut connect: Connect) -> Result<(), SessionError> {
         let core = &mut self.core;
         if matches!(core.status, Status::Connecting | Status::Connected) {

@@ -9,11 +9,11 @@ use super::outgoing::{List, Stage};
 use super::state::{SessionState, ACKED, RECEIVED};
 use super::{Instant, SessionConfig};
 use crate::codec::{Encoder, MAX_PACKET_SIZE};
-use crate::error::{DecodeError, EncodeError};
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::{
-    encoded_len_of, Auth, Disconnect, Packet, PubAck, PubComp, PubRec, PubRel, Publish,
+    encoded_len_of, Auth, ConnAck, Disconnect, Packet, PubAck, PubComp, PubRec, PubRel, Publish,
 };
-use crate::types::reason_code::{DisconnectReasonCode, PubRelReasonCode};
+use crate::types::reason_code::{ConnectReasonCode, DisconnectReasonCode, PubRelReasonCode};
 use crate::types::{MqttString, PacketId, ProtocolVersion, QoS, QosPid, TopicName};
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -806,8 +806,14 @@ impl Core {
         error
     }
 
-    /// A decoding error on the connection, as a violation.
+    /// A decoding error on the connection, as a violation; for a server, a first CONNECT
+    /// of a protocol level it does not speak is refused instead.
     pub(crate) fn decode_error(&mut self, error: &DecodeError) -> ProtocolError {
+        if let DecodeErrorKind::UnsupportedProtocolVersion { .. } = error.kind() {
+            if self.server && self.status == Status::Idle {
+                return self.refuse_protocol_level();
+            }
+        }
         let code = DisconnectReasonCode::from_code(error.reason_code().0)
             .unwrap_or(DisconnectReasonCode::ProtocolError);
         let what = if code == DisconnectReasonCode::MalformedPacket {
@@ -820,6 +826,21 @@ impl Core {
             Some(rule) => e.with_rule(rule),
             None => e,
         })
+    }
+
+    /// Server: refuses a CONNECT whose protocol level we do not speak with the CONNACK
+    /// 3.1.1 requires, return code 1 (3.1.1 MQTT-3.1.2-2; 5.0 MQTT-3.1.2-2 allows 0x84),
+    /// then ends the connection. The connection takes 3.1.1 as its version so that the
+    /// CONNACK encodes as `20 02 00 01`, the one refusal every level can read: 3.1 and
+    /// 3.1.1 clients as return code 1, 5.0 clients (mqttwire, libmosquitto) as 0x84. The
+    /// 5.0 layout would be malformed to any client below 5.0. mosquitto answers the same.
+    fn refuse_protocol_level(&mut self) -> ProtocolError {
+        let reason = ConnectReasonCode::UnsupportedProtocolVersion;
+        self.version = ProtocolVersion::V3_1_1;
+        self.transmit
+            .push_back(Packet::ConnAck(ConnAck::new(reason)));
+        self.close(DisconnectCause::Rejected(reason));
+        ProtocolError::protocol("CONNECT of an unsupported protocol level", "MQTT-3.1.2-2")
     }
 
     /// Ends the connection: what was in flight waits for the next one, requests awaiting

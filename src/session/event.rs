@@ -102,9 +102,28 @@ pub enum DisconnectCause {
     /// The peer sent DISCONNECT.
     Peer(Disconnect),
     /// Client: the server refused the connection with this CONNACK.
+    ///
+    /// A reason code of [`UnsupportedProtocolVersion`](ConnectReasonCode::UnsupportedProtocolVersion)
+    /// means the server does not speak the CONNECT's protocol version: a 5.0 server's
+    /// CONNACK 0x84, or, for a 5.0 CONNECT, a server that speaks only 3.1.1 and answered
+    /// `20 02 00 01` (3.1.1 MQTT-3.1.2-2), which the 5.0 decoder reads as 0x84. Nothing was
+    /// sent in reply. To fall back, open a new transport and `connect` again with a
+    /// CONNECT at [`ProtocolVersion::V3_1_1`], and decode that connection at 3.1.1:
+    ///
+    /// ```
+    /// use mqttwire::session::DisconnectCause;
+    /// use mqttwire::ConnectReasonCode;
+    ///
+    /// fn retry_at_3_1_1(cause: &DisconnectCause) -> bool {
+    ///     matches!(cause, DisconnectCause::Refused(ack)
+    ///         if ack.reason_code == ConnectReasonCode::UnsupportedProtocolVersion)
+    /// }
+    /// ```
     Refused(ConnAck),
     /// Server: the application (or the session, for a CONNECT it cannot accept) refused
-    /// the connection with this reason.
+    /// the connection with this reason. A CONNECT of a protocol level the server does not
+    /// speak ends with `UnsupportedProtocolVersion` (see
+    /// [`Session::handle_decode_error`](super::Session::handle_decode_error)).
     Rejected(ConnectReasonCode),
     /// The peer broke the protocol; in MQTT 5.0 a DISCONNECT with its reason code is queued.
     ProtocolViolation(ProtocolError),

@@ -20,6 +20,10 @@ pub struct ServerRole;
 pub type Client = Session<ClientRole>;
 
 /// The server side of one client connection.
+///
+/// Feed its decoder's errors to [`handle_decode_error`](Session::handle_decode_error): a
+/// CONNECT of a protocol level the server does not speak is refused there with the CONNACK
+/// `20 02 00 01` (3.1.1 MQTT-3.1.2-2).
 pub type Server = Session<ServerRole>;
 
 /// The sans-IO session engine of one MQTT session, in the client role ([`Client`]) or the
@@ -151,6 +155,22 @@ impl<R> Session<R> {
     /// The decoder failed on this connection's bytes: in MQTT 5.0 a DISCONNECT with the
     /// error's reason code is queued ([MQTT-4.13.1-1]), and the connection ends. Returns the
     /// violation, as [`handle_incoming`](Self::handle_incoming) would.
+    ///
+    /// A server that has not received a CONNECT yet sends no DISCONNECT ([MQTT-3.14.0-1]),
+    /// with one exception: a CONNECT of a protocol level other than 3, 4 and 5
+    /// ([`UnsupportedProtocolVersion`](crate::DecodeErrorKind::UnsupportedProtocolVersion))
+    /// is refused with CONNACK return code 1, "unacceptable protocol level", as 3.1.1
+    /// requires (3.1.1 MQTT-3.1.2-2; 5.0 MQTT-3.1.2-2 allows CONNACK 0x84), whatever the
+    /// level. The connection's [`protocol_version`](Self::protocol_version) becomes 3.1.1,
+    /// so the CONNACK encodes as `20 02 00 01`: the one refusal every client can read (3.1
+    /// and 3.1.1 clients as return code 1, 5.0 clients such as mqttwire's and
+    /// libmosquitto's as 0x84), and what mosquitto sends. The connection ends with
+    /// [`DisconnectCause::Rejected`](super::DisconnectCause::Rejected)`(UnsupportedProtocolVersion)`;
+    /// the returned error names the rule, and its reason code (a DISCONNECT code) is not
+    /// sent. A CONNECT with a wrong protocol name
+    /// ([`InvalidProtocolName`](crate::DecodeErrorKind::InvalidProtocolName)) is not this
+    /// protocol at all: the connection ends without a CONNACK (3.1.1 and 5.0
+    /// MQTT-3.1.2-1), as a protocol violation.
     pub fn handle_decode_error(&mut self, error: &DecodeError) -> ProtocolError {
         self.core.decode_error(error)
     }
@@ -263,5 +283,112 @@ mod tests {
         assert!(text.len() < 1_000, "{} bytes: {text}", text.len());
         let server = Server::new(config);
         assert!(format!("{server:?}").starts_with("Session { role: \"server\", status: Idle,"));
+    }
+
+    /// A CONNECT with protocol name "MQTT" (or `name`) and `level`, clean start, keep alive
+    /// 60, client identifier "c", through a server's decoder.
+    fn decode_connect(name: &[u8], level: u8) -> Result<Option<Packet>, DecodeError> {
+        let mut bytes = alloc::vec![0x10, 0];
+        bytes.extend([0, name.len() as u8]);
+        bytes.extend_from_slice(name);
+        bytes.extend([level, 0x02, 0x00, 0x3C, 0x00, 0x01, b'c']);
+        bytes[1] = bytes.len() as u8 - 2;
+        SessionConfig::default()
+            .server_decoder()
+            .decode(&mut BytesMut::from(&bytes[..]))
+    }
+
+    /// Everything the session has to send, encoded as it would go on the wire.
+    fn sent<R>(session: &mut Session<R>) -> alloc::vec::Vec<alloc::vec::Vec<u8>> {
+        let mut out = alloc::vec::Vec::new();
+        let mut buf = BytesMut::new();
+        while let Some(n) = session.poll_transmit_into(Instant::ZERO, &mut buf).unwrap() {
+            out.push(buf.split_to(n).to_vec());
+        }
+        out
+    }
+
+    /// 3.1.1 MQTT-3.1.2-2 (5.0 MQTT-3.1.2-2 allows it): a CONNECT of a level the server
+    /// does not speak gets CONNACK return code 1, `20 02 00 01` whatever the level, and the
+    /// connection ends as a refusal with 0x84, not as a protocol violation.
+    #[test]
+    fn server_refuses_an_unsupported_protocol_level_with_connack_1_mqtt_3_1_2_2() {
+        for level in [0, 1, 2, 6, 7, 0x84, 0xFF] {
+            let err = decode_connect(b"MQTT", level).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                &crate::DecodeErrorKind::UnsupportedProtocolVersion { level }
+            );
+            let mut server = Server::new(SessionConfig::default());
+            let refusal = server.handle_decode_error(&err);
+            assert_eq!(refusal.rule(), Some("MQTT-3.1.2-2"), "level {level}");
+            assert_eq!(server.protocol_version(), ProtocolVersion::V3_1_1);
+            assert_eq!(
+                sent(&mut server),
+                [[0x20, 0x02, 0x00, 0x01]],
+                "level {level}"
+            );
+            assert_eq!(
+                server.poll_event(),
+                Some(Event::Disconnected(
+                    super::super::DisconnectCause::Rejected(
+                        crate::ConnectReasonCode::UnsupportedProtocolVersion
+                    )
+                ))
+            );
+            assert_eq!(server.poll_event(), None);
+            assert!(!server.is_connected());
+        }
+    }
+
+    /// 3.1.1 and 5.0 MQTT-3.1.2-1: a wrong protocol name is not MQTT: the server closes
+    /// without a CONNACK, as for any other violation before CONNECT was understood; so
+    /// does a known name with a level it does not go with ("MQTT" 3, "MQIsdp" 4).
+    #[test]
+    fn server_closes_without_connack_on_a_wrong_protocol_name_mqtt_3_1_2_1() {
+        for (name, level) in [
+            (&b"MQTX"[..], 5),
+            (b"mqtt", 4),
+            (b"MQTT", 3),
+            (b"MQIsdp", 4),
+        ] {
+            let err = decode_connect(name, level).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                &crate::DecodeErrorKind::InvalidProtocolName { level }
+            );
+            let mut server = Server::new(SessionConfig::default());
+            let violation = server.handle_decode_error(&err);
+            assert_eq!(violation.rule(), Some("MQTT-3.1.2-1"));
+            assert!(sent(&mut server).is_empty(), "{name:?} level {level}");
+            assert_eq!(
+                server.poll_event(),
+                Some(Event::Disconnected(
+                    super::super::DisconnectCause::ProtocolViolation(violation)
+                ))
+            );
+        }
+    }
+
+    /// The refusal answers a first CONNECT only: an unsupported level in a second CONNECT
+    /// is a second CONNECT, a violation (5.0 MQTT-3.1.0-2), answered with DISCONNECT 0x82.
+    #[test]
+    fn server_refuses_the_level_of_a_first_connect_only() {
+        let mut server = Server::new(SessionConfig::default());
+        let connect = crate::Connect::new(
+            ProtocolVersion::V5,
+            crate::MqttString::from_static("c").unwrap(),
+        );
+        server
+            .handle_incoming(Instant::ZERO, Packet::from(connect))
+            .unwrap();
+        let _ = server.poll_event();
+        let properties = crate::properties::ConnAckProperties::default();
+        server.accept(None, properties).unwrap();
+        let _ = sent(&mut server);
+        let err = decode_connect(b"MQTT", 6).unwrap_err();
+        server.handle_decode_error(&err);
+        assert_eq!(sent(&mut server), [[0xE0, 0x01, 0x82]]);
+        assert_eq!(server.protocol_version(), ProtocolVersion::V5);
     }
 }
