@@ -24,7 +24,10 @@ pub enum Event {
     ConnectRequest(Box<Connect>),
     /// An application message arrived. Its topic is resolved when the peer used a Topic
     /// Alias. QoS 2 messages are delivered once, when their PUBLISH first arrives; a
-    /// retransmission of one is acknowledged but not delivered again. With manual
+    /// retransmission of one is acknowledged but not delivered again. A copy of a QoS 1
+    /// message that arrives before its PUBACK has gone out is the same message: it is
+    /// answered by that PUBACK and not delivered again (after the PUBACK, a copy is a new
+    /// message, [MQTT-4.3.2-5] in 5.0). With manual
     /// acknowledgement, a QoS 1 or 2 message is acknowledged only once the application
     /// calls `ack` with its packet identifier.
     Message(Publish),
