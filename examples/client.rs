@@ -2,22 +2,30 @@
 //! driven over a blocking `TcpStream` (see `blocking/mod.rs`).
 //!
 //! ```text
-//! cargo run --example client -- pub -t TOPIC -m MESSAGE [-q 0|1|2] [-r] [OPTIONS]
+//! cargo run --example client -- pub -t TOPIC -m MESSAGE [-m MESSAGE ...] [-q 0|1|2] [-r] [OPTIONS]
 //! cargo run --example client -- sub -t FILTER [-t FILTER ...] [-q 0|1|2] [-C COUNT] [OPTIONS]
 //!
 //! OPTIONS: --mqtt 3.1.1|5 (default 5)   --host HOST (default 127.0.0.1)
 //!          --port PORT (default 1883)    --user NAME   --pass PASSWORD
 //!          --id CLIENT_ID                -k KEEP_ALIVE_SECONDS (default 60)
-//!          -d, --debug (every packet to stderr)    -h, --help
+//!          --session FILE                --session-expiry SECONDS (default 3600)
+//!          -d, --debug (every packet and save to stderr)    -h, --help
 //! ```
 //!
-//! `pub` connects, publishes one message and, at QoS 1 or 2, waits for its
-//! acknowledgement before it disconnects. `sub` subscribes and prints each message as
+//! `pub` connects, publishes its messages in order and, at QoS 1 or 2, waits until every
+//! one is acknowledged before it disconnects. `sub` subscribes and prints each message as
 //! `TOPIC PAYLOAD` (the payload as UTF-8, invalid bytes replaced), one per line, until
 //! `COUNT` messages have arrived (forever without `-C`).
 //!
+//! With `--session FILE` the session survives a crash: the state is saved to FILE after
+//! every input that changed it, before the packets of that input are written (see
+//! `BlockingClient::persist_to` in `blocking/mod.rs`), and a run that finds FILE resumes
+//! it with Clean Start 0, so the messages a killed run left unacknowledged are completed
+//! without loss or duplicate QoS 2 delivery. `pub` with `--session` and no `-m` only
+//! completes the saved messages.
+//!
 //! Exit codes: 0 success; 1 when the broker refuses the connection, a subscription or the
-//! message, or the network fails; 2 for bad arguments.
+//! message, the network fails, or FILE cannot be restored; 2 for bad arguments.
 //!
 //! Against a local mosquitto:
 //!
@@ -29,7 +37,7 @@
 
 mod blocking;
 
-use blocking::{BlockingClient, Direction, Error, Traced};
+use blocking::{load_session, BlockingClient, Direction, Error, Saved, Traced};
 use bytes::Bytes;
 use mqttwire::properties::SubscribeProperties;
 use mqttwire::session::{Event, SessionConfig};
@@ -38,20 +46,24 @@ use mqttwire::{
     TopicFilter, TopicName,
 };
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str = "\
-usage: client pub -t TOPIC -m MESSAGE [-q 0|1|2] [-r] [OPTIONS]
+usage: client pub -t TOPIC -m MESSAGE [-m MESSAGE ...] [-q 0|1|2] [-r] [OPTIONS]
+       client pub --session FILE --id CLIENT_ID [OPTIONS]
        client sub -t FILTER [-t FILTER ...] [-q 0|1|2] [-C COUNT] [OPTIONS]
        client --help
 
-Publishes one message (pub) or prints the messages of subscriptions as
+Publishes messages (pub) or prints the messages of subscriptions as
 'TOPIC PAYLOAD' lines (sub), with mqttwire's session engine over TCP.
 
   -t TOPIC|FILTER   topic to publish to, or filter to subscribe to (sub: repeatable)
-  -m MESSAGE        the message to publish
-  -q 0|1|2          QoS (default 0)
+  -m MESSAGE        a message to publish (repeatable: published in order, and
+                    pub waits until every QoS 1 and 2 one is acknowledged)
+  -q 0|1|2          QoS (default 0). pub: each -m gets the QoS of the last -q
+                    before it; -m before the first -q get the first -q's
   -r                publish retained
   -C COUNT          sub: exit after COUNT messages
   --mqtt 3.1.1|5    protocol version (default 5)
@@ -62,11 +74,31 @@ Publishes one message (pub) or prints the messages of subscriptions as
   --id CLIENT_ID    client identifier (default mqttwire-client-PID; empty: the
                     broker assigns one)
   -k SECONDS        keep alive (default 60; 0 turns it off)
-  -d, --debug       print every packet sent and received to stderr
+  --session FILE    keep the session in FILE so that it survives a crash (needs
+                    --id): saved after every input that changed it, before the
+                    packets it produced are written (FILE.tmp, fsync, rename).
+                    If FILE exists the run resumes it (Clean Start 0): what a
+                    killed run left unacknowledged is completed, and no QoS 2
+                    message is delivered twice. pub --session without -m only
+                    completes the saved messages. FILE stays after a clean
+                    finish (holding an empty state), as the broker keeps the
+                    session too; delete it to start afresh. sub prints a message
+                    after saving its acknowledgement: a crash in between loses
+                    that line, and never repeats a QoS 2 one
+  --session-expiry SECONDS
+                    MQTT 5.0: how long the broker keeps the session after a
+                    connection ends (default 3600 with --session)
+  -d, --debug       print every packet sent and received, and every save of the
+                    session, to stderr
   -h, --help        show this help
 
-Exit codes: 0 success; 1 connection, subscription or message refused, or a
-network error; 2 bad arguments.";
+Exit codes: 0 success; 1 connection, subscription or message refused, a
+network error, or a --session FILE that cannot be restored; 2 bad arguments.";
+
+/// The Session Expiry Interval asked for with `--session` and no `--session-expiry`: an
+/// hour, long enough for a restart, short enough that a client gone for good does not
+/// leave its session on the broker for long.
+const DEFAULT_SESSION_EXPIRY: u32 = 3600;
 
 #[derive(Debug, PartialEq)]
 enum Mode {
@@ -78,7 +110,9 @@ enum Mode {
 struct Args {
     mode: Mode,
     topics: Vec<String>,
-    message: Option<String>,
+    /// pub: the messages and their QoS, in order.
+    messages: Vec<(QoS, String)>,
+    /// sub: the QoS of the subscriptions (the last -q).
     qos: QoS,
     retain: bool,
     count: Option<u64>,
@@ -89,6 +123,8 @@ struct Args {
     pass: Option<String>,
     id: Option<String>,
     keep_alive: u16,
+    session: Option<PathBuf>,
+    session_expiry: u32,
     debug: bool,
 }
 
@@ -98,7 +134,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
     let mut parsed = Args {
         mode: Mode::Pub,
         topics: Vec::new(),
-        message: None,
+        messages: Vec::new(),
         qos: QoS::AtMostOnce,
         retain: false,
         count: None,
@@ -109,9 +145,16 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
         pass: None,
         id: None,
         keep_alive: 60,
+        session: None,
+        session_expiry: DEFAULT_SESSION_EXPIRY,
         debug: false,
     };
     let mut mode = None;
+    // Each -m with the -q before it, if any.
+    let mut messages: Vec<(Option<QoS>, String)> = Vec::new();
+    let mut first_qos = None;
+    let mut last_qos = None;
+    let mut session_expiry = None;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -120,14 +163,16 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
                 mode = Some(if arg == "pub" { Mode::Pub } else { Mode::Sub });
             }
             "-t" => parsed.topics.push(value("-t")?),
-            "-m" => parsed.message = Some(value("-m")?),
+            "-m" => messages.push((last_qos, value("-m")?)),
             "-q" => {
-                parsed.qos = match value("-q")?.as_str() {
+                let qos = match value("-q")?.as_str() {
                     "0" => QoS::AtMostOnce,
                     "1" => QoS::AtLeastOnce,
                     "2" => QoS::ExactlyOnce,
                     other => return Err(format!("-q: QoS must be 0, 1 or 2, not {other:?}")),
-                }
+                };
+                first_qos.get_or_insert(qos);
+                last_qos = Some(qos);
             }
             "-r" => parsed.retain = true,
             "-C" => {
@@ -162,12 +207,40 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
                     .parse()
                     .map_err(|_| format!("-k: seconds from 0 to 65535, not {v:?}"))?;
             }
+            "--session" => parsed.session = Some(PathBuf::from(value("--session")?)),
+            "--session-expiry" => {
+                let v = value("--session-expiry")?;
+                session_expiry = Some(v.parse::<u32>().ok().filter(|&s| s > 0).ok_or(format!(
+                    "--session-expiry: seconds from 1 to 4294967295, not {v:?}"
+                ))?);
+            }
             "-d" | "--debug" => parsed.debug = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     parsed.mode = mode.ok_or("say pub or sub")?;
-    if parsed.topics.is_empty() {
+    parsed.qos = last_qos.unwrap_or(QoS::AtMostOnce);
+    let first_qos = first_qos.unwrap_or(QoS::AtMostOnce);
+    parsed.messages = messages
+        .into_iter()
+        .map(|(qos, text)| (qos.unwrap_or(first_qos), text))
+        .collect();
+    if let Some(expiry) = session_expiry {
+        if parsed.session.is_none() {
+            // The broker would keep a session that we do not: a restart could not resume it.
+            return Err("--session-expiry needs --session".into());
+        }
+        parsed.session_expiry = expiry;
+    }
+    if parsed.session.is_some() && parsed.id.as_deref().map_or(true, str::is_empty) {
+        return Err("--session needs --id: the broker finds the session by client id".into());
+    }
+    // pub --session without messages completes the saved ones and needs no topic.
+    let resume_only = parsed.mode == Mode::Pub
+        && parsed.session.is_some()
+        && parsed.messages.is_empty()
+        && parsed.topics.is_empty();
+    if parsed.topics.is_empty() && !resume_only {
         return Err("-t is required".into());
     }
     match parsed.mode {
@@ -175,7 +248,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
             if parsed.topics.len() > 1 {
                 return Err("pub takes one -t".into());
             }
-            if parsed.message.is_none() {
+            if parsed.messages.is_empty() && !resume_only {
                 return Err("pub needs -m MESSAGE".into());
             }
             if parsed.count.is_some() {
@@ -183,7 +256,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
             }
         }
         Mode::Sub => {
-            if parsed.message.is_some() || parsed.retain {
+            if !parsed.messages.is_empty() || parsed.retain {
                 return Err("-m and -r are for pub".into());
             }
         }
@@ -230,7 +303,21 @@ impl From<Error> for Failure {
 }
 
 fn run(args: &Args) -> Result<(), Failure> {
-    let mut client = BlockingClient::new(SessionConfig::default());
+    let config = SessionConfig::default();
+    let saved = match &args.session {
+        Some(path) => load_session(path)?,
+        None => None,
+    };
+    let resumed = saved.is_some();
+    let mut client = match saved {
+        Some(state) => {
+            if args.debug {
+                eprintln!("restored the session: {state:?}");
+            }
+            BlockingClient::with_session(config, state)
+        }
+        None => BlockingClient::new(config),
+    };
     if args.debug {
         client.enable_trace();
     }
@@ -248,15 +335,26 @@ fn run(args: &Args) -> Result<(), Failure> {
     connect.password = args.pass.clone().map(Bytes::from);
 
     let addr = (args.host.as_str(), args.port);
-    let connected = client.connect(addr, connect);
-    print_trace(&mut client);
-    let connected = connected.map_err(|e| match e {
-        Error::Session(e) => Failure::Usage(e.to_string()),
-        e => Failure::Run(format!("{}:{}: {e}", args.host, args.port)),
-    })?;
-    if args.debug {
-        eprintln!("connected: {connected:?}");
+    if let Some(path) = &args.session {
+        client.persist_to(path);
+        if args.version.is_v5() {
+            connect.properties.session_expiry_interval = Some(args.session_expiry);
+        } else if !resumed {
+            // A 3.1.1 session outlives its connection only with Clean Session 0, which
+            // also resumes whatever the broker kept under this id from before FILE: its
+            // packet identifiers in use would swallow our new messages. One clean
+            // connection first discards that.
+            connected(&mut client, addr, connect.clone(), args)?;
+            client.disconnect()?;
+            print_trace(&mut client);
+            // Its Connected and Disconnected events are not news for what follows.
+            while let Ok(Some(_)) = client.next_event(Duration::ZERO) {}
+        }
+        // With FILE, resume; without it, start clean (5.0: Clean Start 1 with an expiry;
+        // 3.1.1: cleaned above).
+        connect.clean_start = args.version.is_v5() && !resumed;
     }
+    connected(&mut client, addr, connect, args)?;
     let result = match args.mode {
         Mode::Pub => publish(&mut client, args),
         Mode::Sub => subscribe(&mut client, args),
@@ -268,24 +366,75 @@ fn run(args: &Args) -> Result<(), Failure> {
     result
 }
 
-fn publish(client: &mut BlockingClient, args: &Args) -> Result<(), Failure> {
-    let topic = TopicName::new(&args.topics[0])
-        .map_err(|e| Failure::Usage(format!("-t {:?}: {e}", args.topics[0])))?;
-    let mut message = Publish::new(topic, args.message.clone().unwrap_or_default());
-    message.retain = args.retain;
-    let outcome = client.publish_and_wait(args.qos, message);
+/// Connects, with the messages a refusal deserves.
+fn connected(
+    client: &mut BlockingClient,
+    addr: (&str, u16),
+    connect: Connect,
+    args: &Args,
+) -> Result<(), Failure> {
+    let connected = client.connect(addr, connect);
     print_trace(client);
-    match outcome.map_err(|e| match e {
+    let connected = connected.map_err(|e| match e {
         Error::Session(e) => Failure::Usage(e.to_string()),
-        e => e.into(),
-    })? {
-        None | Some(Event::PublishAcknowledged { .. } | Event::PublishCompleted { .. }) => Ok(()),
-        Some(Event::PublishFailed { reason_code, .. }) => Err(Failure::Run(format!(
-            "the broker refused the message: {reason_code}"
-        ))),
-        Some(other) => Err(Failure::Run(format!(
-            "the message was not delivered: {other:?}"
-        ))),
+        e @ Error::Save(..) => e.into(),
+        e => Failure::Run(format!("{}:{}: {e}", args.host, args.port)),
+    })?;
+    if args.debug {
+        eprintln!("connected: {connected:?}");
+    }
+    Ok(())
+}
+
+/// Publishes the messages of `-m` in order, then waits until no message of the session is
+/// unacknowledged: the new ones and, with `--session`, those a previous run left.
+fn publish(client: &mut BlockingClient, args: &Args) -> Result<(), Failure> {
+    if let Some(name) = args.topics.first() {
+        let topic =
+            TopicName::new(name).map_err(|e| Failure::Usage(format!("-t {name:?}: {e}")))?;
+        for (qos, text) in &args.messages {
+            let mut message = Publish::new(topic.clone(), text.clone());
+            message.retain = args.retain;
+            let published = client.publish(*qos, message);
+            print_trace(client);
+            published.map_err(|e| match e {
+                Error::Session(e) => Failure::Usage(e.to_string()),
+                e => e.into(),
+            })?;
+        }
+    }
+    let mut failures = Vec::new();
+    while client.session().session().unacknowledged() > 0 {
+        let event = client.next_event(Duration::from_secs(10));
+        print_trace(client);
+        match event? {
+            Some(Event::PublishFailed {
+                packet_id,
+                reason_code,
+            }) => failures.push(format!(
+                "the broker refused message {packet_id}: {reason_code}"
+            )),
+            Some(Event::PublishDropped { packet_id, .. }) => failures.push(format!(
+                "message {packet_id} was dropped unacknowledged (Session Present 0, or it no \
+                 longer fits the broker's limits)"
+            )),
+            Some(Event::Disconnected(cause)) => return Err(Error::Closed(Box::new(cause)).into()),
+            Some(_) => {}
+            None if !client.is_connected() => {
+                return Err(Failure::Run("connection lost".into()));
+            }
+            None => {
+                return Err(Failure::Run(format!(
+                    "{} messages still unacknowledged after 10 s",
+                    client.session().session().unacknowledged()
+                )))
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Run(failures.join("; ")))
     }
 }
 
@@ -339,15 +488,20 @@ fn subscribe(client: &mut BlockingClient, args: &Args) -> Result<(), Failure> {
     }
 }
 
-/// With `--debug`, prints the packets recorded since the last call to stderr.
+/// With `--debug`, prints the packets and saves recorded since the last call to stderr, in
+/// the order they happened.
 fn print_trace(client: &mut BlockingClient) {
+    let mut saves = client.take_saves().into_iter().peekable();
     for Traced {
         direction,
+        at,
         packet,
         size,
-        ..
     } in client.take_trace()
     {
+        while let Some(save) = saves.next_if(|s| s.at <= at) {
+            print_save(&save);
+        }
         let arrow = match direction {
             Direction::Sent => "->",
             Direction::Received => "<-",
@@ -355,6 +509,14 @@ fn print_trace(client: &mut BlockingClient) {
         };
         eprintln!("{arrow} {} ({size} bytes)", describe(&packet));
     }
+    saves.for_each(|save| print_save(&save));
+}
+
+fn print_save(save: &Saved) {
+    eprintln!(
+        "== session saved: {} unacknowledged, {} awaiting PUBREL ({} bytes)",
+        save.unacknowledged, save.incomplete_incoming, save.size
+    );
 }
 
 fn describe(packet: &Packet) -> String {
@@ -406,13 +568,53 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(a.mode, Mode::Pub);
-        assert_eq!(a.qos, QoS::ExactlyOnce);
+        assert_eq!(a.messages, [(QoS::ExactlyOnce, "hi".to_owned())]);
         assert!(a.retain);
         assert_eq!(a.version, ProtocolVersion::V3_1_1);
         assert_eq!(a.port, 1999);
         let s = args("sub -t a/# -t b -C 3").unwrap().unwrap();
         assert_eq!((s.mode, s.topics.len(), s.count), (Mode::Sub, 2, Some(3)));
         assert!(args("--help").unwrap().is_none());
+    }
+
+    #[test]
+    fn each_message_takes_the_qos_before_it_or_the_first_one() {
+        let a = args("pub -t t -m A -q 2 -m B -q 1 -m C -m D")
+            .unwrap()
+            .unwrap();
+        let got: Vec<(QoS, &str)> = a.messages.iter().map(|(q, m)| (*q, m.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (QoS::ExactlyOnce, "A"),
+                (QoS::ExactlyOnce, "B"),
+                (QoS::AtLeastOnce, "C"),
+                (QoS::AtLeastOnce, "D")
+            ]
+        );
+        let zero = args("pub -t t -m A").unwrap().unwrap();
+        assert_eq!(zero.messages, [(QoS::AtMostOnce, "A".to_owned())]);
+    }
+
+    #[test]
+    fn session_options() {
+        let a = args("pub --session s.bin --id c").unwrap().unwrap();
+        assert_eq!(a.session.as_deref(), Some(std::path::Path::new("s.bin")));
+        assert_eq!(a.session_expiry, DEFAULT_SESSION_EXPIRY);
+        assert!(a.messages.is_empty(), "resumes only");
+        let s = args("sub -t a --session s --id c --session-expiry 60")
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.session_expiry, 60);
+        for bad in [
+            "pub -t a -m x --session s",
+            "pub -t a -m x --session-expiry 60 --id c",
+            "pub -t a -m x --session s --id c --session-expiry 0",
+            "pub --session s --id c -t a",
+            "sub --session s --id c",
+        ] {
+            assert!(args(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

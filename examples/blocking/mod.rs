@@ -17,6 +17,11 @@
 //! ([`BlockingClient::send_raw`]) and an abrupt end without DISCONNECT
 //! ([`BlockingClient::drop_connection`]).
 //!
+//! With [`BlockingClient::persist_to`] the session state survives a crash of the process:
+//! it is saved to a file, atomically, after every input that changed it and before the
+//! packets that input produced are written ([`SessionState::save`] says why that order);
+//! [`load_session`] reads it back for [`BlockingClient::with_session`].
+//!
 //! ```ignore
 //! use blocking::BlockingClient;
 //! use mqttwire::session::SessionConfig;
@@ -35,16 +40,20 @@
 use bytes::{Bytes, BytesMut};
 use mqttwire::properties::{SubscribeProperties, UnsubscribeProperties};
 use mqttwire::session::{
-    Client, Connected, DisconnectCause, Event, Instant, SessionConfig, SessionError, SessionState,
+    Client, Connected, DisconnectCause, Event, Instant, RestoreError, SessionConfig, SessionError,
+    SessionState,
 };
 use mqttwire::{
     ConnAck, Connect, Decoder, Disconnect, DisconnectReasonCode, EncodeError, Packet, PacketId,
     Publish, QoS, SubAck, Subscription, TopicFilter, UnsubAck,
 };
 use std::collections::VecDeque;
+use std::ffi::OsString;
 use std::fmt;
+use std::fs::{self, File};
 use std::io::{self, Read as _, Write as _};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Why a [`BlockingClient`] call failed.
@@ -63,6 +72,30 @@ pub enum Error {
     NotConnected,
     /// Nothing of what was waited for arrived in time.
     Timeout(&'static str),
+    /// The session state could not be saved to this file
+    /// ([`BlockingClient::persist_to`]); the packets of that input were not written and
+    /// the connection was closed.
+    Save(PathBuf, io::Error),
+    /// The saved session in this file could not be read or restored ([`load_session`]).
+    Load(PathBuf, LoadError),
+}
+
+/// Why [`load_session`] failed.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The file exists but could not be read.
+    Io(io::Error),
+    /// The file does not hold a whole, unchanged saved session.
+    Restore(RestoreError),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Io(e) => write!(f, "{e}"),
+            LoadError::Restore(e) => write!(f, "{e}"),
+        }
+    }
 }
 
 impl Error {
@@ -109,6 +142,14 @@ impl fmt::Display for Error {
             },
             Error::NotConnected => write!(f, "not connected"),
             Error::Timeout(what) => write!(f, "timed out waiting for {what}"),
+            Error::Save(path, e) => write!(f, "cannot save the session to {}: {e}", path.display()),
+            Error::Load(path, e) => {
+                write!(
+                    f,
+                    "cannot restore the session saved in {}: {e}",
+                    path.display()
+                )
+            }
         }
     }
 }
@@ -119,6 +160,9 @@ impl std::error::Error for Error {
             Error::Io(e) => Some(e),
             Error::Session(e) => Some(e),
             Error::Encode(e) => Some(e),
+            Error::Save(_, e) => Some(e),
+            Error::Load(_, LoadError::Io(e)) => Some(e),
+            Error::Load(_, LoadError::Restore(e)) => Some(e),
             _ => None,
         }
     }
@@ -159,12 +203,40 @@ pub enum Direction {
 pub struct Traced {
     /// Which way it went.
     pub direction: Direction,
-    /// When.
+    /// When it was read, or written (for [`Direction::Lost`], when it would have been).
     pub at: std::time::Instant,
     /// The packet (a sent one decoded back from the bytes written).
     pub packet: Packet,
     /// Its size on the wire.
     pub size: usize,
+}
+
+/// One save of the session state, as the trace records it
+/// ([`BlockingClient::take_saves`]).
+#[derive(Debug, Clone)]
+pub struct Saved {
+    /// When the file was in place: before the packets of the same input were written.
+    pub at: std::time::Instant,
+    /// The size of the file.
+    pub size: usize,
+    /// [`SessionState::unacknowledged`] of what was saved.
+    pub unacknowledged: usize,
+    /// [`SessionState::incomplete_incoming`] of what was saved.
+    pub incomplete_incoming: usize,
+}
+
+/// Where the session state is saved, and the last bytes saved there.
+#[derive(Debug)]
+struct Persist {
+    path: PathBuf,
+    /// `path` with `.tmp` appended: written, synced, then renamed over `path`.
+    tmp: PathBuf,
+    /// What `path` holds now. A state that saves to the same bytes is not written again,
+    /// so inputs that change nothing (PINGRESP, a QoS 0 message, SUBACK) cost a copy of
+    /// the state in memory and no disk write.
+    saved: BytesMut,
+    /// The state being compared with `saved`; swapped with it after a write.
+    scratch: BytesMut,
 }
 
 /// A blocking MQTT client over TCP. See the [module documentation](self).
@@ -183,6 +255,8 @@ pub struct BlockingClient {
     output_lost: bool,
     max_in_flight: usize,
     timeout: Duration,
+    persist: Option<Persist>,
+    saves: Vec<Saved>,
 }
 
 fn now() -> Instant {
@@ -212,7 +286,39 @@ impl BlockingClient {
             output_lost: false,
             max_in_flight: 0,
             timeout: Duration::from_secs(10),
+            persist: None,
+            saves: Vec::new(),
         }
+    }
+
+    /// From now on saves the session state to `path` after every input that changed it
+    /// (a publish, an acknowledgement, a received QoS 2 PUBLISH or PUBREL, `ack`, the start
+    /// or end of a connection), before writing the packets that input produced, as
+    /// [`SessionState::save`] requires: so a process killed at any point resumes from the
+    /// file without losing or duplicating a message. Each save writes `path.tmp`, syncs
+    /// it to disk, renames it over `path` and syncs the directory, so `path` always holds
+    /// one whole state, the old or the new. The first input saves in any case, so the
+    /// file exists from the first `connect` on.
+    ///
+    /// A failed save is [`Error::Save`]: nothing of that input is written, and the
+    /// connection is closed as lost, so the session resends it on the next connection.
+    pub fn persist_to(&mut self, path: impl Into<PathBuf>) {
+        let path = path.into();
+        let mut tmp = OsString::from(path.as_os_str());
+        tmp.push(".tmp");
+        self.persist = Some(Persist {
+            path,
+            tmp: PathBuf::from(tmp),
+            saved: BytesMut::new(),
+            scratch: BytesMut::new(),
+        });
+    }
+
+    /// The saves made since the last call, recorded while the trace is on
+    /// ([`enable_trace`](Self::enable_trace)); their `at` orders them among the trace's
+    /// packets.
+    pub fn take_saves(&mut self) -> Vec<Saved> {
+        std::mem::take(&mut self.saves)
     }
 
     /// How long `connect`, `subscribe`, `unsubscribe` and `publish_and_wait` wait for
@@ -635,31 +741,46 @@ impl BlockingClient {
         Ok(())
     }
 
-    /// Writes every packet the session has to send, in one `write_all`.
+    /// Saves the state if it changed ([`persist_to`](Self::persist_to)), then writes every
+    /// packet the session has to send, in one `write_all`.
     fn flush(&mut self) -> Result<(), Error> {
         let now = now();
         self.tx.clear();
         let version = self.session.protocol_version();
+        // Traced once written, so that a save shows up before the packets it covers.
+        let mut traced = Vec::new();
         loop {
             let start = self.tx.len();
             let Some(size) = self.session.poll_transmit_into(now, &mut self.tx)? else {
                 break;
             };
-            if let Some(trace) = self.trace.as_mut() {
+            if self.trace.is_some() {
                 let frame = Bytes::copy_from_slice(&self.tx[start..start + size]);
                 if let Ok((packet, _)) = Packet::decode(&frame, version) {
-                    trace.push(Traced {
-                        direction: if self.output_lost {
-                            Direction::Lost
-                        } else {
-                            Direction::Sent
-                        },
-                        at: std::time::Instant::now(),
-                        packet,
-                        size,
-                    });
+                    traced.push((packet, size));
                 }
             }
+        }
+        // After taking the packets: a message taken for the first time now counts as sent,
+        // so that a resend from the saved state carries DUP.
+        if let Err(e) = self.save() {
+            self.stream = None;
+            self.session.handle_connection_lost();
+            return Err(e);
+        }
+        if let Some(trace) = self.trace.as_mut() {
+            let at = std::time::Instant::now();
+            let direction = if self.output_lost {
+                Direction::Lost
+            } else {
+                Direction::Sent
+            };
+            trace.extend(traced.into_iter().map(|(packet, size)| Traced {
+                direction,
+                at,
+                packet,
+                size,
+            }));
         }
         if self.tx.is_empty() || self.output_lost {
             return Ok(());
@@ -673,6 +794,66 @@ impl BlockingClient {
         }
         Ok(())
     }
+
+    /// Writes the session state to the file of [`persist_to`](Self::persist_to) unless it
+    /// is what the file holds already.
+    fn save(&mut self) -> Result<(), Error> {
+        let Some(persist) = self.persist.as_mut() else {
+            return Ok(());
+        };
+        let state = self.session.session();
+        persist.scratch.clear();
+        state.save(&mut persist.scratch)?;
+        if persist.scratch == persist.saved {
+            return Ok(());
+        }
+        write_atomically(&persist.tmp, &persist.path, &persist.scratch)
+            .map_err(|e| Error::Save(persist.path.clone(), e))?;
+        std::mem::swap(&mut persist.saved, &mut persist.scratch);
+        if self.trace.is_some() {
+            self.saves.push(Saved {
+                at: std::time::Instant::now(),
+                size: persist.saved.len(),
+                unacknowledged: state.unacknowledged(),
+                incomplete_incoming: state.incomplete_incoming(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Reads a session saved by [`BlockingClient::persist_to`]: `Ok(None)` when `path` does
+/// not exist (nothing was ever saved there), [`Error::Load`] when it cannot be read or
+/// restored.
+pub fn load_session(path: &Path) -> Result<Option<SessionState>, Error> {
+    let load = |e| Error::Load(path.to_owned(), e);
+    match fs::read(path) {
+        Ok(bytes) => SessionState::restore(&bytes)
+            .map(Some)
+            .map_err(|e| load(LoadError::Restore(e))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(load(LoadError::Io(e))),
+    }
+}
+
+/// Replaces `path` with `bytes` so that a crash or a power loss at any point leaves either
+/// the old or the new content: write `tmp`, sync it, rename it over `path`, sync the
+/// directory (which makes the rename itself durable).
+fn write_atomically(tmp: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = File::create(tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(tmp, path)?;
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// Closes our side after everything written, then reads (and discards) until the peer
