@@ -105,6 +105,7 @@
 //! their capacity, so the steady state allocates nothing per call. What outlives a
 //! connection is the [`SessionState`].
 
+mod aliases;
 mod client;
 mod config;
 mod core;
