@@ -7,20 +7,62 @@ use super::error::{ProtocolError, SessionError};
 use super::SessionConfig;
 use crate::packet::Publish;
 use crate::types::reason_code::DisconnectReasonCode;
-use crate::types::{ProtocolVersion, TopicName};
-use alloc::vec;
+use crate::types::{MqttString, ProtocolVersion, TopicName};
 use alloc::vec::Vec;
+use bytes::BytesMut;
 
-#[derive(Debug, Clone, Default)]
-struct AliasSlot {
+/// The topic one alias stands for, in a buffer the alias keeps for its next topic.
+///
+/// A remapped alias must own its topic's bytes (the frame or message the topic came in may
+/// be large, and is not ours to pin), yet the topic is handed out as a [`TopicName`]. The
+/// topic is therefore written into `spare` and split off it, frozen, so that the two share
+/// one allocation; on the next remap, once the previous topic is dropped everywhere,
+/// `BytesMut::reserve` reclaims that allocation instead of allocating (it checks that
+/// `spare` is the only handle left). While a delivered or queued message still holds the
+/// previous topic, `reserve` allocates afresh and never writes over it.
+///
+/// Memory: one allocation per alias, smaller than twice the longest topic it has held
+/// (`reserve` grows it only for a topic longer than the whole allocation, to at most
+/// twice that topic).
+#[derive(Debug, Default)]
+struct TopicSlot {
+    /// The mapped topic, `None` when unmapped (a mapped topic is never empty).
     topic: Option<TopicName>,
+    /// Always empty: the free part of the allocation `topic` was split from.
+    spare: BytesMut,
+}
+
+impl TopicSlot {
+    fn get(&self) -> Option<&TopicName> {
+        self.topic.as_ref()
+    }
+
+    fn holds(&self, topic: &TopicName) -> bool {
+        self.topic.as_ref() == Some(topic)
+    }
+
+    /// Maps the alias to a copy of `topic`.
+    fn set(&mut self, topic: &TopicName) {
+        // Our own handle on the previous topic would keep its allocation shared.
+        self.topic = None;
+        let bytes = topic.as_mqtt_str().as_bytes();
+        self.spare.reserve(bytes.len());
+        self.spare.extend_from_slice(bytes);
+        let copy = MqttString::from_checked(self.spare.split().freeze());
+        self.topic = Some(TopicName::from_checked(copy));
+    }
+}
+
+#[derive(Debug, Default)]
+struct AliasSlot {
+    topic: TopicSlot,
     last_used: u64,
 }
 
 /// Both directions' alias mappings of the current connection.
 #[derive(Debug, Default)]
 pub(crate) struct TopicAliases {
-    in_aliases: Vec<Option<TopicName>>,
+    in_aliases: Vec<TopicSlot>,
     out_aliases: Vec<AliasSlot>,
     alias_clock: u64,
 }
@@ -32,7 +74,7 @@ impl TopicAliases {
         self.clear();
         if version.is_v5() {
             self.in_aliases
-                .resize(usize::from(config.topic_alias_maximum), None);
+                .resize_with(usize::from(config.topic_alias_maximum), TopicSlot::default);
         }
     }
 
@@ -40,7 +82,9 @@ impl TopicAliases {
     /// configured, never more than the peer's Topic Alias Maximum.
     pub(crate) fn establish(&mut self, peer: &PeerLimits, config: &SessionConfig) {
         let slots = peer.topic_alias_maximum.min(config.outgoing_topic_aliases);
-        self.out_aliases = vec![AliasSlot::default(); usize::from(slots)];
+        self.out_aliases.clear();
+        self.out_aliases
+            .resize_with(usize::from(slots), AliasSlot::default);
     }
 
     /// The connection is over: its mappings go with it.
@@ -85,10 +129,10 @@ impl TopicAliases {
                 let known = self
                     .out_aliases
                     .iter()
-                    .position(|s| s.topic.as_ref() == Some(&publish.topic));
+                    .position(|s| s.topic.holds(&publish.topic));
                 known.unwrap_or_else(|| {
                     let lru = self.out_aliases.iter().enumerate();
-                    lru.min_by_key(|(_, s)| (s.topic.is_some(), s.last_used))
+                    lru.min_by_key(|(_, s)| (s.topic.get().is_some(), s.last_used))
                         .map_or(0, |(i, _)| i)
                 })
             }
@@ -100,10 +144,10 @@ impl TopicAliases {
         };
         entry.last_used = self.alias_clock;
         publish.properties.topic_alias = core::num::NonZeroU16::new(slot as u16 + 1);
-        if entry.topic.as_ref() == Some(&publish.topic) {
+        if entry.topic.holds(&publish.topic) {
             publish.topic = TopicName::default();
         } else {
-            entry.topic = Some(publish.topic.detach());
+            entry.topic.set(&publish.topic);
         }
     }
 
@@ -130,7 +174,8 @@ impl TopicAliases {
         // and a resend may happen on another one.
         if message.topic.is_empty() {
             let slot = self.out_aliases.get(usize::from(alias.get()) - 1);
-            message.topic = slot.and_then(|s| s.topic.clone()).ok_or(invalid)?;
+            let topic = slot.and_then(|s| s.topic.get()).ok_or(invalid)?;
+            message.topic = topic.clone();
         }
         Ok(())
     }
@@ -157,13 +202,13 @@ impl TopicAliases {
             .with_rule(rule));
         };
         if publish.topic.is_empty() {
-            publish.topic = slot.clone().ok_or(ProtocolError::new(
+            let topic = slot.get().ok_or(ProtocolError::new(
                 DisconnectReasonCode::ProtocolError,
                 "empty topic with a Topic Alias not mapped on this connection",
             ))?;
-        } else if slot.as_ref() != Some(&publish.topic) {
-            // Own the bytes: the frame the topic came in may be large.
-            *slot = Some(publish.topic.detach());
+            publish.topic = topic.clone();
+        } else if !slot.holds(&publish.topic) {
+            slot.set(&publish.topic);
         }
         Ok(())
     }
