@@ -10,6 +10,7 @@ use crate::types::reason_code::DisconnectReasonCode;
 use crate::types::{MqttString, ProtocolVersion, TopicName};
 use alloc::vec::Vec;
 use bytes::BytesMut;
+use core::num::NonZeroU16;
 
 /// The topic one alias stands for, in a buffer the alias keeps for its next topic.
 ///
@@ -53,18 +54,156 @@ impl TopicSlot {
     }
 }
 
+/// No slot: the end of a bucket's chain or of the recency list.
+const NONE: u16 = u16::MAX;
+
+/// One of our aliases, linked into its topic's hash bucket and into the recency list.
 #[derive(Debug, Default)]
 struct AliasSlot {
     topic: TopicSlot,
-    last_used: u64,
+    /// The hash of `topic` when mapped.
+    hash: u64,
+    /// The next slot in the same bucket.
+    next_in_bucket: u16,
+    /// The neighbours in the recency list.
+    newer: u16,
+    older: u16,
+}
+
+/// Our aliases: alias `n` is slot `n - 1`. A hash table chained through the slots finds
+/// the alias of a topic, and a recency list threaded through them gives the least recently
+/// used alias to reassign, both in constant time (a scan of the slots on every PUBLISH
+/// would cost up to 65,535 comparisons) and without allocating after `reset`.
+///
+/// Our topics may be chosen by others (a server forwards other clients' messages), who
+/// could make them collide: at worst a bucket's chain holds every slot, which costs what
+/// the scan did.
+#[derive(Debug, Default)]
+struct OutgoingAliases {
+    slots: Vec<AliasSlot>,
+    /// The first slot of each bucket's chain: a power of two of them, at least one per slot.
+    buckets: Vec<u16>,
+    newest: u16,
+    /// The next alias to reassign.
+    oldest: u16,
+}
+
+impl OutgoingAliases {
+    /// `count` unmapped slots, reassigned from slot 0 up.
+    fn reset(&mut self, count: u16) {
+        self.slots.clear();
+        self.buckets.clear();
+        if count == 0 {
+            return;
+        }
+        self.slots.extend((0..count).map(|i| AliasSlot {
+            next_in_bucket: NONE,
+            newer: if i + 1 == count { NONE } else { i + 1 },
+            older: i.checked_sub(1).unwrap_or(NONE),
+            ..AliasSlot::default()
+        }));
+        self.buckets
+            .resize(usize::from(count).next_power_of_two(), NONE);
+        self.newest = count - 1;
+        self.oldest = 0;
+    }
+
+    fn slot(&self, i: u16) -> &AliasSlot {
+        &self.slots[usize::from(i)]
+    }
+
+    fn slot_mut(&mut self, i: u16) -> &mut AliasSlot {
+        &mut self.slots[usize::from(i)]
+    }
+
+    fn bucket(&self, hash: u64) -> usize {
+        // `topic_hash` mixes best into the high bits.
+        (hash >> 32) as usize & (self.buckets.len() - 1)
+    }
+
+    /// The slot mapped to `topic`, whose hash is `hash`.
+    fn find(&self, topic: &TopicName, hash: u64) -> Option<u16> {
+        let mut i = self.buckets[self.bucket(hash)];
+        while i != NONE {
+            let slot = self.slot(i);
+            if slot.hash == hash && slot.topic.holds(topic) {
+                return Some(i);
+            }
+            i = slot.next_in_bucket;
+        }
+        None
+    }
+
+    /// Makes slot `i` the most recently used.
+    fn touch(&mut self, i: u16) {
+        if i == self.newest {
+            return;
+        }
+        // Not the newest, so there is a newer one.
+        let (newer, older) = (self.slot(i).newer, self.slot(i).older);
+        self.slot_mut(newer).older = older;
+        match older {
+            NONE => self.oldest = newer,
+            older => self.slot_mut(older).newer = newer,
+        }
+        let newest = self.newest;
+        self.slot_mut(newest).newer = i;
+        let slot = self.slot_mut(i);
+        slot.older = newest;
+        slot.newer = NONE;
+        self.newest = i;
+    }
+
+    /// Maps slot `i` to a copy of `topic`, whose hash is `hash`.
+    fn assign(&mut self, i: u16, topic: &TopicName, hash: u64) {
+        if self.slot(i).topic.get().is_some() {
+            let bucket = self.bucket(self.slot(i).hash);
+            let next = self.slot(i).next_in_bucket;
+            if self.buckets[bucket] == i {
+                self.buckets[bucket] = next;
+            } else {
+                let mut before = self.buckets[bucket];
+                while self.slot(before).next_in_bucket != i {
+                    before = self.slot(before).next_in_bucket;
+                }
+                self.slot_mut(before).next_in_bucket = next;
+            }
+        }
+        let bucket = self.bucket(hash);
+        let first = self.buckets[bucket];
+        self.buckets[bucket] = i;
+        let slot = self.slot_mut(i);
+        slot.topic.set(topic);
+        slot.hash = hash;
+        slot.next_in_bucket = first;
+    }
+}
+
+/// FxHash's step over the topic's 8-byte words, from its length: fast, and enough to
+/// spread topics over the buckets.
+fn topic_hash(topic: &TopicName) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let step = |hash: u64, word: u64| (hash.rotate_left(5) ^ word).wrapping_mul(K);
+    let bytes = topic.as_mqtt_str().as_bytes();
+    let mut words = bytes.chunks_exact(8);
+    let mut hash = bytes.len() as u64;
+    let mut word = [0; 8];
+    for chunk in &mut words {
+        word.copy_from_slice(chunk);
+        hash = step(hash, u64::from_le_bytes(word));
+    }
+    let rest = words.remainder();
+    word = [0; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    step(hash, u64::from_le_bytes(word))
 }
 
 /// Both directions' alias mappings of the current connection.
 #[derive(Debug, Default)]
 pub(crate) struct TopicAliases {
-    in_aliases: Vec<TopicSlot>,
-    out_aliases: Vec<AliasSlot>,
-    alias_clock: u64,
+    /// The peer's: alias `n` is slot `n - 1`.
+    incoming: Vec<TopicSlot>,
+    outgoing: OutgoingAliases,
 }
 
 impl TopicAliases {
@@ -73,7 +212,7 @@ impl TopicAliases {
     pub(crate) fn open(&mut self, version: ProtocolVersion, config: &SessionConfig) {
         self.clear();
         if version.is_v5() {
-            self.in_aliases
+            self.incoming
                 .resize_with(usize::from(config.topic_alias_maximum), TopicSlot::default);
         }
     }
@@ -82,21 +221,19 @@ impl TopicAliases {
     /// configured, never more than the peer's Topic Alias Maximum.
     pub(crate) fn establish(&mut self, peer: &PeerLimits, config: &SessionConfig) {
         let slots = peer.topic_alias_maximum.min(config.outgoing_topic_aliases);
-        self.out_aliases.clear();
-        self.out_aliases
-            .resize_with(usize::from(slots), AliasSlot::default);
+        self.outgoing.reset(slots);
     }
 
     /// The connection is over: its mappings go with it.
     pub(crate) fn clear(&mut self) {
-        self.in_aliases.clear();
-        self.out_aliases.clear();
+        self.incoming.clear();
+        self.outgoing.reset(0);
     }
 
     /// Uses or sets up a Topic Alias for an outgoing message: the caller's, or one the
-    /// session picks if configured to (the least recently used when all are taken). Aliases never
-    /// exceed the peer's Topic Alias Maximum ([MQTT-3.2.2-17], [MQTT-3.3.2-9] for a client;
-    /// [MQTT-3.1.2-26], [MQTT-3.3.2-11] for a server).
+    /// session picks if configured to (the least recently used when all are taken).
+    /// Aliases never exceed the peer's Topic Alias Maximum ([MQTT-3.2.2-17], [MQTT-3.3.2-9]
+    /// for a client; [MQTT-3.1.2-26], [MQTT-3.3.2-11] for a server).
     ///
     /// `size` is the packet's size as it stands; an automatic alias is only added when the
     /// packet still fits the peer's Maximum Packet Size with it (the property takes three
@@ -117,37 +254,33 @@ impl TopicAliases {
         {
             publish.properties.topic_alias = None;
         }
-        if self.out_aliases.is_empty()
-            || (publish.properties.topic_alias.is_none() && size + 5 > peer.max_packet_size)
+        let out = &mut self.outgoing;
+        let caller = publish.properties.topic_alias;
+        if out.slots.is_empty()
+            || (caller.is_none() && (!config.auto_topic_aliases || size + 5 > peer.max_packet_size))
         {
             return;
         }
-        self.alias_clock += 1;
-        let slot = match publish.properties.topic_alias {
-            Some(alias) => usize::from(alias.get()) - 1,
-            None if config.auto_topic_aliases => {
-                let known = self
-                    .out_aliases
-                    .iter()
-                    .position(|s| s.topic.holds(&publish.topic));
-                known.unwrap_or_else(|| {
-                    let lru = self.out_aliases.iter().enumerate();
-                    lru.min_by_key(|(_, s)| (s.topic.get().is_some(), s.last_used))
-                        .map_or(0, |(i, _)| i)
-                })
-            }
-            None => return,
-        };
-        let Some(entry) = self.out_aliases.get_mut(slot) else {
+        let (i, known, hash) = match caller {
             // A caller's alias beyond the slots tracked: sent with its topic, which maps it.
-            return;
+            Some(alias) if usize::from(alias.get()) > out.slots.len() => return,
+            Some(alias) => {
+                let i = alias.get() - 1;
+                (i, out.slot(i).topic.holds(&publish.topic), None)
+            }
+            None => {
+                let hash = topic_hash(&publish.topic);
+                let found = out.find(&publish.topic, hash);
+                (found.unwrap_or(out.oldest), found.is_some(), Some(hash))
+            }
         };
-        entry.last_used = self.alias_clock;
-        publish.properties.topic_alias = core::num::NonZeroU16::new(slot as u16 + 1);
-        if entry.topic.holds(&publish.topic) {
+        out.touch(i);
+        publish.properties.topic_alias = NonZeroU16::new(i + 1);
+        if known {
             publish.topic = TopicName::default();
         } else {
-            entry.topic.set(&publish.topic);
+            let hash = hash.unwrap_or_else(|| topic_hash(&publish.topic));
+            out.assign(i, &publish.topic, hash);
         }
     }
 
@@ -173,7 +306,7 @@ impl TopicAliases {
         // Keep the full topic: aliases do not outlive the connection ([MQTT-3.3.2-7]),
         // and a resend may happen on another one.
         if message.topic.is_empty() {
-            let slot = self.out_aliases.get(usize::from(alias.get()) - 1);
+            let slot = self.outgoing.slots.get(usize::from(alias.get()) - 1);
             let topic = slot.and_then(|s| s.topic.get()).ok_or(invalid)?;
             message.topic = topic.clone();
         }
@@ -189,7 +322,7 @@ impl TopicAliases {
         let Some(alias) = publish.properties.topic_alias else {
             return Ok(());
         };
-        let Some(slot) = self.in_aliases.get_mut(usize::from(alias.get()) - 1) else {
+        let Some(slot) = self.incoming.get_mut(usize::from(alias.get()) - 1) else {
             let rule = if server {
                 "MQTT-3.3.2-9"
             } else {
@@ -211,5 +344,125 @@ impl TopicAliases {
             slot.set(&publish.topic);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::string::String;
+
+    /// The linear scan the table replaced: per slot its topic and when it was last used.
+    struct Scan {
+        slots: Vec<(Option<String>, u64)>,
+        clock: u64,
+    }
+
+    impl Scan {
+        /// The slot the scan would use for `topic` (the caller's `alias`, or automatic).
+        fn choose(&self, topic: &str, alias: Option<u16>) -> usize {
+            if let Some(alias) = alias {
+                return usize::from(alias) - 1;
+            }
+            let known = self
+                .slots
+                .iter()
+                .position(|s| s.0.as_deref() == Some(topic));
+            known.unwrap_or_else(|| {
+                let lru = self.slots.iter().enumerate();
+                lru.min_by_key(|(_, s)| (s.0.is_some(), s.1))
+                    .map_or(0, |(i, _)| i)
+            })
+        }
+    }
+
+    fn connected(slots: u16) -> (TopicAliases, PeerLimits, SessionConfig) {
+        let peer = PeerLimits {
+            topic_alias_maximum: slots,
+            ..PeerLimits::default()
+        };
+        let config = SessionConfig {
+            outgoing_topic_aliases: slots,
+            ..SessionConfig::default()
+        };
+        let mut aliases = TopicAliases::default();
+        aliases.open(ProtocolVersion::V5, &config);
+        aliases.establish(&peer, &config);
+        (aliases, peer, config)
+    }
+
+    /// Pseudo-random topics (and now and then the caller's own alias, which may map a topic
+    /// a second slot already holds) over a few slot counts: every PUBLISH gets the alias
+    /// the scan would have picked, or another slot holding its topic, and goes without its
+    /// topic exactly when that alias already stood for it.
+    #[test]
+    fn outgoing_aliases_pick_what_a_scan_of_the_slots_picks() {
+        for (slots, topics) in [(1, 3), (2, 3), (5, 12), (64, 200), (300, 280)] {
+            let (mut aliases, peer, config) = connected(slots);
+            let mut scan = Scan {
+                slots: (0..slots).map(|_| (None, 0)).collect(),
+                clock: 0,
+            };
+            let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+            for step in 0..20_000 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let topic = format!("t/{}", seed % topics);
+                let alias = (seed % 7 == 0).then(|| (seed >> 8) as u16 % slots + 1);
+                let mut publish = Publish::new(TopicName::new(&topic).unwrap(), "x");
+                publish.properties.topic_alias = alias.and_then(NonZeroU16::new);
+                aliases.apply_outgoing(&mut publish, 16, &peer, &config);
+
+                let sent = publish
+                    .properties
+                    .topic_alias
+                    .map(|a| usize::from(a.get()) - 1);
+                let sent = sent.unwrap_or_else(|| panic!("step {step}: no alias"));
+                let expected = scan.choose(&topic, alias);
+                let known = scan.slots[sent].0.as_deref() == Some(topic.as_str());
+                assert!(
+                    sent == expected || (alias.is_none() && known),
+                    "step {step}: {topic} on alias {} where the scan picks {}",
+                    sent + 1,
+                    expected + 1
+                );
+                assert_eq!(publish.topic.is_empty(), known, "step {step}: {topic}");
+                scan.clock += 1;
+                scan.slots[sent] = (Some(topic), scan.clock);
+            }
+        }
+    }
+
+    /// Each of our aliases maps its own topic: reassigning one slot leaves the others, and a
+    /// caller's alias with an empty topic is filled in from the alias.
+    #[test]
+    fn outgoing_aliases_map_the_topic_last_assigned() {
+        let (mut aliases, peer, config) = connected(3);
+        let send = |aliases: &mut TopicAliases, topic: &str, alias: Option<u16>| {
+            let mut publish = Publish::new(TopicName::new(topic).unwrap(), "x");
+            publish.properties.topic_alias = alias.and_then(NonZeroU16::new);
+            aliases.fill_caller_topic(&mut publish, &peer).unwrap();
+            let full = publish.topic.clone();
+            aliases.apply_outgoing(&mut publish, 16, &peer, &config);
+            let alias = publish.properties.topic_alias.map(NonZeroU16::get);
+            (
+                String::from(full.as_str()),
+                String::from(publish.topic.as_str()),
+                alias,
+            )
+        };
+        let owned = |full: &str, sent: &str, alias: u16| (full.into(), sent.into(), Some(alias));
+        assert_eq!(send(&mut aliases, "a", None), owned("a", "a", 1));
+        assert_eq!(send(&mut aliases, "b", None), owned("b", "b", 2));
+        assert_eq!(send(&mut aliases, "c", Some(1)), owned("c", "c", 1));
+        assert_eq!(send(&mut aliases, "", Some(1)), owned("c", "", 1));
+        assert_eq!(send(&mut aliases, "b", None), owned("b", "", 2));
+        assert_eq!(send(&mut aliases, "a", None), owned("a", "a", 3));
+        assert_eq!(send(&mut aliases, "c", None), owned("c", "", 1));
+        // The least recently used is now alias 2.
+        assert_eq!(send(&mut aliases, "d", None), owned("d", "d", 2));
+        assert_eq!(send(&mut aliases, "b", None), owned("b", "b", 3));
     }
 }
