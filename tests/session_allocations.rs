@@ -169,21 +169,40 @@ fn bursts_under_flow_control_allocate_nothing_in_steady_state() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
-/// MQTT 5.0 Topic Aliases, assigned by the sending session, on three topics that fit its
-/// alias slots: after the first message on each topic sets up its alias, messages carry an
-/// empty topic and the receiver maps it back, sharing the topic it stored.
-#[test]
-fn topic_aliases_allocate_nothing_in_steady_state() {
-    let mut config = SessionConfig::default();
-    config.topic_alias_maximum = 8;
-    let messages: Vec<Publish> = ["sensors/site-17/temp", "sensors/site-17/hum", "a/b"]
-        .into_iter()
+/// Messages that differ from [`fixtures::message`] only in their topic.
+fn messages_on(topics: &[&str]) -> Vec<Publish> {
+    topics
+        .iter()
         .map(|topic| {
             let mut message = fixtures::message(64);
             message.topic = TopicName::new(topic).unwrap();
             message
         })
-        .collect();
+        .collect()
+}
+
+/// `message` with the caller's own Topic Alias `alias`, and with an empty topic unless
+/// `topic` (the sending session fills it in from the alias).
+fn with_alias(message: &Publish, alias: u16, topic: bool) -> Publish {
+    let mut message = message.clone();
+    message.properties.topic_alias = NonZeroU16::new(alias);
+    if !topic {
+        message.topic = TopicName::default();
+    }
+    message
+}
+
+/// Runs `messages` in turn through 5.0 publish cycles in every direction, QoS and transport
+/// with a receiver whose Topic Alias Maximum is `alias_maximum`, and reports (as failures)
+/// the cases that allocate in steady state. `after` then checks how the sender of each
+/// case sends the next message, to show that the cycles did exercise aliases.
+fn assert_alias_cycles_allocate_nothing(
+    alias_maximum: u16,
+    messages: &[Publish],
+    after: impl Fn(Direction, &Publish),
+) {
+    let mut config = SessionConfig::default();
+    config.topic_alias_maximum = alias_maximum;
     let mut failures = Vec::new();
     for wire in [false, true] {
         for direction in DIRECTIONS {
@@ -196,8 +215,7 @@ fn topic_aliases_allocate_nothing_in_steady_state() {
                 );
                 let mut next = messages.iter().cycle();
                 let allocations = steady_state(&mut pair, CycleEvents::of_one(qos), |pair| {
-                    let message = next.next().unwrap();
-                    pair.cycle(direction, qos, message)
+                    pair.cycle(direction, qos, next.next().unwrap())
                 });
                 if allocations != 0 {
                     failures.push(format!(
@@ -205,27 +223,86 @@ fn topic_aliases_allocate_nothing_in_steady_state() {
                         transport(wire)
                     ));
                 }
-                // The cycles above did use an alias: the next message goes out without its
-                // topic (it is not delivered; the pair is not used again).
+                // The next message is not delivered; the pair is not used again.
                 let now = pair.now;
+                let message = next.next().unwrap().clone();
                 let sent = match direction {
-                    Direction::ClientToServer => aliased(&mut pair.client, now, &messages[0]),
-                    Direction::ServerToClient => aliased(&mut pair.server, now, &messages[0]),
+                    Direction::ClientToServer => first_sent(&mut pair.client, now, message),
+                    Direction::ServerToClient => first_sent(&mut pair.server, now, message),
                 };
-                assert!(sent, "{direction:?}: no Topic Alias in use");
+                after(direction, &sent);
             }
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
-/// Whether `session` sends `message` with a Topic Alias in place of its topic.
-fn aliased<R>(session: &mut Session<R>, now: Instant, message: &Publish) -> bool {
-    session.publish(QoS::AtMostOnce, message.clone()).unwrap();
+/// The PUBLISH `session` sends for `message` (at QoS 0).
+fn first_sent<R>(session: &mut Session<R>, now: Instant, message: Publish) -> Publish {
+    session.publish(QoS::AtMostOnce, message).unwrap();
     match session.poll_transmit(now) {
-        Some(Packet::Publish(p)) => p.topic.is_empty() && p.properties.topic_alias.is_some(),
+        Some(Packet::Publish(p)) => p,
         other => panic!("expected the PUBLISH, got {other:?}"),
     }
+}
+
+/// MQTT 5.0 Topic Aliases, assigned by the sending session, on three topics that fit its
+/// alias slots: after the first message on each topic sets up its alias, messages carry an
+/// empty topic and the receiver maps it back, sharing the topic it stored.
+#[test]
+fn topic_aliases_allocate_nothing_in_steady_state() {
+    let messages = messages_on(&["sensors/site-17/temp", "sensors/site-17/hum", "a/b"]);
+    assert_alias_cycles_allocate_nothing(8, &messages, |direction, sent| {
+        let aliased = sent.topic.is_empty() && sent.properties.topic_alias.is_some();
+        assert!(aliased, "{direction:?}: no Topic Alias in use");
+    });
+}
+
+/// Three topics over two automatic alias slots: each message finds its topic evicted, so
+/// the sender reassigns its least recently used alias and the receiver remaps it, on every
+/// PUBLISH. Both sides reuse the slots' topic buffers.
+#[test]
+fn topic_alias_churn_allocates_nothing_in_steady_state() {
+    let messages = messages_on(&["sensors/site-17/temp", "sensors/site-17/hum", "a/b"]);
+    assert_alias_cycles_allocate_nothing(2, &messages, |direction, sent| {
+        let remapped = !sent.topic.is_empty() && sent.properties.topic_alias.is_some();
+        assert!(remapped, "{direction:?}: the alias was not reassigned");
+    });
+}
+
+/// A peer that keeps remapping one Topic Alias (its own choice) between two topics: the
+/// receiver copies each new topic into the alias's buffer, reclaimed once the application
+/// has dropped the message delivered before.
+#[test]
+fn incoming_alias_remapped_on_every_publish_allocates_nothing_in_steady_state() {
+    let topics = messages_on(&["sensors/site-17/temp", "a/b"]);
+    let messages = [
+        with_alias(&topics[0], 1, true),
+        with_alias(&topics[1], 1, true),
+    ];
+    assert_alias_cycles_allocate_nothing(1, &messages, |direction, sent| {
+        let remapped = sent.topic == topics[0].topic && sent.properties.topic_alias.is_some();
+        assert!(remapped, "{direction:?}: the alias was not remapped");
+    });
+}
+
+/// A peer that alternates a remap of its Topic Alias with a PUBLISH that carries only the
+/// alias: the delivered alias-only message shares the receiver's stored topic, and once
+/// the application has dropped it the next remap reuses that buffer. The sender fills in
+/// the empty topic of the caller's alias from its own slot, also without copying.
+#[test]
+fn incoming_alias_alternating_remaps_and_alias_only_allocates_nothing_in_steady_state() {
+    let topics = messages_on(&["sensors/site-17/temp", "a/b"]);
+    let messages = [
+        with_alias(&topics[0], 1, true),
+        with_alias(&topics[0], 1, false),
+        with_alias(&topics[1], 1, true),
+        with_alias(&topics[1], 1, false),
+    ];
+    assert_alias_cycles_allocate_nothing(1, &messages, |direction, sent| {
+        let remapped = sent.topic == topics[0].topic && sent.properties.topic_alias.is_some();
+        assert!(remapped, "{direction:?}: the alias was not remapped");
+    });
 }
 
 /// The counter does see this binary's allocations: a zero above is not a broken counter.

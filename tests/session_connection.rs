@@ -1715,6 +1715,108 @@ fn v5_caller_alias_is_not_resent_above_the_new_connections_maximum_mqtt_3_2_2_18
     }
 }
 
+/// 5.0 section 3.3.2.3.4: remapping an alias never changes a topic already delivered. A
+/// message that arrives with only its alias shares the topic the server stored for it; the
+/// application keeps some of those messages and drops the others while the peer remaps the
+/// alias to shorter and longer topics. Every message is delivered with the topic its alias
+/// stood for, and the kept ones still read it at the end.
+#[test]
+fn v5_remapping_an_alias_leaves_the_topics_of_kept_messages_intact() {
+    let mut pair = Pair::with_configs(
+        V5,
+        SessionConfig::default(),
+        config(|c| c.topic_alias_maximum = 2),
+    );
+    pair.connect(true);
+    let long = "a/topic/longer/than/the/alias/had";
+    // (topic sent, alias, topic delivered, kept by the application)
+    let inputs = [
+        ("a", 1, "a", false),
+        ("", 1, "a", true),
+        ("b", 1, "b", false), // written next to the kept "a"
+        ("", 1, "b", false),
+        (long, 1, long, false), // does not fit next to "a", which is still held
+        ("", 1, long, false),
+        ("c", 1, "c", false), // nothing holds the long topic any more
+        ("", 1, "c", true),
+        ("d/e", 2, "d/e", false),
+        ("", 2, "d/e", true),
+        ("f", 1, "f", false),
+        ("", 1, "f", false),
+        ("", 2, "d/e", false),
+    ];
+    let mut kept = Vec::new();
+    for (i, (sent, alias, expected, keep)) in inputs.into_iter().enumerate() {
+        pair.server
+            .handle_incoming(pair.now, aliased(sent, alias, "x"))
+            .unwrap();
+        let message = match events(&mut pair.server).as_slice() {
+            [Event::Message(message)] => message.clone(),
+            other => panic!("input {i}: {other:?}"),
+        };
+        assert_eq!(message.topic, expected, "input {i} as delivered");
+        if keep {
+            kept.push((i, message, expected));
+        }
+    }
+    for (i, message, expected) in kept {
+        assert_eq!(message.topic, expected, "input {i} kept until the end");
+    }
+}
+
+/// 5.0 section 3.3.2.3.4 with MQTT-3.3.2-7: a message published with an empty topic and
+/// the caller's alias takes the topic the alias stands for, and keeps it when the caller
+/// remaps the alias before the message is acknowledged: resent on a new connection, it
+/// carries that topic, not the alias's new one.
+#[test]
+fn v5_a_message_sent_through_a_remapped_caller_alias_keeps_its_topic() {
+    let server_config = config(|c| {
+        c.topic_alias_maximum = 4;
+        c.manual_acks = true;
+    });
+    let mut pair = Pair::with_configs(V5, SessionConfig::default(), server_config);
+    pair.connect(false);
+    let inputs = [
+        ("t/1", QoS::AtMostOnce, "first"),
+        ("", QoS::AtLeastOnce, "second"),
+        ("t/2", QoS::AtMostOnce, "third"),
+        ("", QoS::AtMostOnce, "fourth"),
+    ];
+    for (t, qos, payload) in inputs {
+        let Packet::Publish(p) = aliased(t, 1, payload) else {
+            unreachable!()
+        };
+        pair.client.publish(qos, p).unwrap();
+    }
+    pair.run();
+    assert_eq!(
+        topics_and_aliases(&pair, Dir::ToServer),
+        [
+            ("t/1".to_owned(), Some(1)),
+            (String::new(), Some(1)),
+            ("t/2".to_owned(), Some(1)),
+            (String::new(), Some(1)),
+        ]
+    );
+    assert_eq!(
+        delivered_topics(&pair.server_events),
+        ["t/1", "t/1", "t/2", "t/2"]
+    );
+    pair.drop_link();
+    let before = publishes(&pair, Dir::ToServer).len();
+    pair.connect(false);
+    let resent = &publishes(&pair, Dir::ToServer)[before..];
+    assert_eq!(resent.len(), 1);
+    assert_eq!(
+        (
+            resent[0].topic.as_str(),
+            &resent[0].payload[..],
+            resent[0].dup
+        ),
+        ("t/1", &b"second"[..], true)
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Maximum Packet Size (5.0 section 3.1.2.11.4 / 3.2.2.3.6)
 // ---------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 //! aliases, keep alive, and the queues of packets to send and events to report.
 
 use super::acks::AckQueue;
+use super::aliases::TopicAliases;
 use super::error::{ProtocolError, SessionError};
 use super::event::{DisconnectCause, Event};
 use super::id_table::IdTable;
@@ -14,11 +15,9 @@ use crate::packet::{
     encoded_len_of, Auth, ConnAck, Disconnect, Packet, PubAck, PubComp, PubRec, PubRel, Publish,
 };
 use crate::types::reason_code::{ConnectReasonCode, DisconnectReasonCode, PubRelReasonCode};
-use crate::types::{MqttString, PacketId, ProtocolVersion, QoS, QosPid, TopicName};
+use crate::types::{MqttString, PacketId, ProtocolVersion, QoS, QosPid};
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
-use alloc::vec;
-use alloc::vec::Vec;
 use bytes::BytesMut;
 use core::time::Duration;
 
@@ -66,12 +65,6 @@ impl Default for PeerLimits {
     }
 }
 
-#[derive(Debug, Clone, Default)]
-struct AliasSlot {
-    topic: Option<TopicName>,
-    last_used: u64,
-}
-
 #[derive(Debug)]
 pub(crate) struct Core {
     pub(crate) config: SessionConfig,
@@ -86,9 +79,7 @@ pub(crate) struct Core {
     acks: AckQueue,
     pub(crate) transmit: VecDeque<Packet>,
     pub(crate) events: VecDeque<Event>,
-    in_aliases: Vec<Option<TopicName>>,
-    out_aliases: Vec<AliasSlot>,
-    alias_clock: u64,
+    aliases: TopicAliases,
     pub(crate) keep_alive: Duration,
     pub(crate) last_sent: Instant,
     pub(crate) last_received: Instant,
@@ -119,9 +110,7 @@ impl Core {
             acks: AckQueue::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
-            in_aliases: Vec::new(),
-            out_aliases: Vec::new(),
-            alias_clock: 0,
+            aliases: TopicAliases::default(),
             keep_alive: Duration::ZERO,
             last_sent: Instant::ZERO,
             last_received: Instant::ZERO,
@@ -144,22 +133,14 @@ impl Core {
         self.version = version;
         self.status = Status::Connecting;
         self.peer = PeerLimits::default();
-        self.in_aliases.clear();
-        self.out_aliases.clear();
+        self.aliases.open(version, &self.config);
         self.ping_sent = None;
         self.connect_sent = None;
-        if version.is_v5() {
-            self.in_aliases
-                .resize(usize::from(self.config.topic_alias_maximum), None);
-        }
     }
 
     /// The connection is established with the peer's limits in `peer`.
     pub(crate) fn establish(&mut self, peer: PeerLimits) {
-        let slots = peer
-            .topic_alias_maximum
-            .min(self.config.outgoing_topic_aliases);
-        self.out_aliases = vec![AliasSlot::default(); usize::from(slots)];
+        self.aliases.establish(&peer, &self.config);
         self.peer = peer;
         self.status = Status::Connected;
     }
@@ -265,60 +246,9 @@ impl Core {
 
     /// Queues a PUBLISH of `size` bytes (without an automatic alias).
     fn send_publish(&mut self, mut publish: Publish, size: usize) {
-        self.apply_outgoing_alias(&mut publish, size);
+        self.aliases
+            .apply_outgoing(&mut publish, size, &self.peer, &self.config);
         self.transmit.push_back(Packet::Publish(publish));
-    }
-
-    /// Uses or sets up a Topic Alias for an outgoing message: the caller's, or one the
-    /// session picks (the least recently used when all are taken). Aliases never exceed the
-    /// peer's Topic Alias Maximum ([MQTT-3.2.2-17], [MQTT-3.3.2-9] for a client;
-    /// [MQTT-3.1.2-26], [MQTT-3.3.2-11] for a server).
-    ///
-    /// `size` is the packet's size as it stands; an automatic alias is only added when the
-    /// packet still fits the peer's Maximum Packet Size with it (the property takes three
-    /// bytes, and may lengthen the Property Length and Remaining Length by one each).
-    fn apply_outgoing_alias(&mut self, publish: &mut Publish, size: usize) {
-        // A message stored on an earlier connection may carry an alias the peer of this
-        // one does not accept ([MQTT-3.3.2-7]): its full topic goes instead.
-        if publish
-            .properties
-            .topic_alias
-            .is_some_and(|a| a.get() > self.peer.topic_alias_maximum)
-        {
-            publish.properties.topic_alias = None;
-        }
-        if self.out_aliases.is_empty()
-            || (publish.properties.topic_alias.is_none() && size + 5 > self.peer.max_packet_size)
-        {
-            return;
-        }
-        self.alias_clock += 1;
-        let slot = match publish.properties.topic_alias {
-            Some(alias) => usize::from(alias.get()) - 1,
-            None if self.config.auto_topic_aliases => {
-                let known = self
-                    .out_aliases
-                    .iter()
-                    .position(|s| s.topic.as_ref() == Some(&publish.topic));
-                known.unwrap_or_else(|| {
-                    let lru = self.out_aliases.iter().enumerate();
-                    lru.min_by_key(|(_, s)| (s.topic.is_some(), s.last_used))
-                        .map_or(0, |(i, _)| i)
-                })
-            }
-            None => return,
-        };
-        let Some(entry) = self.out_aliases.get_mut(slot) else {
-            // A caller's alias beyond the slots tracked: sent with its topic, which maps it.
-            return;
-        };
-        entry.last_used = self.alias_clock;
-        publish.properties.topic_alias = core::num::NonZeroU16::new(slot as u16 + 1);
-        if entry.topic.as_ref() == Some(&publish.topic) {
-            publish.topic = TopicName::default();
-        } else {
-            entry.topic = Some(publish.topic.detach());
-        }
     }
 
     /// Accepts one of our messages: QoS 0 goes out at once and is forgotten
@@ -341,22 +271,7 @@ impl Core {
             return Err(SessionError::RetainNotSupported);
         }
         message.dup = false;
-        if let Some(alias) = message.properties.topic_alias {
-            let maximum = self.peer.topic_alias_maximum;
-            let invalid = SessionError::TopicAliasInvalid {
-                alias: alias.get(),
-                maximum,
-            };
-            if alias.get() > maximum {
-                return Err(invalid);
-            }
-            // Keep the full topic: aliases do not outlive the connection ([MQTT-3.3.2-7]),
-            // and a resend may happen on another one.
-            if message.topic.is_empty() {
-                let slot = self.out_aliases.get(usize::from(alias.get()) - 1);
-                message.topic = slot.and_then(|s| s.topic.clone()).ok_or(invalid)?;
-            }
-        }
+        self.aliases.fill_caller_topic(&mut message, &self.peer)?;
         // Any identifier has the same size: measure with a stand-in.
         message.qos = match qos {
             QoS::AtMostOnce => QosPid::AtMostOnce,
@@ -611,7 +526,7 @@ impl Core {
     /// the acknowledgement already pending, and not delivered again. So whatever the peer
     /// repeats, one acknowledgement per identifier is pending at most.
     pub(crate) fn on_publish(&mut self, mut publish: Publish) -> Result<(), ProtocolError> {
-        self.resolve_alias(&mut publish)?;
+        self.aliases.resolve_incoming(&mut publish, self.server)?;
         let ready = !self.config.manual_acks;
         let (id, qos2) = match publish.qos {
             QosPid::AtMostOnce => {
@@ -673,35 +588,6 @@ impl Core {
             Some(rule) => e.with_rule(rule),
             None => e,
         })
-    }
-
-    /// Maps an incoming Topic Alias (MQTT 5.0 section 3.3.2.3.4).
-    fn resolve_alias(&mut self, publish: &mut Publish) -> Result<(), ProtocolError> {
-        let Some(alias) = publish.properties.topic_alias else {
-            return Ok(());
-        };
-        let Some(slot) = self.in_aliases.get_mut(usize::from(alias.get()) - 1) else {
-            let rule = if self.server {
-                "MQTT-3.3.2-9"
-            } else {
-                "MQTT-3.3.2-11"
-            };
-            return Err(ProtocolError::new(
-                DisconnectReasonCode::TopicAliasInvalid,
-                "Topic Alias above our Topic Alias Maximum",
-            )
-            .with_rule(rule));
-        };
-        if publish.topic.is_empty() {
-            publish.topic = slot.clone().ok_or(ProtocolError::new(
-                DisconnectReasonCode::ProtocolError,
-                "empty topic with a Topic Alias not mapped on this connection",
-            ))?;
-        } else if slot.as_ref() != Some(&publish.topic) {
-            // Own the bytes: the frame the topic came in may be large.
-            *slot = Some(publish.topic.detach());
-        }
-        Ok(())
     }
 
     /// Sends the acknowledgements that are ready, stopping at the first one the
@@ -863,8 +749,7 @@ impl Core {
         }
         self.peer_requests.clear();
         self.acks.clear();
-        self.in_aliases.clear();
-        self.out_aliases.clear();
+        self.aliases.clear();
         self.ping_sent = None;
         self.connect_sent = None;
         self.held.clear();

@@ -116,6 +116,7 @@
 //! lists through them. What outlives a connection is the [`SessionState`].
 
 mod acks;
+mod aliases;
 mod client;
 mod config;
 mod core;
