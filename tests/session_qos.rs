@@ -2144,3 +2144,27 @@ fn a_retransmission_flood_under_manual_acks_ends_in_one_acknowledgement() {
         }
     }
 }
+
+/// `in_flight` counts what was sent on the current connection: a QoS 2 message past
+/// PUBREC counts while its PUBREL is unanswered, not once the connection has ended (it
+/// waits to be sent again), and again after the resume has resent its PUBREL (5.0
+/// MQTT-4.9.0-2: the PUBREL's flow still counts against the peer's Receive Maximum).
+/// (Found by the `session` fuzz target's seeds.)
+#[test]
+fn in_flight_counts_only_the_current_connection() {
+    for version in VERSIONS {
+        let mut client = hand_client(version, SessionConfig::default());
+        let id = client
+            .publish(QoS::ExactlyOnce, message("t/q", "two"))
+            .unwrap()
+            .unwrap();
+        feed(&mut client, Packet::PubRec(PubRec::new(id)));
+        transmitted(&mut client);
+        assert_eq!(client.in_flight(), 1, "{version:?}");
+        client.handle_connection_lost();
+        assert_eq!(client.in_flight(), 0, "{version:?}: no connection");
+        assert_eq!(ids(client.session()), [id.get()]);
+        assert_eq!(hand_resume(&mut client, version), [format!("PUBREL {id}")]);
+        assert_eq!(client.in_flight(), 1, "{version:?}");
+    }
+}

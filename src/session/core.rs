@@ -188,8 +188,12 @@ impl Core {
     }
 
     /// Messages sent on this connection and not completed, PUBREL included: what counts
-    /// against the peer's Receive Maximum.
+    /// against the peer's Receive Maximum. Without a connection, none: what the last one
+    /// sent waits to be sent again.
     pub(crate) fn in_flight(&self) -> usize {
+        if self.status != Status::Connected {
+            return 0;
+        }
         self.state.out.len(List::Sent) + self.state.out.len(List::Released)
     }
 
