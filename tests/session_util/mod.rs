@@ -4,6 +4,13 @@
 //! drops. The server side plays a minimal broker: it accepts every CONNECT (resuming the
 //! session it stored for the client when asked), grants every subscription, and keeps the
 //! session state across links.
+//!
+//! The broker can be made harder to serve: `defer_accept` leaves each CONNECT unanswered
+//! until `answer_connect` (so what arrives meanwhile is held by the engine), and
+//! `failing_accepts` makes each answer first call `accept` that many times with properties
+//! it must refuse, retrying with the session the error hands back. `relink` changes
+//! either side's configuration and the protocol version between links, and can pass both
+//! sessions through `SessionState::save` and `restore` on the way.
 
 #![allow(dead_code)]
 
@@ -53,6 +60,15 @@ pub struct Pair {
     pub auto_answer: bool,
     /// Whether the broker keeps the session after the link (Clean Start 0 sessions).
     pub keep_session: bool,
+    /// Whether the broker leaves a CONNECT unanswered until `answer_connect`.
+    pub defer_accept: bool,
+    /// A CONNECT awaits the broker's answer (its Clean Start).
+    pub pending_connect: Option<bool>,
+    /// How many times each answer first calls `accept` with properties it must refuse.
+    pub failing_accepts: u8,
+    /// Every way a failed `accept` broke its contract (it succeeded, sent something, or did
+    /// not hand the session back as it was given), described.
+    pub accept_breaches: Vec<String>,
     client_decoder: Decoder,
     server_decoder: Decoder,
 }
@@ -91,6 +107,10 @@ impl Pair {
             stored: None,
             auto_answer: true,
             keep_session: true,
+            defer_accept: false,
+            pending_connect: None,
+            failing_accepts: 0,
+            accept_breaches: Vec::new(),
         }
     }
 
@@ -213,9 +233,107 @@ impl Pair {
             self.stored = Some(state);
         }
         self.drain_events();
+        self.pending_connect = None;
         self.server = Server::new(self.server_config.clone());
         self.client_decoder = self.client.config().client_decoder(self.version);
         self.server_decoder = self.server_config.server_decoder();
+    }
+
+    /// Between links (after `drop_link`): the next link speaks `version`, the client goes
+    /// on with `client_config` and the broker with `server_config`. With `roundtrip` both
+    /// sessions (the client's and the one the broker keeps) are replaced by what
+    /// `SessionState::restore` makes of their `save`, as after a restart of both processes.
+    pub fn relink(
+        &mut self,
+        version: ProtocolVersion,
+        client_config: SessionConfig,
+        server_config: SessionConfig,
+        roundtrip: bool,
+    ) {
+        self.drain_events();
+        let mut session = self.client.take_session();
+        if roundtrip {
+            session = save_and_restore(&session);
+            self.roundtrip_stored();
+        }
+        self.version = version;
+        self.client = Client::with_session(client_config, session);
+        self.server_config = server_config;
+        self.server = Server::new(self.server_config.clone());
+        self.client_decoder = self.client.config().client_decoder(self.version);
+        self.server_decoder = self.server_config.server_decoder();
+    }
+
+    /// Replaces the session the broker keeps outside any engine by what `restore` makes
+    /// of its `save`.
+    pub fn roundtrip_stored(&mut self) {
+        if let Some(stored) = &self.stored {
+            self.stored = Some(save_and_restore(stored));
+        }
+    }
+
+    /// Answers the CONNECT that `defer_accept` left waiting, as `drain_events` would have.
+    pub fn answer_connect(&mut self) {
+        if let Some(clean_start) = self.pending_connect.take() {
+            self.accept(clean_start);
+            self.drain_events();
+        }
+    }
+
+    /// The broker's answer to a CONNECT: `failing_accepts` refused attempts, each handing
+    /// the session back, then the accept that succeeds.
+    fn accept(&mut self, clean_start: bool) {
+        let mut session = if clean_start {
+            self.stored = None;
+            None
+        } else {
+            self.stored.take()
+        };
+        for attempt in 0..self.failing_accepts {
+            let before = session.as_ref().map(saved);
+            let properties = self.refused_properties();
+            match self.server.accept(session, properties) {
+                Ok(()) => {
+                    self.accept_breaches
+                        .push(format!("attempt {attempt}: accepted refused properties"));
+                    return;
+                }
+                Err(e) => {
+                    if let Some(p) = self.server.poll_transmit(self.now) {
+                        self.accept_breaches
+                            .push(format!("attempt {attempt}: {:?} sent {p:?}", e.error()));
+                    }
+                    session = e.into_session();
+                    let after = session.as_ref().map(saved);
+                    if after != before {
+                        self.accept_breaches.push(format!(
+                            "attempt {attempt}: given {} session, handed back {}",
+                            if before.is_some() { "a" } else { "no" },
+                            match (&before, &after) {
+                                (_, None) => "none",
+                                _ => "a different one",
+                            }
+                        ));
+                    }
+                }
+            }
+        }
+        self.server
+            .accept(session, ConnAckProperties::default())
+            .unwrap();
+    }
+
+    /// CONNACK properties `accept` must refuse on this connection: at 5.0 an
+    /// Authentication Method the CONNECT did not ask for ([MQTT-4.12.0-6]); below 5.0 any
+    /// property, which a 3.1.1 CONNACK cannot carry.
+    fn refused_properties(&self) -> ConnAckProperties {
+        let mut properties = ConnAckProperties::default();
+        if self.server.protocol_version().is_v5() {
+            properties.set_authentication_method(Some(MqttString::new("none-such").unwrap()));
+        } else {
+            properties.session_expiry_interval = Some(60);
+        }
+        properties
     }
 
     /// Advances virtual time, firing both sides' timers.
@@ -234,17 +352,10 @@ impl Pair {
         while let Some(e) = self.server.poll_event() {
             if self.auto_answer {
                 match &e {
-                    Event::ConnectRequest(connect) => {
-                        let session = if connect.clean_start {
-                            self.stored = None;
-                            None
-                        } else {
-                            self.stored.take()
-                        };
-                        self.server
-                            .accept(session, ConnAckProperties::default())
-                            .unwrap();
+                    Event::ConnectRequest(connect) if self.defer_accept => {
+                        self.pending_connect = Some(connect.clean_start);
                     }
+                    Event::ConnectRequest(connect) => self.accept(connect.clean_start),
                     Event::Subscribe(s) => {
                         let codes = s
                             .subscriptions
@@ -304,6 +415,21 @@ pub fn messages(events: &[Event]) -> Vec<Bytes> {
             _ => None,
         })
         .collect()
+}
+
+/// The bytes `SessionState::save` writes for `state`.
+pub fn saved(state: &SessionState) -> Vec<u8> {
+    let mut buf = BytesMut::new();
+    state.save(&mut buf).expect("a session's own state saves");
+    buf.to_vec()
+}
+
+/// What `SessionState::restore` makes of `state`'s `save`.
+pub fn save_and_restore(state: &SessionState) -> SessionState {
+    let bytes = saved(state);
+    let restored = SessionState::restore(&bytes).expect("a saved session restores");
+    assert_eq!(saved(&restored), bytes, "restore(save(s)) saves as s");
+    restored
 }
 
 fn decode(decoder: &mut Decoder, bytes: &Bytes) -> Packet {
