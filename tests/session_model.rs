@@ -499,9 +499,8 @@ fn a_failed_accept_keeps_the_session_or_reports_its_messages_dropped() {
     );
 }
 
-/// Found by this model once resumed links could change the limits; an engine defect, not
-/// fixed yet, hence ignored (the model keeps such a side's Receive Maximum from shrinking;
-/// see `Model::reconnect`). The broker holds the client's QoS 2 message awaiting PUBREL
+/// Found by this model once resumed links could change the limits (now fixed: a receiver
+/// counts, as the sender's quota does, what arrives on the connection). The broker holds the client's QoS 2 message awaiting PUBREL
 /// (its application has not acknowledged it, so the PUBREC never left) and the client's
 /// two QoS 1 messages published before it. The session resumes with the broker's Receive
 /// Maximum lowered to 1: the client's send quota starts afresh at 1 and it resends its
@@ -512,8 +511,6 @@ fn a_failed_accept_keeps_the_session_or_reports_its_messages_dropped() {
 /// could end this: the broker counting only what arrives on the connection (as the
 /// sender's quota does), or the sender counting what the peer may hold.
 #[test]
-#[ignore = "engine defect: lowering the Receive Maximum of a side that holds QoS 2 \
-            messages awaiting PUBREL wedges the session"]
 fn a_session_resumed_with_a_lower_receive_maximum_delivers_everything_5_0_mqtt_3_3_4_7() {
     let server_config = |receive_maximum| {
         let mut config = SessionConfig::default();

@@ -23,8 +23,12 @@ use core::time::Duration;
 #[non_exhaustive]
 pub struct SessionConfig {
     /// Ours: how many received QoS 1 and 2 messages may await our acknowledgement at once.
-    /// One more is a protocol violation (0x93 in 5.0); it also bounds the state kept for
-    /// received QoS 2 messages. Default 65,535, the protocol's default.
+    /// One more is a protocol violation (0x93 in 5.0). Counted per connection, as the
+    /// sender's send quota is: a QoS 2 message awaiting PUBREL from an earlier connection
+    /// counts once its PUBLISH arrives again. It bounds the acknowledgements kept per
+    /// connection; the QoS 2 messages kept awaiting PUBREL across connections are bounded
+    /// by the 65,535 packet identifiers (a byte each). Default 65,535, the protocol's
+    /// default.
     pub receive_maximum: NonZeroU16,
     /// Ours: the largest packet we accept, in bytes. Configure the [`Decoder`] with it
     /// ([`client_decoder`](Self::client_decoder), [`server_decoder`](Self::server_decoder)).

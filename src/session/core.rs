@@ -7,7 +7,7 @@ use super::error::{ProtocolError, SessionError};
 use super::event::{DisconnectCause, Event};
 use super::id_table::IdTable;
 use super::outgoing::{List, Stage};
-use super::state::{SessionState, ACKED, RECEIVED};
+use super::state::{SessionState, ACKED, HERE, RECEIVED};
 use super::{Instant, SessionConfig};
 use crate::codec::{Encoder, MAX_PACKET_SIZE};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
@@ -77,6 +77,9 @@ pub(crate) struct Core {
     /// packets awaiting the application's answer, by packet identifier.
     pub(crate) peer_requests: IdTable<u32>,
     acks: AckQueue,
+    /// Received QoS 2 messages awaiting PUBREL that count against our Receive Maximum on
+    /// this connection (flag [`HERE`]).
+    received_here: usize,
     pub(crate) transmit: VecDeque<Packet>,
     pub(crate) events: VecDeque<Event>,
     aliases: TopicAliases,
@@ -108,6 +111,7 @@ impl Core {
             peer: PeerLimits::default(),
             peer_requests: IdTable::default(),
             acks: AckQueue::new(),
+            received_here: 0,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             aliases: TopicAliases::default(),
@@ -553,7 +557,13 @@ impl Core {
         }
         if received != 0 {
             // A retransmission before PUBREL: PUBREC again, no second delivery
-            // ([MQTT-4.3.3-10] in 5.0, [MQTT-4.3.3-2] in 3.1.1).
+            // ([MQTT-4.3.3-10] in 5.0, [MQTT-4.3.3-2] in 3.1.1). Received on an earlier
+            // connection, it counts against this one from now, as in the sender's quota.
+            if received & HERE == 0 {
+                self.check_receive_maximum()?;
+                self.state.received.set(id.get(), received | HERE);
+                self.received_here += 1;
+            }
             self.acks.push(id.get(), true, received & ACKED != 0);
             self.flush_acks();
             return Ok(());
@@ -563,7 +573,8 @@ impl Core {
         self.check_receive_maximum()?;
         if qos2 {
             let flags = if ready { RECEIVED | ACKED } else { RECEIVED };
-            self.state.received.set(id.get(), flags);
+            self.state.received.set(id.get(), flags | HERE);
+            self.received_here += 1;
         }
         self.acks.push(id.get(), qos2, ready);
         self.events.push_back(Event::Message(publish));
@@ -573,9 +584,12 @@ impl Core {
 
     /// More unacknowledged QoS 1 and 2 messages than our Receive Maximum is a protocol
     /// violation (0x93; [MQTT-3.3.4-9] for a client, [MQTT-3.3.4-7] for a server). Below
-    /// 5.0 the peer was never told, but the limit still bounds what we keep.
+    /// 5.0 the peer was never told, but the limit still bounds what we keep. Counted, as
+    /// the sender's quota is, on this connection: QoS 2 messages awaiting PUBREL carried
+    /// over from an earlier one count once they arrive again (5.0 section 4.9), so a
+    /// resume with a lower limit does not refuse the sender's first resend.
     fn check_receive_maximum(&self) -> Result<(), ProtocolError> {
-        let unacked = self.acks.qos1() + self.state.received.len();
+        let unacked = self.acks.qos1() + self.received_here;
         if unacked < usize::from(self.config.receive_maximum.get()) {
             return Ok(());
         }
@@ -623,8 +637,8 @@ impl Core {
         }
         // A QoS 2 message delivered on an earlier connection: its retransmission will be
         // answered at once.
-        if received == RECEIVED {
-            self.state.received.set(raw, RECEIVED | ACKED);
+        if received != 0 && received & ACKED == 0 {
+            self.state.received.set(raw, received | ACKED);
             return Ok(());
         }
         Err(SessionError::NoPendingAck(id))
@@ -635,7 +649,11 @@ impl Core {
     pub(crate) fn on_pubrel(&mut self, rel: PubRel) {
         let id = rel.packet_id;
         let mut comp = PubComp::new(id);
-        if self.state.is_received(id) {
+        let received = self.state.received.get(id.get());
+        if received != 0 {
+            if received & HERE != 0 {
+                self.received_here -= 1;
+            }
             self.state.received.set(id.get(), 0);
             // A PUBREC the application never released is moot now.
             if self.acks.cancel(id.get()) {
@@ -753,6 +771,8 @@ impl Core {
         }
         self.peer_requests.clear();
         self.acks.clear();
+        self.state.received.update(|flags| flags & !HERE);
+        self.received_here = 0;
         self.aliases.clear();
         self.ping_sent = None;
         self.connect_sent = None;

@@ -11,6 +11,10 @@ pub(crate) const RECEIVED: u8 = 1;
 /// ... that the application acknowledged (always, without manual acknowledgement), so a
 /// retransmission may be answered with PUBREC at once.
 pub(crate) const ACKED: u8 = 2;
+/// ... whose PUBLISH arrived (first or again) on the current connection: it counts against
+/// our Receive Maximum until its PUBREL, as it counts against the sender's send quota,
+/// which starts afresh on each connection (5.0 section 4.9). Not part of a saved state.
+pub(crate) const HERE: u8 = 4;
 
 /// The state of one MQTT session that outlives its network connections: our QoS 1 and 2
 /// messages not yet acknowledged, in the order they were published, and the QoS 2 messages
@@ -62,11 +66,6 @@ impl SessionState {
     #[must_use]
     pub fn incomplete_incoming(&self) -> usize {
         self.received.len()
-    }
-
-    /// Whether the peer's QoS 2 message `id` was received and awaits its PUBREL.
-    pub(crate) fn is_received(&self, id: PacketId) -> bool {
-        self.received.get(id.get()) != 0
     }
 }
 

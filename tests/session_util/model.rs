@@ -737,21 +737,11 @@ impl Model {
         if kept.is_some() {
             self.pair.stored = kept;
         }
-        if let Some(mut limits) = limits {
-            // Known engine limitation (tests/session_model.rs pins it, ignored): a
-            // receiver counts the QoS 2 messages awaiting PUBREL that its session carries
-            // over against the new connection's Receive Maximum, while the sender's quota
-            // starts afresh; if the new limit is lower, the sender's first resend of
-            // another message exceeds it (0x93), on every reconnect. So a side holding such
-            // messages never gets a lower Receive Maximum here.
-            for side in [Client, Server] {
-                if !self.sides[side.index()].received.is_empty()
-                    && limits.receive_maximum(side) < self.limits.receive_maximum(side)
-                {
-                    // (Only a 5.0 link can be lower; a 3.1.1 one keeps 65,535.)
-                    limits.receive_maximum[side.index()] = self.limits.receive_maximum(side) as u16;
-                }
-            }
+        if let Some(limits) = limits {
+            // Any new limits, lower ones too, even for a side holding QoS 2 messages
+            // awaiting PUBREL (those count on the new connection only once they arrive
+            // again, as in the sender's quota:
+            // `a_session_resumed_with_a_lower_receive_maximum_delivers_everything_...`).
             self.limits = limits;
             for side in [Client, Server] {
                 let max = &mut self.max_receive_maximum[side.index()];
