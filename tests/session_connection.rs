@@ -2644,3 +2644,47 @@ fn v5_auth_with_a_different_method_is_disconnect_82_mqtt_4_12_0_5() {
     assert!(drain(&mut server, now).is_empty());
     assert!(!server.is_connected());
 }
+
+/// A 3.1.1 CONNECT has no properties (3.1.1 section 3.1.2); one built by hand with 5.0
+/// limits in its property set is not obeyed by a server: no Receive Maximum, Maximum
+/// Packet Size or Topic Alias Maximum comes from it, so the server never adds an alias a
+/// 3.1.1 PUBLISH cannot carry.
+#[test]
+fn v3_server_ignores_properties_of_a_hand_built_connect() {
+    let mut connect = Connect::new(ProtocolVersion::V3_1_1, MqttString::new("c").unwrap());
+    connect.properties.receive_maximum = NonZeroU16::new(1);
+    connect.properties.maximum_packet_size = NonZeroU32::new(20);
+    connect.properties.topic_alias_maximum = Some(5);
+    let mut config = SessionConfig::default();
+    config.outgoing_topic_aliases = 5;
+    let mut server = Server::new(config);
+    server
+        .handle_incoming(Instant::ZERO, Packet::Connect(Box::new(connect)))
+        .unwrap();
+    assert!(matches!(
+        server.poll_event(),
+        Some(Event::ConnectRequest(_))
+    ));
+    server.accept(None, ConnAckProperties::default()).unwrap();
+    let Some(Event::Connected(connected)) = server.poll_event() else {
+        panic!("no Connected event");
+    };
+    assert_eq!(connected.send_quota, u16::MAX);
+    assert_eq!(connected.peer_topic_alias_maximum, 0);
+    assert_eq!(server.max_outgoing_packet_size(), mqttwire::MAX_PACKET_SIZE);
+    let mut buf = BytesMut::new();
+    while server
+        .poll_transmit_into(Instant::ZERO, &mut buf)
+        .unwrap()
+        .is_some()
+    {}
+    let message = Publish::new(topic("a/long/topic/name"), "payload that is long enough");
+    server.publish(QoS::AtLeastOnce, message).unwrap();
+    let mut buf = BytesMut::new();
+    assert!(server
+        .poll_transmit_into(Instant::ZERO, &mut buf)
+        .unwrap()
+        .is_some());
+    let (packet, _) = Packet::decode(&buf.freeze(), ProtocolVersion::V3_1_1).unwrap();
+    assert!(matches!(packet, Packet::Publish(p) if !p.topic.is_empty()));
+}

@@ -7,7 +7,7 @@ use super::error::{ProtocolError, SessionError};
 use super::event::{DisconnectCause, Event};
 use super::id_table::IdTable;
 use super::outgoing::{List, Stage};
-use super::state::{SessionState, ACKED, HERE, RECEIVED};
+use super::state::{SessionState, ACKED, RECEIVED};
 use super::{Instant, SessionConfig};
 use crate::codec::{Encoder, MAX_PACKET_SIZE};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
@@ -77,9 +77,12 @@ pub(crate) struct Core {
     /// packets awaiting the application's answer, by packet identifier.
     pub(crate) peer_requests: IdTable<u32>,
     acks: AckQueue,
-    /// Received QoS 2 messages awaiting PUBREL that count against our Receive Maximum on
-    /// this connection (flag [`HERE`]).
-    received_here: usize,
+    /// The received QoS 2 messages awaiting PUBREL whose PUBLISH arrived (first or again)
+    /// on this connection: they count against our Receive Maximum until their PUBREL, as
+    /// they count against the sender's send quota, which starts afresh on each connection
+    /// (5.0 section 4.9). Kept here, not in the [`SessionState`], as it ends with the
+    /// connection.
+    received_here: IdTable<bool>,
     pub(crate) transmit: VecDeque<Packet>,
     pub(crate) events: VecDeque<Event>,
     aliases: TopicAliases,
@@ -101,7 +104,8 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    pub(crate) fn new(config: SessionConfig, server: bool, state: SessionState) -> Self {
+    pub(crate) fn new(config: SessionConfig, server: bool, mut state: SessionState) -> Self {
+        state.settle();
         Self {
             config,
             server,
@@ -111,7 +115,7 @@ impl Core {
             peer: PeerLimits::default(),
             peer_requests: IdTable::default(),
             acks: AckQueue::new(),
-            received_here: 0,
+            received_here: IdTable::default(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             aliases: TopicAliases::default(),
@@ -559,10 +563,9 @@ impl Core {
             // A retransmission before PUBREL: PUBREC again, no second delivery
             // ([MQTT-4.3.3-10] in 5.0, [MQTT-4.3.3-2] in 3.1.1). Received on an earlier
             // connection, it counts against this one from now, as in the sender's quota.
-            if received & HERE == 0 {
+            if !self.received_here.get(id.get()) {
                 self.check_receive_maximum()?;
-                self.state.received.set(id.get(), received | HERE);
-                self.received_here += 1;
+                self.received_here.set(id.get(), true);
             }
             self.acks.push(id.get(), true, received & ACKED != 0);
             self.flush_acks();
@@ -573,8 +576,8 @@ impl Core {
         self.check_receive_maximum()?;
         if qos2 {
             let flags = if ready { RECEIVED | ACKED } else { RECEIVED };
-            self.state.received.set(id.get(), flags | HERE);
-            self.received_here += 1;
+            self.state.received.set(id.get(), flags);
+            self.received_here.set(id.get(), true);
         }
         self.acks.push(id.get(), qos2, ready);
         self.events.push_back(Event::Message(publish));
@@ -589,7 +592,7 @@ impl Core {
     /// over from an earlier one count once they arrive again (5.0 section 4.9), so a
     /// resume with a lower limit does not refuse the sender's first resend.
     fn check_receive_maximum(&self) -> Result<(), ProtocolError> {
-        let unacked = self.acks.qos1() + self.received_here;
+        let unacked = self.acks.qos1() + self.received_here.len();
         if unacked < usize::from(self.config.receive_maximum.get()) {
             return Ok(());
         }
@@ -651,9 +654,7 @@ impl Core {
         let mut comp = PubComp::new(id);
         let received = self.state.received.get(id.get());
         if received != 0 {
-            if received & HERE != 0 {
-                self.received_here -= 1;
-            }
+            self.received_here.set(id.get(), false);
             self.state.received.set(id.get(), 0);
             // A PUBREC the application never released is moot now.
             if self.acks.cancel(id.get()) {
@@ -771,8 +772,7 @@ impl Core {
         }
         self.peer_requests.clear();
         self.acks.clear();
-        self.state.received.update(|flags| flags & !HERE);
-        self.received_here = 0;
+        self.received_here.clear();
         self.aliases.clear();
         self.ping_sent = None;
         self.connect_sent = None;

@@ -102,20 +102,6 @@ impl<T: Copy + Default + PartialEq> IdTable<T> {
         self.len = 0;
     }
 
-    /// Replaces every value `v` with `f(v)`, which must not be the default.
-    pub(crate) fn update(&mut self, f: impl Fn(T) -> T) {
-        let absent = T::default();
-        for &p in &self.index {
-            if p != 0 {
-                for v in &mut self.pages[usize::from(p - 1)].values {
-                    if *v != absent {
-                        *v = f(*v);
-                    }
-                }
-            }
-        }
-    }
-
     /// The identifiers with a value and their values, in increasing order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u16, T)> + '_ {
         let absent = T::default();

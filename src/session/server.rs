@@ -8,7 +8,7 @@ use super::{
     SessionConfig, SessionError, SessionState,
 };
 use crate::packet::{ConnAck, Connect, Disconnect, Packet, SubAck, UnsubAck};
-use crate::properties::{AckProperties, ConnAckProperties};
+use crate::properties::{AckProperties, ConnAckProperties, ConnectProperties};
 use crate::types::reason_code::{
     ConnectReasonCode, DisconnectReasonCode, SubAckReasonCode, UnsubAckReasonCode,
 };
@@ -153,7 +153,13 @@ impl Session<ServerRole> {
         core.last_received = now;
         core.clean_start = connect.clean_start;
         core.keep_alive = Duration::from_secs(connect.keep_alive.into());
-        let p = &connect.properties;
+        // Below 5.0 a CONNECT has no properties; one built by hand with some is not obeyed.
+        let none = ConnectProperties::default();
+        let p = if version.is_v5() {
+            &connect.properties
+        } else {
+            &none
+        };
         core.auth_method = p.authentication_method();
         core.session_expiry = p.session_expiry_interval.unwrap_or(0);
         core.empty_client_id = connect.client_id.is_empty();
@@ -263,7 +269,10 @@ impl Session<ServerRole> {
         let old = core::mem::take(&mut core.state);
         core.report_dropped(old);
         match session {
-            Some(state) if session_present => core.state = state,
+            Some(mut state) if session_present => {
+                state.settle();
+                core.state = state;
+            }
             Some(state) => core.report_dropped(state),
             None => {}
         }

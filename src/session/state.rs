@@ -11,10 +11,6 @@ pub(crate) const RECEIVED: u8 = 1;
 /// ... that the application acknowledged (always, without manual acknowledgement), so a
 /// retransmission may be answered with PUBREC at once.
 pub(crate) const ACKED: u8 = 2;
-/// ... whose PUBLISH arrived (first or again) on the current connection: it counts against
-/// our Receive Maximum until its PUBREL, as it counts against the sender's send quota,
-/// which starts afresh on each connection (5.0 section 4.9). Not part of a saved state.
-pub(crate) const HERE: u8 = 4;
 
 /// The state of one MQTT session that outlives its network connections: our QoS 1 and 2
 /// messages not yet acknowledged, in the order they were published, and the QoS 2 messages
@@ -60,6 +56,17 @@ impl SessionState {
         out.iter(List::Released)
             .chain(out.iter(List::Sent))
             .chain(out.iter(List::Queued))
+    }
+
+    /// Puts a state that enters an engine in its resting form: nothing is on a connection.
+    /// A state taken with `take_session` already is; a clone of a live one still lists
+    /// what its connection sent (resent from the queue on the next one) and its requests
+    /// (which end with their connection, reported by the engine they belong to).
+    pub(crate) fn settle(&mut self) {
+        self.out.prepend(List::Sent, List::Queued);
+        while let Some(id) = self.out.front(List::Requests) {
+            self.out.remove(id);
+        }
     }
 
     /// How many received QoS 2 messages await their PUBREL.
