@@ -13,6 +13,11 @@ use mqttwire::{
 };
 use std::num::NonZeroU16;
 
+#[path = "fixtures/sealed_session.rs"]
+mod sealed_session;
+
+use sealed_session::sealed;
+
 const T0: Instant = Instant::ZERO;
 
 fn pid(v: u16) -> PacketId {
@@ -165,30 +170,6 @@ fn save_restore_of_a_live_session_resends() {
 // B: save/restore with crafted records (valid checksum) and edge identifiers.
 // ---------------------------------------------------------------------------------------
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                0xEDB8_8320 ^ (crc >> 1)
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn framed(records: &[u8]) -> Vec<u8> {
-    let mut v = b"MQSS\x01".to_vec();
-    v.extend_from_slice(&(records.len() as u64).to_be_bytes());
-    v.extend_from_slice(records);
-    let c = crc32(&v);
-    v.extend_from_slice(&c.to_be_bytes());
-    v
-}
-
 #[test]
 fn crafted_records_are_errors_or_whole_states_never_panics() {
     let mut pubrec = BytesMut::new();
@@ -232,7 +213,7 @@ fn crafted_records_are_errors_or_whole_states_never_panics() {
         }
     }
     for records in cases {
-        let bytes = framed(&records);
+        let bytes = sealed(&records);
         if let Ok(state) = SessionState::restore(&bytes) {
             let mut again = BytesMut::new();
             state.save(&mut again).unwrap();

@@ -3,12 +3,15 @@
 //! that are not a whole, unchanged saved session are refused with an error, never a panic
 //! or a partly built state.
 
+#[path = "fixtures/sealed_session.rs"]
+mod sealed_session;
 mod session_util;
 
 use bytes::BytesMut;
 use core::num::NonZeroU16;
 use mqttwire::session::{Client, RestoreError, SessionConfig, SessionState};
 use mqttwire::{Packet, PacketType, ProtocolVersion, QoS};
+use sealed_session::sealed;
 use session_util::{message, Dir, Pair};
 
 const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5];
@@ -195,29 +198,6 @@ fn every_changed_bit_of_a_saved_session_is_refused() {
 /// are still checked one by one.
 #[test]
 fn invalid_records_with_a_valid_checksum_are_refused() {
-    fn sealed(records: &[u8]) -> Vec<u8> {
-        let mut bytes = b"MQSS\x01".to_vec();
-        bytes.extend_from_slice(&(records.len() as u64).to_be_bytes());
-        bytes.extend_from_slice(records);
-        let crc = crc32(&bytes);
-        bytes.extend_from_slice(&crc.to_be_bytes());
-        bytes
-    }
-    // The same CRC-32 the format documents, written out here independently.
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
     assert!(SessionState::restore(&sealed(&[])).unwrap().is_empty());
     let ok =
         SessionState::restore(&sealed(&[0x01, 0x00, 0x07, 0x00, 0x03, 0x00, 0x07, 0x01])).unwrap();
