@@ -56,6 +56,16 @@ struct Slot {
     next: u16,
 }
 
+impl Slot {
+    const FREE: Self = Self {
+        stage: None,
+        ever_sent: false,
+        list: List::Queued,
+        prev: 0,
+        next: 0,
+    };
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Ends {
     head: u16,
@@ -80,22 +90,12 @@ impl OutTable {
     pub(crate) fn allocate(&mut self, stage: Stage, list: List) -> Option<PacketId> {
         let grow = self.slots.len() < usize::from(u16::MAX) && self.free.len() < REUSE_AFTER;
         let id = if grow {
-            self.slots.push(Slot {
-                stage: None,
-                ever_sent: false,
-                list,
-                prev: 0,
-                next: 0,
-            });
+            self.slots.push(Slot::FREE);
             self.slots.len() as u16
         } else {
             self.free.pop_front()?
         };
-        let slot = &mut self.slots[usize::from(id) - 1];
-        slot.stage = Some(stage);
-        slot.ever_sent = false;
-        slot.list = list;
-        self.link_back(id, list);
+        self.occupy(id, stage, list, false);
         PacketId::new(id)
     }
 
@@ -107,21 +107,11 @@ impl OutTable {
             return false;
         };
         if self.slots.len() <= i {
-            self.slots.resize_with(i + 1, || Slot {
-                stage: None,
-                ever_sent: false,
-                list,
-                prev: 0,
-                next: 0,
-            });
+            self.slots.resize_with(i + 1, || Slot::FREE);
         } else if self.slots[i].stage.is_some() {
             return false;
         }
-        let slot = &mut self.slots[i];
-        slot.stage = Some(stage);
-        slot.ever_sent = ever_sent;
-        slot.list = list;
-        self.link_back(id, list);
+        self.occupy(id, stage, list, ever_sent);
         true
     }
 
@@ -209,6 +199,15 @@ impl OutTable {
             self.slots[usize::from(id.get()) - 1].list = to;
             self.link_front(id.get(), to);
         }
+    }
+
+    /// Puts `stage` under the free identifier `id`, at the end of `list`.
+    fn occupy(&mut self, id: u16, stage: Stage, list: List, ever_sent: bool) {
+        let slot = &mut self.slots[usize::from(id) - 1];
+        slot.stage = Some(stage);
+        slot.ever_sent = ever_sent;
+        slot.list = list;
+        self.link_back(id, list);
     }
 
     fn slot(&self, id: u16) -> Option<&Slot> {
