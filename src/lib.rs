@@ -221,15 +221,19 @@ pub use codec::CodecError;
 pub use codec::{Decoder, Encoder, MAX_PACKET_SIZE};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use packet::{
-    Auth, ConnAck, Connect, Disconnect, Packet, PacketType, PubAck, PubComp, PubRec, PubRel,
-    Publish, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
-    Unsubscribe, Will,
+    Auth, AuthRef, ConnAck, ConnAckRef, Connect, ConnectRef, Decoded, Disconnect, DisconnectRef,
+    Packet, PacketRef, PacketType, PubAck, PubAckRef, PubComp, PubCompRef, PubRec, PubRecRef,
+    PubRel, PubRelRef, Publish, PublishRef, RetainHandling, SubAck, SubAckCodesIter,
+    SubAckCodesRef, SubAckRef, Subscribe, SubscribeRef, Subscription, SubscriptionOptions,
+    SubscriptionRef, SubscriptionsIter, SubscriptionsRef, TopicFiltersIter, TopicFiltersRef,
+    UnsubAck, UnsubAckCodesIter, UnsubAckCodesRef, UnsubAckRef, Unsubscribe, UnsubscribeRef, Will,
+    WillRef,
 };
 pub use types::reason_code::{
     AuthReasonCode, ConnectReasonCode, DisconnectReasonCode, PubAckReasonCode, PubRelReasonCode,
     ReasonCode, SubAckReasonCode, UnsubAckReasonCode,
 };
 pub use types::{
-    InvalidString, InvalidTopic, MqttString, PacketId, ProtocolVersion, QoS, QosPid,
+    InvalidString, InvalidTopic, MqttStr, MqttString, PacketId, ProtocolVersion, QoS, QosPid,
     SubscriptionId, TopicFilter, TopicName, VarInt,
 };

@@ -8,9 +8,11 @@
 //! - packets concatenated and split anywhere come out of a `Decoder` exactly as one-shot
 //!   decoding gives them, and the `Decoder` never consumes a partial packet;
 //! - arbitrary bytes, valid packets followed by arbitrary bytes, and valid packets with
-//!   random byte substitutions never panic `Packet::decode`, `Packet::decode_slice` or a
-//!   `Decoder` (every level, `for_server`, strict strings), the `Decoder` agrees with
-//!   one-shot decoding packet for packet and error for error, whatever decodes
+//!   random byte substitutions never panic `Packet::decode`, `Packet::decode_slice`,
+//!   `PacketRef::decode` or a `Decoder` (every level, `for_server`, strict strings); the
+//!   borrowed `PacketRef::decode` agrees with the owned decode field for field and error for
+//!   error, the `Decoder` agrees with one-shot decoding packet for packet and error for
+//!   error, whatever decodes
 //!   round-trips, and the `Decoder` grows its buffer only to make room for a packet it
 //!   waits for (never for one over the maximum packet size); the stricter bound, never
 //!   beyond max(capacity before the call, maximum packet size), is an ignored property
@@ -29,8 +31,8 @@ mod strategies;
 use bytes::{Bytes, BytesMut};
 use mqttwire::properties::UserProperties;
 use mqttwire::{
-    DecodeError, DecodeErrorKind, Decoder, EncodeError, Encoder, Packet, PacketType,
-    ProtocolVersion, MAX_PACKET_SIZE,
+    DecodeError, DecodeErrorKind, Decoded, Decoder, EncodeError, Encoder, Packet, PacketRef,
+    PacketType, ProtocolVersion, MAX_PACKET_SIZE,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -488,6 +490,7 @@ fn expected_stream(
             "decode_slice disagrees with decode on {}",
             hex(rest)
         );
+        assert_borrowed_agrees(rest, level, &result);
         match result {
             Ok((packet, used)) => {
                 assert!((2..=rest.len()).contains(&used));
@@ -710,6 +713,105 @@ fn check_input(input: &[u8], feed: &Feed) {
             version = c.protocol_version;
         }
         assert_round_trips(packet, version, input);
+    }
+}
+
+/// The borrowed decode of `input` agrees with the owned one (`owned`), error for error: the
+/// same bytes used, the same fields, the same `DecodeError`, and "need more bytes" exactly
+/// when the owned decode says `Incomplete`, with the same count.
+fn assert_borrowed_agrees(
+    input: &[u8],
+    version: ProtocolVersion,
+    owned: &Result<(Packet, usize), DecodeError>,
+) {
+    let borrowed = PacketRef::decode(input, version);
+    match (&borrowed, owned) {
+        (Ok(Decoded::Complete(view, n)), Ok((packet, used))) => {
+            assert_eq!(n, used, "{}", hex(input));
+            assert_same_fields(view, packet, input);
+        }
+        (Ok(Decoded::Partial { needed }), Err(e)) => {
+            assert_eq!(e.kind(), &DecodeErrorKind::Incomplete { needed: *needed });
+        }
+        (Err(a), Err(b)) => assert_eq!(a, b, "{}", hex(input)),
+        _ => panic!(
+            "borrowed {borrowed:?} and owned {owned:?} disagree on {}",
+            hex(input)
+        ),
+    }
+}
+
+/// Field by field, through each owned packet's own `as_view` (or its lists' iterators).
+fn assert_same_fields(view: &PacketRef<'_>, packet: &Packet, input: &[u8]) {
+    let what = hex(input);
+    match (view, packet) {
+        (PacketRef::Connect(v), Packet::Connect(p)) => {
+            assert_eq!(v.protocol_version, p.protocol_version, "{what}");
+            assert_eq!(v.clean_start, p.clean_start, "{what}");
+            assert_eq!(v.keep_alive, p.keep_alive, "{what}");
+            assert_eq!(v.client_id, p.client_id.as_str(), "{what}");
+            assert_eq!(
+                v.user_name.map(|s| s.as_str()),
+                p.user_name.as_deref(),
+                "{what}"
+            );
+            assert_eq!(v.password, p.password.as_deref(), "{what}");
+            assert_eq!(v.properties, p.properties.as_view(), "{what}");
+            assert_eq!(v.will.is_some(), p.will.is_some(), "{what}");
+            if let (Some(v), Some(p)) = (&v.will, &p.will) {
+                assert_eq!(v.topic, p.topic.as_str(), "{what}");
+                assert_eq!(v.payload, &p.payload[..], "{what}");
+                assert_eq!((v.qos, v.retain), (p.qos, p.retain), "{what}");
+                assert_eq!(v.properties, p.properties.as_view(), "{what}");
+            }
+        }
+        (PacketRef::ConnAck(v), Packet::ConnAck(p)) => assert_eq!(*v, p.as_view(), "{what}"),
+        (PacketRef::Publish(v), Packet::Publish(p)) => assert_eq!(*v, p.as_view(), "{what}"),
+        (PacketRef::PubAck(v), Packet::PubAck(p)) => assert_eq!(*v, p.as_view(), "{what}"),
+        (PacketRef::PubRec(v), Packet::PubRec(p)) => assert_eq!(*v, p.as_view(), "{what}"),
+        (PacketRef::PubRel(v), Packet::PubRel(p)) => assert_eq!(*v, p.as_view(), "{what}"),
+        (PacketRef::PubComp(v), Packet::PubComp(p)) => assert_eq!(*v, p.as_view(), "{what}"),
+        (PacketRef::Subscribe(v), Packet::Subscribe(p)) => {
+            assert_eq!(v.packet_id, p.packet_id, "{what}");
+            assert_eq!(v.properties, p.properties.as_view(), "{what}");
+            let owned = p
+                .subscriptions
+                .iter()
+                .map(|s| (s.filter.as_str(), s.options));
+            assert!(v
+                .subscriptions
+                .iter()
+                .map(|s| (s.filter.as_str(), s.options))
+                .eq(owned));
+        }
+        (PacketRef::SubAck(v), Packet::SubAck(p)) => {
+            assert_eq!(v.packet_id, p.packet_id, "{what}");
+            assert_eq!(v.properties, p.properties.as_view(), "{what}");
+            assert!(
+                v.reason_codes.iter().eq(p.reason_codes.iter().copied()),
+                "{what}"
+            );
+        }
+        (PacketRef::Unsubscribe(v), Packet::Unsubscribe(p)) => {
+            assert_eq!(v.packet_id, p.packet_id, "{what}");
+            assert_eq!(v.properties, p.properties.as_view(), "{what}");
+            let owned = p.filters.iter().map(|f| f.as_str());
+            assert!(v.filters.iter().map(|f| f.as_str()).eq(owned), "{what}");
+        }
+        (PacketRef::UnsubAck(v), Packet::UnsubAck(p)) => {
+            assert_eq!(v.packet_id, p.packet_id, "{what}");
+            assert_eq!(v.properties, p.properties.as_view(), "{what}");
+            assert!(
+                v.reason_codes.iter().eq(p.reason_codes.iter().copied()),
+                "{what}"
+            );
+        }
+        (PacketRef::PingReq, Packet::PingReq) | (PacketRef::PingResp, Packet::PingResp) => {}
+        (PacketRef::Disconnect(v), Packet::Disconnect(p)) => {
+            assert_eq!(*v, p.as_view(), "{what}")
+        }
+        (PacketRef::Auth(v), Packet::Auth(p)) => assert_eq!(*v, p.as_view(), "{what}"),
+        _ => panic!("borrowed {view:?} and owned {packet:?} differ in type on {what}"),
     }
 }
 

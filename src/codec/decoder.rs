@@ -1,10 +1,10 @@
 //! The streaming decoder: one per connection, fed from the connection's receive buffer.
 
 use super::fixed_header::FixedHeader;
-use crate::error::{DecodeError, DecodeErrorKind};
-use crate::packet::{decode_frame, plain_publish, short_ack, short_connack, Packet, PacketType};
+use crate::error::DecodeError;
+use crate::packet::{check_first_packet, decode_frame, Packet, PacketRef};
 use crate::types::ProtocolVersion;
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 
 /// Decodes packets one after another from a connection's receive buffer, with the contract
 /// of tokio-util's `Decoder`: `Ok(Some(packet))` when a whole packet was there (its bytes
@@ -75,7 +75,7 @@ impl Decoder {
     }
 
     /// Sets the largest packet accepted, fixed header included; larger ones fail with
-    /// [`PacketTooLarge`](DecodeErrorKind::PacketTooLarge) (reason code 0x95) before their
+    /// [`PacketTooLarge`](crate::DecodeErrorKind::PacketTooLarge) (reason code 0x95) before their
     /// body is buffered. [`MAX_PACKET_SIZE`](crate::MAX_PACKET_SIZE) lifts every limit but
     /// the protocol's.
     #[must_use]
@@ -116,14 +116,6 @@ impl Decoder {
         if buf.len() < self.awaiting {
             return Ok(None);
         }
-        // Nothing pending (`awaiting` is 0): a four-byte publish acknowledgement, the
-        // commonest packet of a QoS 1 or 2 flow, needs no header parse.
-        if self.awaiting == 0 && self.version.is_some() && self.max_packet_size >= 4 {
-            if let Some(ack) = short_ack(buf) {
-                buf.advance(4);
-                return Ok(Some(ack));
-            }
-        }
         self.decode_available(buf)
     }
 
@@ -133,7 +125,9 @@ impl Decoder {
         let header = match self.pending {
             Some(header) => header,
             None => {
-                self.check_first_packet(buf)?;
+                if self.version.is_none() {
+                    check_first_packet(buf)?;
+                }
                 match FixedHeader::parse(buf, self.version, self.max_packet_size)? {
                     Some(header) => header,
                     None => return Ok(None),
@@ -150,17 +144,11 @@ impl Decoder {
         self.pending = None;
         self.awaiting = 0;
         let frame = buf.split_to(total).freeze();
-        if let Some(publish) = plain_publish(&frame, &header, self.version, self.strict_strings) {
-            return Ok(Some(Packet::Publish(publish)));
-        }
-        if let Some(connack) = short_connack(&frame, &header, self.version) {
-            return Ok(Some(connack));
-        }
-        let packet = decode_frame(&frame, &header, self.version, self.strict_strings)?;
-        if let Packet::Connect(connect) = &packet {
+        let view = decode_frame(&frame, &header, self.version, self.strict_strings)?;
+        if let PacketRef::Connect(connect) = &view {
             self.version = Some(connect.protocol_version);
         }
-        Ok(Some(packet))
+        Ok(Some(Packet::from_view(&view, &frame)))
     }
 
     /// How many more bytes `buf` needs before the next packet is complete: `Some(0)` when
@@ -171,25 +159,13 @@ impl Decoder {
         let header = match self.pending {
             Some(header) => header,
             None => {
-                self.check_first_packet(buf).ok()?;
+                if self.version.is_none() {
+                    check_first_packet(buf).ok()?;
+                }
                 FixedHeader::parse(buf, self.version, self.max_packet_size).ok()??
             }
         };
         Some(header.total_len().saturating_sub(buf.len()))
-    }
-
-    /// Before the version is known, only a CONNECT may come ([MQTT-3.1.0-1]): the first
-    /// byte is enough to tell.
-    fn check_first_packet(&self, buf: &[u8]) -> Result<(), DecodeError> {
-        let first_type = buf.first().and_then(|b| PacketType::from_bits(b >> 4));
-        match first_type {
-            Some(packet_type) if self.version.is_none() && packet_type != PacketType::Connect => {
-                Err(DecodeError::new(DecodeErrorKind::ExpectedConnect)
-                    .with_rule("MQTT-3.1.0-1")
-                    .in_packet(packet_type))
-            }
-            _ => Ok(()),
-        }
     }
 }
 
@@ -209,6 +185,7 @@ fn make_room(buf: &mut BytesMut, total: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::DecodeErrorKind;
     use crate::packet::PubAck;
     use crate::types::PacketId;
 
@@ -216,9 +193,9 @@ mod tests {
         BytesMut::from(bytes)
     }
 
-    /// The short-packet shortcut (acknowledgements, CONNACK without properties) keeps the
-    /// decoder's rules: such a packet before CONNECT is refused ([MQTT-3.1.0-1]), one above
-    /// the maximum packet size is too large, and one behind a pending packet waits its turn.
+    /// Short packets (acknowledgements, CONNACK without properties) keep the decoder's
+    /// rules: such a packet before CONNECT is refused ([MQTT-3.1.0-1]), one above the
+    /// maximum packet size is too large, and one behind a pending packet waits its turn.
     #[test]
     fn short_packets_keep_the_decoders_rules() {
         let ack = [0x40, 0x02, 0x00, 0x07];
@@ -234,7 +211,7 @@ mod tests {
                 matches!(err.kind(), &DecodeErrorKind::PacketTooLarge { size, max: m } if size == short.len() && m == max),
                 "{err}"
             );
-            // Exactly at the maximum: taken, by the general path if not by the shortcut.
+            // Exactly at the maximum: taken.
             let mut tight = Decoder::new(ProtocolVersion::V5).with_max_packet_size(short.len());
             assert!(tight.decode(&mut buf(short)).unwrap().is_some());
         }

@@ -1,16 +1,17 @@
 //! A bounded reader over one packet's frame. Every read is length-checked and fails with
-//! `UnexpectedEnd` instead of panicking; byte-string reads return slices of the frame.
+//! `UnexpectedEnd` instead of panicking; byte-string reads return slices of the frame, which
+//! is borrowed: this is the one place the wire format is read, for the borrowed views and
+//! (through them) the owned packets.
 
 use super::fixed_header::FixedHeader;
 use super::varint;
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::packet::PacketType;
 use crate::types::string::has_discouraged_char;
-use crate::types::{MqttString, PacketId, ProtocolVersion};
-use bytes::Bytes;
+use crate::types::{MqttStr, PacketId, ProtocolVersion};
 
 pub(crate) struct Reader<'a> {
-    frame: &'a Bytes,
+    frame: &'a [u8],
     pos: usize,
     end: usize,
     pub(crate) version: ProtocolVersion,
@@ -22,7 +23,7 @@ impl<'a> Reader<'a> {
     /// A reader over the body of the packet whose fixed header is `header`, at the front of
     /// `frame` (which holds all of it, and may hold more).
     pub(crate) fn new(
-        frame: &'a Bytes,
+        frame: &'a [u8],
         header: &FixedHeader,
         version: ProtocolVersion,
         strict_strings: bool,
@@ -31,24 +32,6 @@ impl<'a> Reader<'a> {
             frame,
             pos: header.header_len,
             end: header.total_len(),
-            version,
-            strict_strings,
-        }
-    }
-
-    /// A reader over bytes `pos..end` of `frame`, which the caller has checked it holds:
-    /// the rest of a packet whose first fields were read without a reader.
-    pub(crate) fn over(
-        frame: &'a Bytes,
-        pos: usize,
-        end: usize,
-        version: ProtocolVersion,
-        strict_strings: bool,
-    ) -> Self {
-        Self {
-            frame,
-            pos,
-            end,
             version,
             strict_strings,
         }
@@ -116,20 +99,20 @@ impl<'a> Reader<'a> {
     }
 
     /// `n` bytes as a slice of the frame.
-    pub(crate) fn bytes(&mut self, n: usize, field: &'static str) -> Result<Bytes, DecodeError> {
+    pub(crate) fn bytes(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
         let at = self.take(n, field)?;
-        Ok(self.frame.slice(at..at + n))
+        Ok(&self.frame[at..at + n])
     }
 
     /// The rest of the packet as a slice of the frame.
-    pub(crate) fn rest(&mut self) -> Bytes {
+    pub(crate) fn rest(&mut self) -> &'a [u8] {
         let at = self.pos;
         self.pos = self.end;
-        self.frame.slice(at..self.end)
+        &self.frame[at..self.end]
     }
 
     /// Binary Data: a two-byte length and that many bytes.
-    pub(crate) fn binary(&mut self, field: &'static str) -> Result<Bytes, DecodeError> {
+    pub(crate) fn binary(&mut self, field: &'static str) -> Result<&'a [u8], DecodeError> {
         let n = self.u16(field)?;
         self.bytes(usize::from(n), field)
     }
@@ -142,7 +125,7 @@ impl<'a> Reader<'a> {
 
     /// A UTF-8 Encoded String, checked by the rules of [MQTT-1.5.4-1] and [MQTT-1.5.4-2]
     /// ([MQTT-1.5.3-1] and [MQTT-1.5.3-2] in 3.1.1).
-    pub(crate) fn string(&mut self, field: &'static str) -> Result<MqttString, DecodeError> {
+    pub(crate) fn string(&mut self, field: &'static str) -> Result<MqttStr<'a>, DecodeError> {
         self.string_and_wildcards(field).map(|(s, _)| s)
     }
 
@@ -150,16 +133,13 @@ impl<'a> Reader<'a> {
     pub(crate) fn string_and_wildcards(
         &mut self,
         field: &'static str,
-    ) -> Result<(MqttString, bool), DecodeError> {
+    ) -> Result<(MqttStr<'a>, bool), DecodeError> {
         let (at, n, wildcards) = self.checked_string(field)?;
-        Ok((
-            MqttString::from_checked(self.frame.slice(at..at + n)),
-            wildcards,
-        ))
+        Ok((MqttStr::from_checked(&self.frame[at..at + n]), wildcards))
     }
 
-    /// Checks a string and steps over it without slicing the frame (no reference count to
-    /// take and drop); returns its bytes on the wire, length prefix included.
+    /// Checks a string and steps over it; returns its bytes on the wire, length prefix
+    /// included.
     pub(crate) fn skip_string(&mut self, field: &'static str) -> Result<usize, DecodeError> {
         self.checked_string(field).map(|(_, n, _)| 2 + n)
     }
@@ -207,26 +187,8 @@ impl<'a> Reader<'a> {
     }
 
     /// The bytes not read yet.
-    pub(crate) fn remaining_bytes(&self) -> &[u8] {
+    pub(crate) fn remaining_bytes(&self) -> &'a [u8] {
         &self.frame[self.pos..self.end]
-    }
-
-    /// The capacity to start a list with: how many entries of a two-byte length, that many
-    /// bytes and `extra` more fill the rest of the packet, but at most 64. Exact for any
-    /// usual list, so it is allocated once; never large before any entry has been checked,
-    /// so a malformed packet cannot make the decoder reserve many times its size.
-    pub(crate) fn list_capacity(&self, extra: usize) -> usize {
-        const MAX_UNCHECKED: usize = 64;
-        let rest = self.remaining_bytes();
-        let (mut at, mut n) = (0, 0);
-        while let Some(b) = rest.get(at..at + 2) {
-            at += 2 + usize::from(u16::from_be_bytes([b[0], b[1]])) + extra;
-            if at > rest.len() || n == MAX_UNCHECKED {
-                break;
-            }
-            n += 1;
-        }
-        n
     }
 
     pub(crate) fn position(&self) -> usize {
@@ -234,8 +196,8 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes `start..end` of the frame, as a slice of it.
-    pub(crate) fn slice(&self, start: usize, end: usize) -> Bytes {
-        self.frame.slice(start..end)
+    pub(crate) fn slice(&self, start: usize, end: usize) -> &'a [u8] {
+        &self.frame[start..end]
     }
 
     /// Fails if anything is left: the fields must fill the Remaining Length exactly.

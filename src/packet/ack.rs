@@ -16,14 +16,15 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::AckProperties;
+use crate::properties::{AckProperties, AckPropertiesRef};
 use crate::types::reason_code::{PubAckReasonCode, PubRelReasonCode};
 use crate::types::{PacketId, ProtocolVersion};
+use bytes::Bytes;
 
 macro_rules! ack_packet {
     (
         $(#[$meta:meta])*
-        $name:ident, $reason:ident, $packet_type:ident, flags = $flags:literal, rule = $rule:literal
+        $name:ident / $view:ident, $reason:ident, $packet_type:ident, flags = $flags:literal, rule = $rule:literal
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,9 +62,46 @@ macro_rules! ack_packet {
                 self.reason_code == $reason::Success && self.properties.is_empty()
             }
 
-            pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            /// The owned acknowledgement whose fields are `view`'s, sliced from `frame`.
+            pub(crate) fn from_view(view: &$view<'_>, frame: &Bytes) -> Self {
+                Self {
+                    packet_id: view.packet_id,
+                    reason_code: view.reason_code,
+                    properties: AckProperties::from_view(&view.properties, frame),
+                }
+            }
+
+            /// The acknowledgement as a borrowed view of its own fields.
+            #[must_use]
+            pub fn as_view(&self) -> $view<'_> {
+                $view {
+                    packet_id: self.packet_id,
+                    reason_code: self.reason_code,
+                    properties: self.properties.as_view(),
+                }
+            }
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] as a borrowed view of the received bytes.")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $view<'a> {
+            /// The packet identifier of the PUBLISH this acknowledges.
+            pub packet_id: PacketId,
+            /// The reason code (MQTT 5.0); `Success` below 5.0.
+            pub reason_code: $reason,
+            /// Properties (MQTT 5.0).
+            pub properties: AckPropertiesRef<'a>,
+        }
+
+        impl<'a> $view<'a> {
+            #[inline]
+            pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
                 let packet_id = r.packet_id(PacketType::$packet_type)?;
-                let mut ack = Self::new(packet_id);
+                let mut ack = Self {
+                    packet_id,
+                    reason_code: $reason::Success,
+                    properties: AckPropertiesRef::default(),
+                };
                 // 5.0 short forms: Remaining Length 2 means Success and no properties,
                 // 3 means a reason code and no properties.
                 if r.version.is_v5() && r.has_remaining() {
@@ -73,7 +111,7 @@ macro_rules! ack_packet {
                             .with_rule($rule)
                     })?;
                     if r.has_remaining() {
-                        ack.properties = AckProperties::decode(r)?;
+                        ack.properties = AckPropertiesRef::decode(r)?;
                     }
                 }
                 Ok(ack)
@@ -127,22 +165,22 @@ macro_rules! ack_packet {
 
 ack_packet! {
     /// PUBACK: the answer to a QoS 1 PUBLISH.
-    PubAck, PubAckReasonCode, PubAck, flags = 0, rule = "MQTT-3.4.2-1"
+    PubAck / PubAckRef, PubAckReasonCode, PubAck, flags = 0, rule = "MQTT-3.4.2-1"
 }
 
 ack_packet! {
     /// PUBREC: the first answer to a QoS 2 PUBLISH. A failure code ends the exchange.
-    PubRec, PubAckReasonCode, PubRec, flags = 0, rule = "MQTT-3.5.2-1"
+    PubRec / PubRecRef, PubAckReasonCode, PubRec, flags = 0, rule = "MQTT-3.5.2-1"
 }
 
 ack_packet! {
     /// PUBREL: the sender's answer to PUBREC. Its fixed header flags are `0010`.
-    PubRel, PubRelReasonCode, PubRel, flags = 0b0010, rule = "MQTT-3.6.2-1"
+    PubRel / PubRelRef, PubRelReasonCode, PubRel, flags = 0b0010, rule = "MQTT-3.6.2-1"
 }
 
 ack_packet! {
     /// PUBCOMP: the receiver's answer to PUBREL, which ends a QoS 2 exchange.
-    PubComp, PubRelReasonCode, PubComp, flags = 0, rule = "MQTT-3.7.2-1"
+    PubComp / PubCompRef, PubRelReasonCode, PubComp, flags = 0, rule = "MQTT-3.7.2-1"
 }
 
 #[cfg(test)]

@@ -18,9 +18,10 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::AuthProperties;
+use crate::properties::{AuthProperties, AuthPropertiesRef};
 use crate::types::reason_code::AuthReasonCode;
 use crate::types::ProtocolVersion;
+use bytes::Bytes;
 
 /// AUTH: exchanges authentication data during or after connecting (MQTT 5.0 only).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,8 +49,19 @@ impl Auth {
             properties: self.properties.detach(),
         }
     }
+}
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+/// [`Auth`] as a borrowed view of the received bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AuthRef<'a> {
+    /// The reason code.
+    pub reason_code: AuthReasonCode,
+    /// Properties.
+    pub properties: AuthPropertiesRef<'a>,
+}
+
+impl<'a> AuthRef<'a> {
+    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         if !r.has_remaining() {
             return Ok(Self::default());
         }
@@ -57,7 +69,7 @@ impl Auth {
         let reason_code = AuthReasonCode::from_code(code).ok_or_else(|| {
             DecodeError::new(DecodeErrorKind::InvalidReasonCode { code }).with_rule("MQTT-3.15.2-1")
         })?;
-        let properties = AuthProperties::decode(r)?;
+        let properties = AuthPropertiesRef::decode(r)?;
         if properties.authentication_method().is_none() {
             return Err(DecodeErrorKind::MissingAuthenticationMethod.into());
         }
@@ -65,6 +77,25 @@ impl Auth {
             reason_code,
             properties,
         })
+    }
+}
+
+impl Auth {
+    /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
+    pub(crate) fn from_view(view: &AuthRef<'_>, frame: &Bytes) -> Self {
+        Self {
+            reason_code: view.reason_code,
+            properties: AuthProperties::from_view(&view.properties, frame),
+        }
+    }
+
+    /// The packet as a borrowed view of its own fields.
+    #[must_use]
+    pub fn as_view(&self) -> AuthRef<'_> {
+        AuthRef {
+            reason_code: self.reason_code,
+            properties: self.properties.as_view(),
+        }
     }
 }
 

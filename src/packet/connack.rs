@@ -13,9 +13,10 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::ConnAckProperties;
+use crate::properties::{ConnAckProperties, ConnAckPropertiesRef};
 use crate::types::reason_code::ConnectReasonCode;
 use crate::types::ProtocolVersion;
+use bytes::Bytes;
 
 /// The body of a 3.1.1 server's CONNACK refusing the protocol level: no Session Present,
 /// return code 1 (3.1.1 MQTT-3.1.2-2).
@@ -67,49 +68,6 @@ impl ConnAck {
         }
     }
 
-    /// The CONNACK without properties at the front of `input`, and its length: every 3.1.1
-    /// CONNACK, and a 5.0 one from a server with nothing to announce. It needs no `Reader`
-    /// and no property decoder.
-    /// `None` for anything else, valid or not: the general path decodes it or says what is
-    /// wrong, so this accepts only what [`decode`](Self::decode) accepts, decoded alike.
-    /// At 5.0 that includes a 3.1.1 server's refusal `20 02 00 01`, rare enough to leave
-    /// to the general path.
-    ///
-    /// ```text
-    /// 3.1, 3.1.1   0x20 0x02 flags return-code
-    /// 5.0          0x20 0x03 flags reason-code 0x00 (Property Length)
-    /// ```
-    #[inline]
-    pub(crate) fn decode_short(input: &[u8], version: ProtocolVersion) -> Option<(Self, usize)> {
-        let (flags, code, len) = match *input {
-            [0x20, 3, flags, code, 0, ..] if version.is_v5() => (flags, code, 5),
-            [0x20, 2, flags, code, ..] if !version.is_v5() => (flags, code, 4),
-            _ => return None,
-        };
-        let reason_code = if version.is_v5() {
-            ConnectReasonCode::from_code(code)?
-        } else {
-            ConnectReasonCode::from_v3_return_code(code)?
-        };
-        let session_present = flags & 1 != 0;
-        // The rules `decode` reports: reserved flags (5.0 [MQTT-3.2.2-1]; all eight bits in
-        // 3.1) and Session Present on a refusal (3.1.1 [MQTT-3.2.2-4], 5.0 [MQTT-3.2.2-6]).
-        let reserved = if version == ProtocolVersion::V3_1 {
-            0xFF
-        } else {
-            0xFE
-        };
-        if flags & reserved != 0 || (session_present && reason_code.is_error()) {
-            return None;
-        }
-        let connack = Self {
-            session_present,
-            reason_code,
-            properties: ConnAckProperties::default(),
-        };
-        Some((connack, len))
-    }
-
     /// The whole packet at `version`, which has no properties (the caller checked), when
     /// [`EncodeBody`] would write it without complaint: the bytes
     /// [`decode_short`](Self::decode_short) takes, and how many of them. `None` sends the
@@ -128,8 +86,21 @@ impl ConnAck {
             ([0x20, 2, flags, self.reason_code.v3_return_code()?, 0], 4)
         })
     }
+}
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+/// [`ConnAck`] as a borrowed view of the received bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConnAckRef<'a> {
+    /// Session Present: the server resumes a stored session.
+    pub session_present: bool,
+    /// The reason code; below 5.0 one of the six with a 3.1.1 return code.
+    pub reason_code: ConnectReasonCode,
+    /// Properties (MQTT 5.0).
+    pub properties: ConnAckPropertiesRef<'a>,
+}
+
+impl<'a> ConnAckRef<'a> {
+    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         if r.version.is_v5() && r.remaining_bytes() == V311_UNACCEPTABLE_LEVEL {
             // A server that speaks only 3.1.1 must refuse our 5.0 CONNECT with return
             // code 1 in its own layout (3.1.1 MQTT-3.1.2-2). Read as 5.0's 0x84, so the
@@ -137,7 +108,10 @@ impl ConnAck {
             // any other two-byte CONNACK stays malformed at 5.0.
             r.u8("acknowledge flags")?;
             r.u8("reason code")?;
-            return Ok(Self::new(ConnectReasonCode::UnsupportedProtocolVersion));
+            return Ok(Self {
+                reason_code: ConnectReasonCode::UnsupportedProtocolVersion,
+                ..Self::default()
+            });
         }
         let flags = r.u8("acknowledge flags")?;
         // MQTT 3.1 has no Session Present: its whole first byte is reserved.
@@ -170,15 +144,36 @@ impl ConnAck {
                 .with_rule(r.tag("MQTT-3.2.2-4", "MQTT-3.2.2-6")));
         }
         let properties = if r.version.is_v5() {
-            ConnAckProperties::decode(r)?
+            ConnAckPropertiesRef::decode(r)?
         } else {
-            ConnAckProperties::default()
+            ConnAckPropertiesRef::default()
         };
         Ok(Self {
             session_present,
             reason_code,
             properties,
         })
+    }
+}
+
+impl ConnAck {
+    /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
+    pub(crate) fn from_view(view: &ConnAckRef<'_>, frame: &Bytes) -> Self {
+        Self {
+            session_present: view.session_present,
+            reason_code: view.reason_code,
+            properties: ConnAckProperties::from_view(&view.properties, frame),
+        }
+    }
+
+    /// The packet as a borrowed view of its own fields.
+    #[must_use]
+    pub fn as_view(&self) -> ConnAckRef<'_> {
+        ConnAckRef {
+            session_present: self.session_present,
+            reason_code: self.reason_code,
+            properties: self.properties.as_view(),
+        }
     }
 }
 
@@ -319,8 +314,6 @@ mod tests {
         let streamed = crate::Decoder::new(V5).decode(&mut rx).unwrap();
         assert_eq!(streamed, Some(Packet::ConnAck(expected.clone())));
         assert!(rx.is_empty());
-        // The short path leaves it to the general one, which the agreement test pins.
-        assert_eq!(ConnAck::decode_short(&refusal, V5), None);
         let v5 = [0x20, 0x03, 0x00, 0x84, 0x00];
         assert_eq!(encode(&decoded, V5).unwrap(), v5);
         both_ways(&v5, V5, &expected);

@@ -23,8 +23,10 @@ use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
 use crate::properties::check_binary;
-use crate::properties::{ConnectProperties, WillProperties};
-use crate::types::{InvalidTopic, MqttString, ProtocolVersion, QoS, TopicName};
+use crate::properties::{
+    ConnectProperties, ConnectPropertiesRef, WillProperties, WillPropertiesRef,
+};
+use crate::types::{InvalidTopic, MqttStr, MqttString, ProtocolVersion, QoS, TopicName};
 use bytes::Bytes;
 
 const USER_NAME: u8 = 0x80;
@@ -136,8 +138,72 @@ impl Connect {
         }
     }
 
+    fn flags_byte(&self) -> u8 {
+        let mut flags = 0;
+        if self.clean_start {
+            flags |= CLEAN_START;
+        }
+        if let Some(will) = &self.will {
+            flags |= WILL_FLAG | will.qos.bits() << WILL_QOS_SHIFT;
+            if will.retain {
+                flags |= WILL_RETAIN;
+            }
+        }
+        if self.user_name.is_some() {
+            flags |= USER_NAME;
+        }
+        if self.password.is_some() {
+            flags |= PASSWORD;
+        }
+        flags
+    }
+}
+
+/// Names the rule that requires a field when the packet ends before it; any other error
+/// (a bad string, a duplicate property, ...) keeps its own rule or none.
+fn missing(tag: &'static str) -> impl Fn(DecodeError) -> DecodeError {
+    move |e| e.when_missing(tag)
+}
+
+/// CONNECT as a borrowed view of the received bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectRef<'a> {
+    /// The protocol level the CONNECT declares.
+    pub protocol_version: ProtocolVersion,
+    /// Clean Start (5.0) or Clean Session (3.1.1).
+    pub clean_start: bool,
+    /// Keep Alive, seconds; 0 turns keep alive off.
+    pub keep_alive: u16,
+    /// Client Identifier; may be empty.
+    pub client_id: MqttStr<'a>,
+    /// The will message.
+    pub will: Option<WillRef<'a>>,
+    /// User Name.
+    pub user_name: Option<MqttStr<'a>>,
+    /// Password, binary.
+    pub password: Option<&'a [u8]>,
+    /// Properties (MQTT 5.0).
+    pub properties: ConnectPropertiesRef<'a>,
+}
+
+/// The will message of a [`ConnectRef`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WillRef<'a> {
+    /// Will Topic; not empty, no wildcards.
+    pub topic: MqttStr<'a>,
+    /// Will Payload.
+    pub payload: &'a [u8],
+    /// Will QoS.
+    pub qos: QoS,
+    /// Will Retain.
+    pub retain: bool,
+    /// Will Properties (MQTT 5.0).
+    pub properties: WillPropertiesRef<'a>,
+}
+
+impl<'a> ConnectRef<'a> {
     /// Decodes the body; sets `r.version` to the level the packet declares.
-    pub(crate) fn decode(r: &mut Reader<'_>, fixed_flags: u8) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(r: &mut Reader<'a>, fixed_flags: u8) -> Result<Self, DecodeError> {
         let name = r.binary("protocol name")?;
         let level = r.u8("protocol level")?;
         // Flags first: a malformed packet is 0x81 whatever it claims to be. The level, once
@@ -193,13 +259,13 @@ impl Connect {
         }
         let keep_alive = r.u16("keep alive")?;
         let properties = if version.is_v5() {
-            let p = ConnectProperties::decode(r)?;
+            let p = ConnectPropertiesRef::decode(r)?;
             if p.authentication_data().is_some() && p.authentication_method().is_none() {
                 return Err(DecodeErrorKind::AuthenticationDataWithoutMethod.into());
             }
             p
         } else {
-            ConnectProperties::default()
+            ConnectPropertiesRef::default()
         };
 
         let client_id = r
@@ -245,44 +311,22 @@ impl Connect {
             properties,
         })
     }
-
-    fn flags_byte(&self) -> u8 {
-        let mut flags = 0;
-        if self.clean_start {
-            flags |= CLEAN_START;
-        }
-        if let Some(will) = &self.will {
-            flags |= WILL_FLAG | will.qos.bits() << WILL_QOS_SHIFT;
-            if will.retain {
-                flags |= WILL_RETAIN;
-            }
-        }
-        if self.user_name.is_some() {
-            flags |= USER_NAME;
-        }
-        if self.password.is_some() {
-            flags |= PASSWORD;
-        }
-        flags
-    }
 }
 
-/// Names the rule that requires a field when the packet ends before it; any other error
-/// (a bad string, a duplicate property, ...) keeps its own rule or none.
-fn missing(tag: &'static str) -> impl Fn(DecodeError) -> DecodeError {
-    move |e| e.when_missing(tag)
-}
-
-fn decode_will(r: &mut Reader<'_>, qos_bits: u8, retain: bool) -> Result<Will, DecodeError> {
+fn decode_will<'a>(
+    r: &mut Reader<'a>,
+    qos_bits: u8,
+    retain: bool,
+) -> Result<WillRef<'a>, DecodeError> {
     let present = r.tag("MQTT-3.1.2-9", "MQTT-3.1.2-9");
     let properties = if r.version.is_v5() {
-        WillProperties::decode(r).map_err(|e| match e.kind() {
+        WillPropertiesRef::decode(r).map_err(|e| match e.kind() {
             // MQTT-3.3.2-14 is PUBLISH's; a will's Response Topic breaks the general rule.
             DecodeErrorKind::InvalidTopic { .. } => e.with_rule("MQTT-4.7.0-1"),
             _ => e.when_missing(present),
         })?
     } else {
-        WillProperties::default()
+        WillPropertiesRef::default()
     };
     let field = "will topic";
     // The string check reports wildcards too: no second pass over the topic.
@@ -299,15 +343,37 @@ fn decode_will(r: &mut Reader<'_>, qos_bits: u8, retain: bool) -> Result<Will, D
                 .with_rule(r.tag("MQTT-4.7.1-1", "MQTT-4.7.0-1")),
         );
     }
-    let topic = TopicName::from_checked(topic);
     let payload = r.binary("will payload").map_err(missing(present))?;
-    Ok(Will {
+    Ok(WillRef {
         topic,
         payload,
         qos: QoS::from_bits(qos_bits).unwrap_or_default(),
         retain,
         properties,
     })
+}
+
+impl Connect {
+    /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
+    pub(crate) fn from_view(view: &ConnectRef<'_>, frame: &Bytes) -> Self {
+        let string = |s| MqttString::in_frame(frame, s);
+        Self {
+            protocol_version: view.protocol_version,
+            clean_start: view.clean_start,
+            keep_alive: view.keep_alive,
+            client_id: string(view.client_id),
+            will: view.will.as_ref().map(|will| Will {
+                topic: TopicName::from_checked(string(will.topic)),
+                payload: frame.slice_ref(will.payload),
+                qos: will.qos,
+                retain: will.retain,
+                properties: WillProperties::from_view(&will.properties, frame),
+            }),
+            user_name: view.user_name.map(string),
+            password: view.password.map(|p| frame.slice_ref(p)),
+            properties: ConnectProperties::from_view(&view.properties, frame),
+        }
+    }
 }
 
 impl EncodeBody for Connect {

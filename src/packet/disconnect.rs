@@ -12,9 +12,10 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::DisconnectProperties;
+use crate::properties::{DisconnectProperties, DisconnectPropertiesRef};
 use crate::types::reason_code::DisconnectReasonCode;
 use crate::types::ProtocolVersion;
+use bytes::Bytes;
 
 /// DISCONNECT: why the connection ends. In 3.1.1 only the client sends it, and it is empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,8 +42,19 @@ impl Disconnect {
             properties: self.properties.detach(),
         }
     }
+}
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+/// [`Disconnect`] as a borrowed view of the received bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DisconnectRef<'a> {
+    /// The reason code (MQTT 5.0); `NormalDisconnection` below 5.0.
+    pub reason_code: DisconnectReasonCode,
+    /// Properties (MQTT 5.0).
+    pub properties: DisconnectPropertiesRef<'a>,
+}
+
+impl<'a> DisconnectRef<'a> {
+    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let mut disconnect = Self::default();
         // 5.0 short forms: Remaining Length 0 is a normal disconnection, 1 a bare reason code.
         if r.version.is_v5() && r.has_remaining() {
@@ -52,10 +64,29 @@ impl Disconnect {
                     .with_rule("MQTT-3.14.2-1")
             })?;
             if r.has_remaining() {
-                disconnect.properties = DisconnectProperties::decode(r)?;
+                disconnect.properties = DisconnectPropertiesRef::decode(r)?;
             }
         }
         Ok(disconnect)
+    }
+}
+
+impl Disconnect {
+    /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
+    pub(crate) fn from_view(view: &DisconnectRef<'_>, frame: &Bytes) -> Self {
+        Self {
+            reason_code: view.reason_code,
+            properties: DisconnectProperties::from_view(&view.properties, frame),
+        }
+    }
+
+    /// The packet as a borrowed view of its own fields.
+    #[must_use]
+    pub fn as_view(&self) -> DisconnectRef<'_> {
+        DisconnectRef {
+            reason_code: self.reason_code,
+            properties: self.properties.as_view(),
+        }
     }
 }
 

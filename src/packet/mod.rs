@@ -2,6 +2,79 @@
 //! 5.0: fields only MQTT 5.0 has are property sets and reason codes that stay empty or at
 //! their success value below 5.0, and encoding anything else below 5.0 is an error.
 
+/// A borrowed list of reason codes (SUBACK, UNSUBACK): the received bytes, each checked
+/// once when the packet was decoded and converted, without checks, as they are iterated.
+macro_rules! reason_code_list {
+    ($(#[$m:meta])* $list:ident, $iter:ident, $code:ty) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, PartialEq, Eq, Default)]
+        pub struct $list<'a> {
+            bytes: &'a [u8],
+        }
+
+        impl<'a> $list<'a> {
+            /// The codes, in order.
+            pub fn iter(&self) -> $iter<'a> {
+                $iter {
+                    codes: self.bytes.iter(),
+                }
+            }
+
+            /// How many there are.
+            #[must_use]
+            pub fn len(&self) -> usize {
+                self.bytes.len()
+            }
+
+            /// Whether there are none.
+            #[must_use]
+            pub fn is_empty(&self) -> bool {
+                self.bytes.is_empty()
+            }
+
+            /// The codes as bytes, as on the wire.
+            #[must_use]
+            pub fn as_bytes(&self) -> &'a [u8] {
+                self.bytes
+            }
+        }
+
+        impl<'a> IntoIterator for $list<'a> {
+            type Item = $code;
+            type IntoIter = $iter<'a>;
+            fn into_iter(self) -> Self::IntoIter {
+                self.iter()
+            }
+        }
+
+        impl core::fmt::Debug for $list<'_> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_list().entries(self.iter()).finish()
+            }
+        }
+
+        #[doc = concat!("Iterator over [`", stringify!($list), "`].")]
+        #[derive(Clone, Debug)]
+        #[must_use = "iterators are lazy and do nothing unless consumed"]
+        pub struct $iter<'a> {
+            codes: core::slice::Iter<'a, u8>,
+        }
+
+        impl Iterator for $iter<'_> {
+            type Item = $code;
+            fn next(&mut self) -> Option<$code> {
+                // Every byte was checked when the packet was decoded.
+                self.codes.find_map(|&c| <$code>::from_code(c))
+            }
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                self.codes.size_hint()
+            }
+        }
+
+        impl ExactSizeIterator for $iter<'_> {}
+    };
+}
+
 mod ack;
 mod auth;
 mod connack;
@@ -16,16 +89,19 @@ pub(crate) mod test_util;
 mod unsuback;
 mod unsubscribe;
 
-pub use ack::{PubAck, PubComp, PubRec, PubRel};
-pub use auth::Auth;
-pub use connack::ConnAck;
-pub use connect::{Connect, Will};
-pub use disconnect::Disconnect;
-pub use publish::Publish;
-pub use suback::SubAck;
-pub use subscribe::{RetainHandling, Subscribe, Subscription, SubscriptionOptions};
-pub use unsuback::UnsubAck;
-pub use unsubscribe::Unsubscribe;
+pub use ack::{PubAck, PubAckRef, PubComp, PubCompRef, PubRec, PubRecRef, PubRel, PubRelRef};
+pub use auth::{Auth, AuthRef};
+pub use connack::{ConnAck, ConnAckRef};
+pub use connect::{Connect, ConnectRef, Will, WillRef};
+pub use disconnect::{Disconnect, DisconnectRef};
+pub use publish::{Publish, PublishRef};
+pub use suback::{SubAck, SubAckCodesIter, SubAckCodesRef, SubAckRef};
+pub use subscribe::{
+    RetainHandling, Subscribe, SubscribeRef, Subscription, SubscriptionOptions, SubscriptionRef,
+    SubscriptionsIter, SubscriptionsRef,
+};
+pub use unsuback::{UnsubAck, UnsubAckCodesIter, UnsubAckCodesRef, UnsubAckRef};
+pub use unsubscribe::{TopicFiltersIter, TopicFiltersRef, Unsubscribe, UnsubscribeRef};
 
 use crate::codec::fixed_header::FixedHeader;
 use crate::codec::reader::Reader;
@@ -269,11 +345,10 @@ impl Packet {
     /// [`Incomplete`](DecodeErrorKind::Incomplete); to wait for more bytes instead, use a
     /// [`Decoder`](crate::Decoder). No size limit applies beyond the protocol's.
     pub fn decode(input: &Bytes, version: ProtocolVersion) -> Result<(Packet, usize), DecodeError> {
-        // Ahead of the general decoder, whose frame a four-byte packet need not set up.
-        if let Some(ack) = short_ack(input) {
-            return Ok((ack, 4));
+        match PacketRef::decode(input, version)? {
+            Decoded::Complete(view, used) => Ok((Packet::from_view(&view, input), used)),
+            Decoded::Partial { needed } => Err(DecodeErrorKind::Incomplete { needed }.into()),
         }
-        decode_one(input, Some(version), MAX_PACKET_SIZE, false)
     }
 
     /// Like [`Packet::decode`], for a byte slice: the packet's bytes are copied once into a
@@ -282,17 +357,38 @@ impl Packet {
         input: &[u8],
         version: ProtocolVersion,
     ) -> Result<(Packet, usize), DecodeError> {
-        let header = FixedHeader::parse(input, Some(version), MAX_PACKET_SIZE)?
-            .ok_or_else(|| incomplete(input, Some(version)))?;
-        let frame = input
-            .get(..header.total_len())
-            .ok_or_else(|| incomplete(input, Some(version)))?;
-        decode_one(
-            &Bytes::copy_from_slice(frame),
-            Some(version),
-            MAX_PACKET_SIZE,
-            false,
-        )
+        let needed = match FixedHeader::parse(input, Some(version), MAX_PACKET_SIZE)? {
+            Some(header) if header.total_len() <= input.len() => {
+                let frame = Bytes::copy_from_slice(&input[..header.total_len()]);
+                return Packet::decode(&frame, version);
+            }
+            Some(header) => Some(header.total_len() - input.len()),
+            None => None,
+        };
+        Err(DecodeErrorKind::Incomplete { needed }.into())
+    }
+
+    /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them
+    /// (zero-copy: each is a [`Bytes::slice_ref`] of `frame`).
+    #[inline]
+    pub(crate) fn from_view(view: &PacketRef<'_>, frame: &Bytes) -> Packet {
+        match view {
+            PacketRef::Connect(p) => Packet::Connect(Box::new(Connect::from_view(p, frame))),
+            PacketRef::ConnAck(p) => Packet::ConnAck(ConnAck::from_view(p, frame)),
+            PacketRef::Publish(p) => Packet::Publish(Publish::from_view(p, frame)),
+            PacketRef::PubAck(p) => Packet::PubAck(PubAck::from_view(p, frame)),
+            PacketRef::PubRec(p) => Packet::PubRec(PubRec::from_view(p, frame)),
+            PacketRef::PubRel(p) => Packet::PubRel(PubRel::from_view(p, frame)),
+            PacketRef::PubComp(p) => Packet::PubComp(PubComp::from_view(p, frame)),
+            PacketRef::Subscribe(p) => Packet::Subscribe(Subscribe::from_view(p, frame)),
+            PacketRef::SubAck(p) => Packet::SubAck(SubAck::from_view(p, frame)),
+            PacketRef::Unsubscribe(p) => Packet::Unsubscribe(Unsubscribe::from_view(p, frame)),
+            PacketRef::UnsubAck(p) => Packet::UnsubAck(UnsubAck::from_view(p, frame)),
+            PacketRef::PingReq => Packet::PingReq,
+            PacketRef::PingResp => Packet::PingResp,
+            PacketRef::Disconnect(p) => Packet::Disconnect(Disconnect::from_view(p, frame)),
+            PacketRef::Auth(p) => Packet::Auth(Auth::from_view(p, frame)),
+        }
     }
 
     /// Bytes the packet takes when encoded at `version`, or why it cannot be encoded there.
@@ -644,103 +740,165 @@ fn append_ping(
     Ok(2)
 }
 
-/// The error for input that ends before its packet does.
-fn incomplete(input: &[u8], version: Option<ProtocolVersion>) -> DecodeError {
-    let needed = match FixedHeader::parse(input, version, MAX_PACKET_SIZE) {
-        Ok(Some(header)) => Some(header.total_len() - input.len()),
-        _ => None,
-    };
-    DecodeErrorKind::Incomplete { needed }.into()
+/// An MQTT control packet as a borrowed view of the bytes it was decoded from: the same
+/// fields as [`Packet`], with strings, topics, payloads, binary properties and lists as
+/// slices of the input. It needs no allocator, and costs no reference counts.
+///
+/// Decoding checks exactly what the owned decoder checks, with the same [`DecodeError`]s
+/// (the owned packets are made from these views); lists (subscriptions, reason codes, User
+/// Properties, Subscription Identifiers) are checked once then and iterated without checks.
+///
+/// ```
+/// use mqttwire::{Decoded, PacketRef, ProtocolVersion};
+///
+/// // A QoS 1 PUBLISH on "a/b" with packet identifier 7 and payload "hi", then half a PUBACK.
+/// let input = [0x32, 0x09, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x07, b'h', b'i', 0x40, 0x02];
+/// let Decoded::Complete(PacketRef::Publish(publish), used) =
+///     PacketRef::decode(&input, ProtocolVersion::V3_1_1).unwrap()
+/// else {
+///     panic!("a whole PUBLISH")
+/// };
+/// assert_eq!((publish.topic.as_str(), publish.payload), ("a/b", &b"hi"[..]));
+/// assert_eq!(
+///     PacketRef::decode(&input[used..], ProtocolVersion::V3_1_1),
+///     Ok(Decoded::Partial { needed: Some(2) })
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PacketRef<'a> {
+    /// CONNECT.
+    Connect(ConnectRef<'a>),
+    /// CONNACK.
+    ConnAck(ConnAckRef<'a>),
+    /// PUBLISH.
+    Publish(PublishRef<'a>),
+    /// PUBACK.
+    PubAck(PubAckRef<'a>),
+    /// PUBREC.
+    PubRec(PubRecRef<'a>),
+    /// PUBREL.
+    PubRel(PubRelRef<'a>),
+    /// PUBCOMP.
+    PubComp(PubCompRef<'a>),
+    /// SUBSCRIBE.
+    Subscribe(SubscribeRef<'a>),
+    /// SUBACK.
+    SubAck(SubAckRef<'a>),
+    /// UNSUBSCRIBE.
+    Unsubscribe(UnsubscribeRef<'a>),
+    /// UNSUBACK.
+    UnsubAck(UnsubAckRef<'a>),
+    /// PINGREQ.
+    PingReq,
+    /// PINGRESP.
+    PingResp,
+    /// DISCONNECT.
+    Disconnect(DisconnectRef<'a>),
+    /// AUTH (MQTT 5.0 only).
+    Auth(AuthRef<'a>),
 }
 
-/// The four-byte publish acknowledgement at the front of `input`, if that is what it holds:
-/// PUBACK, PUBREC, PUBREL or PUBCOMP with Remaining Length 2, a packet identifier and (in
-/// 5.0) Success without properties. These are most of the packets of a QoS 1 or 2 flow, and
-/// need none of the general decoder's machinery. `None` for anything else, a zero packet
-/// identifier or another PUBREL flag included: the general path decodes or reports those.
-/// The caller has checked that the protocol version is known and that four bytes are
-/// within the maximum packet size.
-#[inline]
-pub(crate) fn short_ack(input: &[u8]) -> Option<Packet> {
-    let &[first, 2, high, low, ..] = input else {
-        return None;
-    };
-    let id = PacketId::new(u16::from_be_bytes([high, low]))?;
-    Some(match first {
-        0x40 => Packet::PubAck(PubAck::new(id)),
-        0x50 => Packet::PubRec(PubRec::new(id)),
-        0x62 => Packet::PubRel(PubRel::new(id)),
-        0x70 => Packet::PubComp(PubComp::new(id)),
-        _ => return None,
-    })
+/// What [`PacketRef::decode`] found at the front of its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoded<'a> {
+    /// A whole packet, and how many bytes of the input it took; the rest is left alone.
+    Complete(PacketRef<'a>, usize),
+    /// The input ends before the packet does: nothing is wrong so far.
+    Partial {
+        /// How many more bytes the packet needs; `None` while its fixed header is itself
+        /// incomplete (at least one more byte).
+        needed: Option<usize>,
+    },
 }
 
-/// The CONNACK in `frame` when [`ConnAck::decode_short`] takes it: after the PUBLISH
-/// shortcut, which should not pay for this check, and before a general decode.
-#[inline(always)]
-pub(crate) fn short_connack(
-    frame: &[u8],
-    header: &FixedHeader,
-    version: Option<ProtocolVersion>,
-) -> Option<Packet> {
-    match (header.packet_type, version) {
-        (PacketType::ConnAck, Some(version)) => {
-            ConnAck::decode_short(frame, version).map(|(connack, _)| Packet::ConnAck(connack))
+impl<'a> PacketRef<'a> {
+    /// Decodes the packet at the front of `input` at `version`. A CONNECT is decoded at the
+    /// protocol level its own bytes declare, whatever `version` says. No size limit applies
+    /// beyond the protocol's.
+    ///
+    /// # Errors
+    ///
+    /// Malformed input, with the reason code and the rule it breaks. Input that is merely
+    /// short is [`Decoded::Partial`], never an error.
+    pub fn decode(input: &'a [u8], version: ProtocolVersion) -> Result<Decoded<'a>, DecodeError> {
+        Self::decode_limited(input, Some(version), MAX_PACKET_SIZE, false)
+    }
+
+    /// [`decode`](Self::decode) with the [`Decoder`](crate::Decoder)'s settings: `version`
+    /// `None` for the server side of a connection before its CONNECT (any other packet is
+    /// refused, [MQTT-3.1.0-1]), a maximum packet size, checked at the fixed header (0x95),
+    /// and strict strings (see [`Decoder::with_strict_strings`](crate::Decoder::with_strict_strings)).
+    ///
+    /// # Errors
+    ///
+    /// As [`decode`](Self::decode).
+    pub fn decode_limited(
+        input: &'a [u8],
+        version: Option<ProtocolVersion>,
+        max_packet_size: usize,
+        strict_strings: bool,
+    ) -> Result<Decoded<'a>, DecodeError> {
+        if version.is_none() {
+            check_first_packet(input)?;
         }
-        _ => None,
-    }
-}
-
-/// Decodes the packet at the front of `input`, whose fixed header says it is complete or not.
-#[inline]
-pub(crate) fn decode_one(
-    input: &Bytes,
-    version: Option<ProtocolVersion>,
-    max_packet_size: usize,
-    strict_strings: bool,
-) -> Result<(Packet, usize), DecodeError> {
-    let header = FixedHeader::parse(input, version, max_packet_size)?
-        .ok_or_else(|| incomplete(input, version))?;
-    let total = header.total_len();
-    if input.len() < total {
-        return Err(incomplete(input, version));
-    }
-    if let Some(publish) = plain_publish(input, &header, version, strict_strings) {
-        return Ok((Packet::Publish(publish), total));
-    }
-    if let Some(connack) = short_connack(input, &header, version) {
-        return Ok((connack, total));
-    }
-    let packet = decode_frame(input, &header, version, strict_strings)?;
-    Ok((packet, total))
-}
-
-/// The PUBLISH in `frame` when [`Publish::decode_plain`] takes it: before a general decode,
-/// which does the rest.
-#[inline(always)]
-pub(crate) fn plain_publish(
-    frame: &Bytes,
-    header: &FixedHeader,
-    version: Option<ProtocolVersion>,
-    strict_strings: bool,
-) -> Option<Publish> {
-    match (header.packet_type, version) {
-        (PacketType::Publish, Some(version)) if !strict_strings => {
-            Publish::decode_plain(frame, header, version)
+        let Some(header) = FixedHeader::parse(input, version, max_packet_size)? else {
+            return Ok(Decoded::Partial { needed: None });
+        };
+        let total = header.total_len();
+        if input.len() < total {
+            return Ok(Decoded::Partial {
+                needed: Some(total - input.len()),
+            });
         }
-        _ => None,
+        let packet = decode_frame(input, &header, version, strict_strings)?;
+        Ok(Decoded::Complete(packet, total))
+    }
+
+    /// The packet's type.
+    #[must_use]
+    pub fn packet_type(&self) -> PacketType {
+        match self {
+            Self::Connect(_) => PacketType::Connect,
+            Self::ConnAck(_) => PacketType::ConnAck,
+            Self::Publish(_) => PacketType::Publish,
+            Self::PubAck(_) => PacketType::PubAck,
+            Self::PubRec(_) => PacketType::PubRec,
+            Self::PubRel(_) => PacketType::PubRel,
+            Self::PubComp(_) => PacketType::PubComp,
+            Self::Subscribe(_) => PacketType::Subscribe,
+            Self::SubAck(_) => PacketType::SubAck,
+            Self::Unsubscribe(_) => PacketType::Unsubscribe,
+            Self::UnsubAck(_) => PacketType::UnsubAck,
+            Self::PingReq => PacketType::PingReq,
+            Self::PingResp => PacketType::PingResp,
+            Self::Disconnect(_) => PacketType::Disconnect,
+            Self::Auth(_) => PacketType::Auth,
+        }
+    }
+}
+
+/// Before the version is known, only a CONNECT may come ([MQTT-3.1.0-1]): the first byte is
+/// enough to tell.
+pub(crate) fn check_first_packet(input: &[u8]) -> Result<(), DecodeError> {
+    match input.first().and_then(|b| PacketType::from_bits(b >> 4)) {
+        Some(packet_type) if packet_type != PacketType::Connect => {
+            Err(DecodeError::new(DecodeErrorKind::ExpectedConnect)
+                .with_rule("MQTT-3.1.0-1")
+                .in_packet(packet_type))
+        }
+        _ => Ok(()),
     }
 }
 
 /// Decodes the packet at the front of `frame`, whose fixed header has been checked and whose
 /// bytes are all there; anything after the packet is left alone.
 #[inline]
-pub(crate) fn decode_frame(
-    frame: &Bytes,
+pub(crate) fn decode_frame<'a>(
+    frame: &'a [u8],
     header: &FixedHeader,
     version: Option<ProtocolVersion>,
     strict_strings: bool,
-) -> Result<Packet, DecodeError> {
+) -> Result<PacketRef<'a>, DecodeError> {
     let packet_type = header.packet_type;
     // CONNECT declares its own level; until it is read, 3.1.1 stands in.
     let version = match (packet_type, version) {
@@ -764,23 +922,23 @@ pub(crate) fn decode_frame(
 }
 
 #[inline]
-fn decode_body(r: &mut Reader<'_>, header: &FixedHeader) -> Result<Packet, DecodeError> {
+fn decode_body<'a>(r: &mut Reader<'a>, header: &FixedHeader) -> Result<PacketRef<'a>, DecodeError> {
     Ok(match header.packet_type {
-        PacketType::Connect => Packet::Connect(Box::new(Connect::decode(r, header.flags)?)),
-        PacketType::ConnAck => Packet::ConnAck(ConnAck::decode(r)?),
-        PacketType::Publish => Packet::Publish(Publish::decode(r, header.flags)?),
-        PacketType::PubAck => Packet::PubAck(PubAck::decode(r)?),
-        PacketType::PubRec => Packet::PubRec(PubRec::decode(r)?),
-        PacketType::PubRel => Packet::PubRel(PubRel::decode(r)?),
-        PacketType::PubComp => Packet::PubComp(PubComp::decode(r)?),
-        PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(r)?),
-        PacketType::SubAck => Packet::SubAck(SubAck::decode(r)?),
-        PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(r)?),
-        PacketType::UnsubAck => Packet::UnsubAck(UnsubAck::decode(r)?),
-        PacketType::PingReq => Packet::PingReq,
-        PacketType::PingResp => Packet::PingResp,
-        PacketType::Disconnect => Packet::Disconnect(Disconnect::decode(r)?),
-        PacketType::Auth => Packet::Auth(Auth::decode(r)?),
+        PacketType::Connect => PacketRef::Connect(ConnectRef::decode(r, header.flags)?),
+        PacketType::ConnAck => PacketRef::ConnAck(ConnAckRef::decode(r)?),
+        PacketType::Publish => PacketRef::Publish(PublishRef::decode(r, header.flags)?),
+        PacketType::PubAck => PacketRef::PubAck(PubAckRef::decode(r)?),
+        PacketType::PubRec => PacketRef::PubRec(PubRecRef::decode(r)?),
+        PacketType::PubRel => PacketRef::PubRel(PubRelRef::decode(r)?),
+        PacketType::PubComp => PacketRef::PubComp(PubCompRef::decode(r)?),
+        PacketType::Subscribe => PacketRef::Subscribe(SubscribeRef::decode(r)?),
+        PacketType::SubAck => PacketRef::SubAck(SubAckRef::decode(r)?),
+        PacketType::Unsubscribe => PacketRef::Unsubscribe(UnsubscribeRef::decode(r)?),
+        PacketType::UnsubAck => PacketRef::UnsubAck(UnsubAckRef::decode(r)?),
+        PacketType::PingReq => PacketRef::PingReq,
+        PacketType::PingResp => PacketRef::PingResp,
+        PacketType::Disconnect => PacketRef::Disconnect(DisconnectRef::decode(r)?),
+        PacketType::Auth => PacketRef::Auth(AuthRef::decode(r)?),
     })
 }
 
@@ -965,66 +1123,6 @@ mod tests {
         }
     }
 
-    /// The short CONNACK decode gives what the general path gives for every flags byte and
-    /// every code at every level, and takes every short CONNACK the general path accepts.
-    /// Reserved flags (5.0 MQTT-3.2.2-1), unknown codes (5.0 MQTT-3.2.2-8) and Session
-    /// Present on a refusal (3.1.1 MQTT-3.2.2-4, 5.0 MQTT-3.2.2-6) go to the general path,
-    /// which refuses them.
-    #[test]
-    fn short_connack_agrees_with_the_general_path() {
-        let mut taken = [0usize; 3];
-        for (i, version) in LEVELS.into_iter().enumerate() {
-            for flags in 0..=u8::MAX {
-                for code in 0..=u8::MAX {
-                    for input in [
-                        &[0x20, 2, flags, code][..],
-                        &[0x20, 3, flags, code, 0],
-                        &[0x20, 3, flags, code, 0, 0x40],
-                    ] {
-                        let input = Bytes::copy_from_slice(input);
-                        let general = FixedHeader::parse(&input, Some(version), MAX_PACKET_SIZE)
-                            .unwrap()
-                            .ok_or(())
-                            .and_then(|header| {
-                                decode_frame(&input, &header, Some(version), false)
-                                    .map(|p| (p, header.total_len()))
-                                    .map_err(drop)
-                            });
-                        match ConnAck::decode_short(&input, version) {
-                            Some((fast, len)) => {
-                                taken[i] += 1;
-                                let fast = (Packet::ConnAck(fast), len);
-                                assert_eq!(Ok(fast), general, "{input:02x?} at {version:?}");
-                            }
-                            // Nothing valid that the short form covers is declined.
-                            None => assert!(
-                                general.map_or(true, |(_, len)| len
-                                    != 4 + usize::from(version.is_v5())),
-                                "{input:02x?} declined at {version:?}"
-                            ),
-                        }
-                    }
-                }
-            }
-        }
-        // 3.1: no Session Present, six return codes; 3.1.1: six codes without, one with.
-        // 5.0: Session Present only with a code below 0x80; three bytes after the header.
-        let v5_codes = (0..=u8::MAX).filter(|&c| ConnectReasonCode::from_code(c).is_some());
-        let v5 = v5_codes
-            .map(|c| if c < 0x80 { 2 } else { 1 })
-            .sum::<usize>();
-        assert_eq!(taken, [6, 7, 2 * v5]);
-        // The one 3.1.1-layout CONNACK 5.0 decodes, a 3.1.1 server's refusal (3.1.1
-        // MQTT-3.1.2-2), is declined here and read by the general path as 0x84.
-        let refusal = Bytes::from_static(&[0x20, 2, 0, 1]);
-        assert_eq!(ConnAck::decode_short(&refusal, ProtocolVersion::V5), None);
-        let unsupported = ConnAck::new(ConnectReasonCode::UnsupportedProtocolVersion);
-        assert_eq!(
-            decode_one(&refusal, Some(ProtocolVersion::V5), MAX_PACKET_SIZE, false),
-            Ok((Packet::ConnAck(unsupported), 4))
-        );
-    }
-
     /// The encoder's short CONNACKs are what the general encoding writes, for every code
     /// and both Session Present values at every level, and obey a Maximum Packet Size just
     /// below them; whatever the short form cannot write goes the general way with its error.
@@ -1080,87 +1178,18 @@ mod tests {
         assert_eq!(short, 6 + 7 + v5);
     }
 
-    /// The straight-line PUBLISH decode gives what the general path gives, for every value
-    /// of every byte of PUBLISH packets at each QoS and level (topics shorter than, as long
-    /// as and longer than a scan block, with and without a payload, and at 5.0 with a
-    /// property), and takes all the unaltered ones. Whatever it declines, the general path
-    /// decodes or refuses on its own.
+    /// A PUBLISH of every Remaining Length size (one to four bytes), with and without
+    /// properties, with an ASCII and a non-ASCII topic, decodes alike through every entry
+    /// point (`PacketRef::decode`, `Packet::decode`, `Packet::decode_slice`, `Decoder`).
     #[test]
-    fn plain_publish_agrees_with_the_general_path() {
-        let id = PacketId::new(0x0102).unwrap();
-        let (mut taken, mut declined) = (0, 0);
-        for version in LEVELS {
-            for qos in [
-                QosPid::AtMostOnce,
-                QosPid::AtLeastOnce(id),
-                QosPid::ExactlyOnce(id),
-            ] {
-                for topic in ["a/b", "0123456789abcdef", "sensors/house-7/temp"] {
-                    for (payload, alias) in [(&b""[..], None), (&b"hi"[..], None), (b"x", Some(3))]
-                    {
-                        if alias.is_some() && !version.is_v5() {
-                            continue;
-                        }
-                        let mut publish = Publish::new(TopicName::new(topic).unwrap(), payload);
-                        publish.qos = qos;
-                        publish.retain = true;
-                        publish.properties.topic_alias = alias.and_then(NonZeroU16::new);
-                        let mut base = BytesMut::new();
-                        Packet::Publish(publish).encode(version, &mut base).unwrap();
-                        let base = base.freeze();
-                        let unaltered = Bytes::clone(&base);
-                        let header = FixedHeader::parse(&base, Some(version), MAX_PACKET_SIZE)
-                            .unwrap()
-                            .unwrap();
-                        let fast = plain_publish(&unaltered, &header, Some(version), false);
-                        assert!(fast.is_some(), "{base:?}");
-                        assert!(plain_publish(&unaltered, &header, Some(version), true).is_none());
-                        for at in 0..base.len() {
-                            for byte in 0..=u8::MAX {
-                                let mut input = base.to_vec();
-                                input[at] = byte;
-                                let input = Bytes::from(input);
-                                let parsed =
-                                    FixedHeader::parse(&input, Some(version), MAX_PACKET_SIZE);
-                                let Ok(Some(header)) = parsed else { continue };
-                                if header.total_len() > input.len() {
-                                    continue;
-                                }
-                                let general = decode_frame(&input, &header, Some(version), false);
-                                match plain_publish(&input, &header, Some(version), false) {
-                                    Some(fast) => {
-                                        assert_eq!(general, Ok(Packet::Publish(fast)), "{input:?}");
-                                        taken += 1;
-                                    }
-                                    None => declined += 1,
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        // Both ways are exercised: most single-byte changes still give a plain PUBLISH (a
-        // payload or topic byte), many do not.
-        assert!(
-            taken > 10_000 && declined > 1_000,
-            "{taken} taken, {declined} declined"
-        );
-    }
-
-    /// The straight-line PUBLISH decode takes packets of every Remaining Length size (one to
-    /// four bytes) and with any properties, through every entry point (`Packet::decode`,
-    /// `Packet::decode_slice`, `Decoder`), giving what the general path gives; a topic that
-    /// is not plain ASCII goes the general way and decodes alike.
-    #[test]
-    fn plain_publish_takes_every_length_and_property_through_every_entry() {
+    fn publish_decodes_alike_at_every_length_through_every_entry() {
         use crate::properties::UserProperties;
         use crate::types::MqttString;
         let id = PacketId::new(9).unwrap();
         let mut cases = 0;
         for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
             for payload_len in [0, 124, 125, 16_380, 16_381, 2_097_148] {
-                for (topic, ascii) in [("sensors/house-7/temp", true), ("température/é", false)] {
+                for topic in ["sensors/house-7/temp", "température/é"] {
                     for with_properties in [false, true] {
                         if with_properties && !version.is_v5() {
                             continue;
@@ -1184,13 +1213,10 @@ mod tests {
                             .unwrap();
                         // Compared without printing: the largest packet is 2 MiB.
                         let what = alloc::format!("{topic}, {payload_len} B at {version:?}");
-                        let general = decode_frame(&bytes, &header, Some(version), false);
-                        assert!(general.as_ref() == Ok(&packet), "{what}");
-                        let fast = plain_publish(&bytes, &header, Some(version), false);
-                        assert_eq!(fast.is_some(), ascii, "{what}");
-                        if let Some(fast) = fast {
-                            assert!(Packet::Publish(fast) == packet, "{what}");
-                        }
+                        let view = decode_frame(&bytes, &header, Some(version), false).unwrap();
+                        assert!(Packet::from_view(&view, &bytes) == packet, "{what}");
+                        let whole = Decoded::Complete(view, bytes.len());
+                        assert!(PacketRef::decode(&bytes, version) == Ok(whole), "{what}");
                         let whole = Ok((packet.clone(), bytes.len()));
                         assert!(Packet::decode(&bytes, version) == whole, "{what}");
                         assert!(Packet::decode_slice(&bytes, version) == whole, "{what}");
@@ -1204,33 +1230,5 @@ mod tests {
             }
         }
         assert_eq!(cases, 6 * 2 + 6 * 2 * 2);
-    }
-
-    /// The four-byte acknowledgement shortcut gives what the general path gives, for every
-    /// first byte, at every level, and leaves a zero packet identifier (and everything not a
-    /// plain acknowledgement) to the general path.
-    #[test]
-    fn short_ack_agrees_with_the_general_path() {
-        let mut taken = 0;
-        for version in LEVELS {
-            for first in 0..=u8::MAX {
-                for id in [0u16, 1, 0x1234, u16::MAX] {
-                    let [high, low] = id.to_be_bytes();
-                    let input = Bytes::copy_from_slice(&[first, 2, high, low]);
-                    let Some(fast) = short_ack(&input) else {
-                        continue;
-                    };
-                    taken += 1;
-                    assert_ne!(id, 0, "{first:#04x}: a zero packet identifier is an error");
-                    let header = FixedHeader::parse(&input, Some(version), MAX_PACKET_SIZE)
-                        .unwrap()
-                        .unwrap();
-                    let general = decode_frame(&input, &header, Some(version), false).unwrap();
-                    assert_eq!(fast, general, "{first:#04x} {id} at {version:?}");
-                }
-            }
-        }
-        // PUBACK, PUBREC, PUBREL and PUBCOMP, three non-zero identifiers, three levels.
-        assert_eq!(taken, 4 * 3 * 3);
     }
 }

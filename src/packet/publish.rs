@@ -9,16 +9,15 @@
 //! ```
 
 use super::{v5_only, EncodeBody};
-use crate::codec::fixed_header::FixedHeader;
-use crate::codec::reader::{scan, Reader};
+use crate::codec::reader::Reader;
 use crate::codec::varint;
 use crate::codec::writer::{put_str, Cursor, Sink};
 use crate::codec::{Encoder, Trim};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::PublishProperties;
+use crate::properties::{PublishProperties, PublishPropertiesRef};
 use crate::types::{
-    InvalidTopic, MqttString, PacketId, ProtocolVersion, QoS, QosPid, TopicName, VarInt,
+    InvalidTopic, MqttStr, MqttString, ProtocolVersion, QoS, QosPid, TopicName, VarInt,
 };
 use crate::ReasonCode;
 use bytes::{Bytes, BytesMut};
@@ -120,82 +119,44 @@ impl Publish {
         }
         Some(total)
     }
+}
 
-    /// Decodes the PUBLISH in `frame` in a straight line when its topic is plain ASCII
-    /// without wildcards, which is most traffic (its properties, if any, through the
-    /// property decoder). `None` for anything else, valid or not: the general path decodes
-    /// it or says what is wrong, so this one accepts only what that one accepts, decoded
-    /// alike. The fixed header has been checked (QoS 3 and DUP on QoS 0 refused) and the
-    /// frame holds all its bytes. Inlined into its two callers, so that the packet is built
-    /// where the caller returns it rather than copied there (30 instructions a PUBLISH).
-    #[inline(always)]
-    pub(crate) fn decode_plain(
-        frame: &Bytes,
-        header: &FixedHeader,
-        version: ProtocolVersion,
-    ) -> Option<Self> {
-        let start = header.header_len;
-        let end = header.total_len();
-        let body = frame.get(start..end)?;
-        let &[high, low, ..] = body else {
-            return None;
-        };
-        let n = usize::from(u16::from_be_bytes([high, low]));
-        let mut at = 2 + n;
-        let qos = match header.flags & 0b110 {
-            0 => QosPid::AtMostOnce,
-            bits => {
-                let id = PacketId::new(u16::from_be_bytes([*body.get(at)?, *body.get(at + 1)?]))?;
-                at += 2;
-                if bits == 0b010 {
-                    QosPid::AtLeastOnce(id)
-                } else {
-                    QosPid::ExactlyOnce(id)
-                }
-            }
-        };
-        let (plain, wildcards) = scan(body.get(2..2 + n)?);
-        if n == 0 || !plain || wildcards {
-            return None;
-        }
-        let topic = MqttString::from_checked(frame.slice(start + 2..start + 2 + n));
-        let publish = Self {
-            dup: header.flags & 0b1000 != 0,
-            qos,
-            retain: header.flags & 1 != 0,
-            topic: TopicName::from_checked(topic),
-            payload: Bytes::new(),
-            properties: PublishProperties::default(),
-        };
-        if version.is_v5() {
-            if *body.get(at)? != 0 {
-                return publish.with_properties(frame, start + at, end);
-            }
-            // Property Length 0, as most packets have it.
-            at += 1;
-        }
-        Some(Self {
-            payload: frame.slice(start + at..end),
-            ..publish
-        })
-    }
+/// PUBLISH as a borrowed view of the received bytes: what [`Publish`] holds, with the topic,
+/// payload and properties as slices of the input. [`PacketRef::decode`] makes one, with
+/// every check the owned decoder makes.
+///
+/// ```
+/// use mqttwire::{Decoded, PacketRef, ProtocolVersion};
+///
+/// let input = [0x30, 0x05, 0x00, 0x01, b'a', b'h', b'i'];
+/// let Ok(Decoded::Complete(PacketRef::Publish(publish), used)) =
+///     PacketRef::decode(&input, ProtocolVersion::V3_1_1)
+/// else {
+///     panic!()
+/// };
+/// assert_eq!((publish.topic.as_str(), publish.payload, used), ("a", &b"hi"[..], 7));
+/// ```
+///
+/// [`PacketRef::decode`]: crate::PacketRef::decode
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishRef<'a> {
+    /// DUP: this is a retransmission.
+    pub dup: bool,
+    /// QoS and, for QoS 1 and 2, the packet identifier.
+    pub qos: QosPid,
+    /// RETAIN.
+    pub retain: bool,
+    /// Topic Name, free of wildcards; empty only with a Topic Alias property (MQTT 5.0).
+    pub topic: MqttStr<'a>,
+    /// The application message.
+    pub payload: &'a [u8],
+    /// Properties (MQTT 5.0).
+    pub properties: PublishPropertiesRef<'a>,
+}
 
-    /// The rest of [`decode_plain`](Self::decode_plain) for a PUBLISH with properties,
-    /// which start at `pos`. Not inlined, so that a PUBLISH without them does not pay for
-    /// the property decoder's frame.
-    #[inline(never)]
-    fn with_properties(self, frame: &Bytes, pos: usize, end: usize) -> Option<Self> {
-        let mut r = Reader::over(frame, pos, end, ProtocolVersion::V5, false);
-        let properties = PublishProperties::decode(&mut r).ok()?;
-        Some(Self {
-            payload: r.rest(),
-            properties,
-            ..self
-        })
-    }
-
+impl<'a> PublishRef<'a> {
     #[inline]
-    pub(crate) fn decode(r: &mut Reader<'_>, flags: u8) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(r: &mut Reader<'a>, flags: u8) -> Result<Self, DecodeError> {
         // The fixed header parser has already refused QoS 3 and DUP on QoS 0.
         let qos = QoS::from_bits((flags >> 1) & 0b11).unwrap_or_default();
         let field = "topic name";
@@ -209,16 +170,15 @@ impl Publish {
                     .with_rule("MQTT-3.3.2-2"),
             );
         }
-        let topic = TopicName::from_checked(topic);
         let qos = match qos {
             QoS::AtMostOnce => QosPid::AtMostOnce,
             QoS::AtLeastOnce => QosPid::AtLeastOnce(r.packet_id(PacketType::Publish)?),
             QoS::ExactlyOnce => QosPid::ExactlyOnce(r.packet_id(PacketType::Publish)?),
         };
         let properties = if r.version.is_v5() {
-            PublishProperties::decode(r)?
+            PublishPropertiesRef::decode(r)?
         } else {
-            PublishProperties::default()
+            PublishPropertiesRef::default()
         };
         if topic.is_empty() {
             let err = DecodeError::new(DecodeErrorKind::EmptyTopicName { field });
@@ -240,6 +200,34 @@ impl Publish {
             payload: r.rest(),
             properties,
         })
+    }
+}
+
+impl Publish {
+    /// The owned PUBLISH whose fields are `view`'s, sliced from `frame`, which holds them.
+    #[inline]
+    pub(crate) fn from_view(view: &PublishRef<'_>, frame: &Bytes) -> Self {
+        Self {
+            dup: view.dup,
+            qos: view.qos,
+            retain: view.retain,
+            topic: TopicName::from_checked(MqttString::in_frame(frame, view.topic)),
+            payload: frame.slice_ref(view.payload),
+            properties: PublishProperties::from_view(&view.properties, frame),
+        }
+    }
+
+    /// The PUBLISH as a borrowed view of its own fields.
+    #[must_use]
+    pub fn as_view(&self) -> PublishRef<'_> {
+        PublishRef {
+            dup: self.dup,
+            qos: self.qos,
+            retain: self.retain,
+            topic: self.topic.as_mqtt_str().as_borrowed(),
+            payload: &self.payload,
+            properties: self.properties.as_view(),
+        }
     }
 }
 

@@ -13,10 +13,11 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::AckProperties;
+use crate::properties::{AckProperties, AckPropertiesRef};
 use crate::types::reason_code::SubAckReasonCode;
 use crate::types::{PacketId, ProtocolVersion};
 use alloc::vec::Vec;
+use bytes::Bytes;
 
 /// SUBACK: one reason code per topic filter of the SUBSCRIBE it answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,33 +49,62 @@ impl SubAck {
             properties: self.properties.detach(),
         }
     }
+}
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+/// SUBACK as a borrowed view of the received bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubAckRef<'a> {
+    /// The SUBSCRIBE's packet identifier.
+    pub packet_id: PacketId,
+    /// One code per filter, in order; at least one.
+    pub reason_codes: SubAckCodesRef<'a>,
+    /// Properties (MQTT 5.0).
+    pub properties: AckPropertiesRef<'a>,
+}
+
+reason_code_list!(
+    /// The reason codes of a [`SubAckRef`].
+    SubAckCodesRef,
+    SubAckCodesIter,
+    SubAckReasonCode
+);
+
+impl<'a> SubAckRef<'a> {
+    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id(PacketType::SubAck)?;
         let properties = if r.version.is_v5() {
-            AckProperties::decode(r)?
+            AckPropertiesRef::decode(r)?
         } else {
-            AckProperties::default()
+            AckPropertiesRef::default()
         };
-        let mut reason_codes = Vec::with_capacity(r.remaining());
-        while r.has_remaining() {
-            let code = r.u8("reason code")?;
-            let reason = SubAckReasonCode::from_code(code)
+        let codes = r.rest();
+        for &code in codes {
+            SubAckReasonCode::from_code(code)
                 .filter(|&c| allowed(c, r.version))
                 .ok_or_else(|| {
                     DecodeError::new(DecodeErrorKind::InvalidReasonCode { code })
                         .with_rule("MQTT-3.9.3-2")
                 })?;
-            reason_codes.push(reason);
         }
-        if reason_codes.is_empty() {
+        if codes.is_empty() {
             return Err(DecodeErrorKind::NoReasonCodes.into());
         }
         Ok(Self {
             packet_id,
-            reason_codes,
+            reason_codes: SubAckCodesRef { bytes: codes },
             properties,
         })
+    }
+}
+
+impl SubAck {
+    /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
+    pub(crate) fn from_view(view: &SubAckRef<'_>, frame: &Bytes) -> Self {
+        Self {
+            packet_id: view.packet_id,
+            reason_codes: view.reason_codes.iter().collect(),
+            properties: AckProperties::from_view(&view.properties, frame),
+        }
     }
 }
 

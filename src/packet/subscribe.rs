@@ -17,10 +17,14 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::SubscribeProperties;
-use crate::types::{InvalidTopic, PacketId, ProtocolVersion, QoS, TopicFilter};
+use crate::properties::{SubscribeProperties, SubscribePropertiesRef};
+use crate::types::topic::{check_filter_bytes, check_shared};
+use crate::types::{
+    InvalidTopic, MqttStr, MqttString, PacketId, ProtocolVersion, QoS, TopicFilter,
+};
 use crate::ReasonCode;
 use alloc::vec::Vec;
+use bytes::Bytes;
 
 /// SUBSCRIBE: one or more topic filters with their options.
 ///
@@ -136,7 +140,7 @@ impl SubscriptionOptions {
 }
 
 /// Reads and checks one topic filter of a SUBSCRIBE or UNSUBSCRIBE.
-pub(crate) fn read_filter(r: &mut Reader<'_>) -> Result<TopicFilter, DecodeError> {
+pub(crate) fn read_filter<'a>(r: &mut Reader<'a>) -> Result<MqttStr<'a>, DecodeError> {
     let field = "topic filter";
     let (s, wildcards) = r.string_and_wildcards(field)?;
     let topic_error = |reason: InvalidTopic| {
@@ -149,26 +153,24 @@ pub(crate) fn read_filter(r: &mut Reader<'_>) -> Result<TopicFilter, DecodeError
         DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason }).with_rule(rule)
     };
     // Without `+` or `#` only emptiness can break a wildcard rule.
-    let filter = if wildcards || s.is_empty() {
-        TopicFilter::from_string(s).map_err(topic_error)?
-    } else {
-        TopicFilter::from_plain(s)
-    };
-    if r.version.is_v5() && filter.as_mqtt_str().as_bytes().starts_with(b"$share/") {
-        filter.shared_parts().map_err(|reason| {
+    if wildcards || s.is_empty() {
+        check_filter_bytes(s.as_bytes()).map_err(topic_error)?;
+    }
+    if r.version.is_v5() {
+        check_shared(s.as_bytes()).map_err(|reason| {
             DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason })
-                .with_rule(shared_rule(&filter))
+                .with_rule(shared_rule(s.as_bytes()))
         })?;
     }
-    Ok(filter)
+    Ok(s)
 }
 
 /// The rule an invalid `$share/` filter breaks: [MQTT-4.8.2-1] when the ShareName is
 /// missing (`$share/`, `$share//a`), [MQTT-4.8.2-2] when it is not followed by `/` and a
 /// filter (`$share/g`, `$share/g/`).
-fn shared_rule(filter: &TopicFilter) -> &'static str {
-    match filter.as_str().strip_prefix("$share/") {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => "MQTT-4.8.2-1",
+fn shared_rule(filter: &[u8]) -> &'static str {
+    match filter.strip_prefix(b"$share/") {
+        Some(rest) if rest.is_empty() || rest.starts_with(b"/") => "MQTT-4.8.2-1",
         _ => "MQTT-4.8.2-2",
     }
 }
@@ -181,7 +183,7 @@ pub(crate) fn check_filter(
     if version.is_v5() && filter.shared_parts().is_err() {
         return Err(EncodeError::invalid(
             "invalid shared subscription filter",
-            Some(shared_rule(filter)),
+            Some(shared_rule(filter.as_mqtt_str().as_bytes())),
         ));
     }
     Ok(())
@@ -212,35 +214,143 @@ impl Subscribe {
             properties: self.properties.detach(),
         }
     }
+}
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+/// SUBSCRIBE as a borrowed view of the received bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscribeRef<'a> {
+    /// The packet identifier, echoed by the SUBACK.
+    pub packet_id: PacketId,
+    /// The subscriptions, at least one, checked when the packet was decoded.
+    pub subscriptions: SubscriptionsRef<'a>,
+    /// Properties (MQTT 5.0).
+    pub properties: SubscribePropertiesRef<'a>,
+}
+
+impl<'a> SubscribeRef<'a> {
+    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id(PacketType::Subscribe)?;
         let properties = if r.version.is_v5() {
-            SubscribeProperties::decode(r)?
+            SubscribePropertiesRef::decode(r)?
         } else {
-            SubscribeProperties::default()
+            SubscribePropertiesRef::default()
         };
-        let mut subscriptions = Vec::with_capacity(r.list_capacity(1));
+        let start = r.position();
         while r.has_remaining() {
             let filter = read_filter(r)?;
             let options = SubscriptionOptions::from_byte(r.u8("subscription options")?, r.version)?;
-            if options.no_local && filter.is_shared() && r.version.is_v5() {
+            if options.no_local && r.version.is_v5() && filter.as_bytes().starts_with(b"$share/") {
                 return Err(
                     DecodeError::new(DecodeErrorKind::NoLocalOnSharedSubscription)
                         .with_rule("MQTT-3.8.3-4"),
                 );
             }
-            subscriptions.push(Subscription { filter, options });
         }
-        if subscriptions.is_empty() {
+        if r.position() == start {
             return Err(DecodeError::new(DecodeErrorKind::NoTopicFilters)
                 .with_rule(r.tag("MQTT-3.8.3-3", "MQTT-3.8.3-2")));
         }
         Ok(Self {
             packet_id,
-            subscriptions,
+            subscriptions: SubscriptionsRef {
+                bytes: r.slice(start, r.position()),
+            },
             properties,
         })
+    }
+}
+
+/// One subscription of a [`SubscribeRef`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscriptionRef<'a> {
+    /// The topic filter.
+    pub filter: MqttStr<'a>,
+    /// The subscription options.
+    pub options: SubscriptionOptions,
+}
+
+/// The subscriptions of a [`SubscribeRef`]: the received entries, checked once when the
+/// packet was decoded and read again, without checks, as they are iterated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SubscriptionsRef<'a> {
+    /// Topic filter and options byte, one after another, as on the wire.
+    bytes: &'a [u8],
+}
+
+impl<'a> SubscriptionsRef<'a> {
+    /// The subscriptions, in order.
+    pub fn iter(&self) -> SubscriptionsIter<'a> {
+        SubscriptionsIter { rest: self.bytes }
+    }
+
+    /// How many there are (a walk of the entries).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there are none (never, in a decoded SUBSCRIBE).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for SubscriptionsRef<'a> {
+    type Item = SubscriptionRef<'a>;
+    type IntoIter = SubscriptionsIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl core::fmt::Debug for SubscriptionsRef<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Iterator over [`SubscriptionsRef`].
+#[derive(Clone, Debug)]
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct SubscriptionsIter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for SubscriptionsIter<'a> {
+    type Item = SubscriptionRef<'a>;
+
+    fn next(&mut self) -> Option<SubscriptionRef<'a>> {
+        let (filter, rest) = split_string(self.rest)?;
+        let (&options, rest) = rest.split_first()?;
+        self.rest = rest;
+        // Checked when decoded: a 3.1.1 options byte has only QoS bits set, read alike.
+        let options = SubscriptionOptions::from_byte(options, ProtocolVersion::V5).ok()?;
+        Some(SubscriptionRef { filter, options })
+    }
+}
+
+/// The length-prefixed string at the front of validated bytes, and what follows it.
+pub(crate) fn split_string(bytes: &[u8]) -> Option<(MqttStr<'_>, &[u8])> {
+    let (&[high, low], rest) = bytes.split_first_chunk::<2>()?;
+    let n = usize::from(u16::from_be_bytes([high, low]));
+    let (s, rest) = (rest.get(..n)?, rest.get(n..)?);
+    Some((MqttStr::from_checked(s), rest))
+}
+
+impl Subscribe {
+    /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
+    pub(crate) fn from_view(view: &SubscribeRef<'_>, frame: &Bytes) -> Self {
+        let mut subscriptions = Vec::with_capacity(view.subscriptions.len());
+        subscriptions.extend(view.subscriptions.iter().map(|s| Subscription {
+            filter: TopicFilter::from_plain(MqttString::in_frame(frame, s.filter)),
+            options: s.options,
+        }));
+        Self {
+            packet_id: view.packet_id,
+            subscriptions,
+            properties: SubscribeProperties::from_view(&view.properties, frame),
+        }
     }
 }
 

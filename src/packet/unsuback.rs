@@ -13,10 +13,11 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::AckProperties;
+use crate::properties::{AckProperties, AckPropertiesRef};
 use crate::types::reason_code::UnsubAckReasonCode;
 use crate::types::{PacketId, ProtocolVersion};
 use alloc::vec::Vec;
+use bytes::Bytes;
 
 /// UNSUBACK: in MQTT 5.0 one reason code per topic filter of the UNSUBSCRIBE; in 3.1.1
 /// just the packet identifier.
@@ -49,29 +50,63 @@ impl UnsubAck {
             properties: self.properties.detach(),
         }
     }
+}
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+/// UNSUBACK as a borrowed view of the received bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnsubAckRef<'a> {
+    /// The UNSUBSCRIBE's packet identifier.
+    pub packet_id: PacketId,
+    /// One code per filter, in order (MQTT 5.0, at least one); empty below 5.0.
+    pub reason_codes: UnsubAckCodesRef<'a>,
+    /// Properties (MQTT 5.0).
+    pub properties: AckPropertiesRef<'a>,
+}
+
+reason_code_list!(
+    /// The reason codes of an [`UnsubAckRef`].
+    UnsubAckCodesRef,
+    UnsubAckCodesIter,
+    UnsubAckReasonCode
+);
+
+impl<'a> UnsubAckRef<'a> {
+    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id(PacketType::UnsubAck)?;
         if !r.version.is_v5() {
-            return Ok(Self::new(packet_id, Vec::new()));
+            return Ok(Self {
+                packet_id,
+                reason_codes: UnsubAckCodesRef::default(),
+                properties: AckPropertiesRef::default(),
+            });
         }
-        let properties = AckProperties::decode(r)?;
-        let mut reason_codes = Vec::with_capacity(r.remaining());
-        while r.has_remaining() {
-            let code = r.u8("reason code")?;
-            reason_codes.push(UnsubAckReasonCode::from_code(code).ok_or_else(|| {
+        let properties = AckPropertiesRef::decode(r)?;
+        let codes = r.rest();
+        for &code in codes {
+            UnsubAckReasonCode::from_code(code).ok_or_else(|| {
                 DecodeError::new(DecodeErrorKind::InvalidReasonCode { code })
                     .with_rule("MQTT-3.11.3-2")
-            })?);
+            })?;
         }
-        if reason_codes.is_empty() {
+        if codes.is_empty() {
             return Err(DecodeErrorKind::NoReasonCodes.into());
         }
         Ok(Self {
             packet_id,
-            reason_codes,
+            reason_codes: UnsubAckCodesRef { bytes: codes },
             properties,
         })
+    }
+}
+
+impl UnsubAck {
+    /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
+    pub(crate) fn from_view(view: &UnsubAckRef<'_>, frame: &Bytes) -> Self {
+        Self {
+            packet_id: view.packet_id,
+            reason_codes: view.reason_codes.iter().collect(),
+            properties: AckProperties::from_view(&view.properties, frame),
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 //! payload         one or more Topic Filter strings
 //! ```
 
-use super::subscribe::{check_filter, read_filter};
+use super::subscribe::{check_filter, read_filter, split_string};
 use super::{v5_only, EncodeBody};
 use crate::codec::reader::Reader;
 use crate::codec::writer::put_str;
@@ -16,9 +16,10 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::UnsubscribeProperties;
-use crate::types::{PacketId, ProtocolVersion, TopicFilter};
+use crate::properties::{UnsubscribeProperties, UnsubscribePropertiesRef};
+use crate::types::{MqttStr, MqttString, PacketId, ProtocolVersion, TopicFilter};
 use alloc::vec::Vec;
+use bytes::Bytes;
 
 /// UNSUBSCRIBE: the topic filters to remove, compared character by character with the
 /// session's subscriptions.
@@ -50,28 +51,118 @@ impl Unsubscribe {
             properties: self.properties.detach(),
         }
     }
+}
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+/// UNSUBSCRIBE as a borrowed view of the received bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnsubscribeRef<'a> {
+    /// The packet identifier, echoed by the UNSUBACK.
+    pub packet_id: PacketId,
+    /// The filters, at least one, checked when the packet was decoded.
+    pub filters: TopicFiltersRef<'a>,
+    /// Properties (MQTT 5.0).
+    pub properties: UnsubscribePropertiesRef<'a>,
+}
+
+impl<'a> UnsubscribeRef<'a> {
+    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id(PacketType::Unsubscribe)?;
         let properties = if r.version.is_v5() {
-            UnsubscribeProperties::decode(r)?
+            UnsubscribePropertiesRef::decode(r)?
         } else {
-            UnsubscribeProperties::default()
+            UnsubscribePropertiesRef::default()
         };
-        let mut filters = Vec::with_capacity(r.list_capacity(0));
+        let start = r.position();
         while r.has_remaining() {
-            filters.push(read_filter(r)?);
+            read_filter(r)?;
         }
-        if filters.is_empty() {
+        if r.position() == start {
             return Err(
                 DecodeError::new(DecodeErrorKind::NoTopicFilters).with_rule("MQTT-3.10.3-2")
             );
         }
         Ok(Self {
             packet_id,
-            filters,
+            filters: TopicFiltersRef {
+                bytes: r.slice(start, r.position()),
+            },
             properties,
         })
+    }
+}
+
+/// The topic filters of an [`UnsubscribeRef`]: the received strings, checked once when the
+/// packet was decoded and read again, without checks, as they are iterated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct TopicFiltersRef<'a> {
+    /// Length-prefixed strings, one after another, as on the wire.
+    bytes: &'a [u8],
+}
+
+impl<'a> TopicFiltersRef<'a> {
+    /// The filters, in order.
+    pub fn iter(&self) -> TopicFiltersIter<'a> {
+        TopicFiltersIter { rest: self.bytes }
+    }
+
+    /// How many there are (a walk of the entries).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there are none (never, in a decoded UNSUBSCRIBE).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for TopicFiltersRef<'a> {
+    type Item = MqttStr<'a>;
+    type IntoIter = TopicFiltersIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl core::fmt::Debug for TopicFiltersRef<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Iterator over [`TopicFiltersRef`].
+#[derive(Clone, Debug)]
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct TopicFiltersIter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for TopicFiltersIter<'a> {
+    type Item = MqttStr<'a>;
+
+    fn next(&mut self) -> Option<MqttStr<'a>> {
+        let (filter, rest) = split_string(self.rest)?;
+        self.rest = rest;
+        Some(filter)
+    }
+}
+
+impl Unsubscribe {
+    /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
+    pub(crate) fn from_view(view: &UnsubscribeRef<'_>, frame: &Bytes) -> Self {
+        let mut filters = Vec::with_capacity(view.filters.len());
+        filters.extend(
+            view.filters
+                .iter()
+                .map(|f| TopicFilter::from_plain(MqttString::in_frame(frame, f))),
+        );
+        Self {
+            packet_id: view.packet_id,
+            filters,
+            properties: UnsubscribeProperties::from_view(&view.properties, frame),
+        }
     }
 }
 

@@ -52,34 +52,35 @@ impl<'a> Iterator for Entries<'a> {
     }
 }
 
+#[derive(Clone, Copy)]
 /// The block of one property set: `bytes`, of which `len` belong to the set's own
 /// variable-length entries, the identifiers in `order`.
 pub(crate) struct Block<'a> {
-    pub(crate) bytes: &'a Bytes,
+    pub(crate) bytes: &'a [u8],
     pub(crate) len: u32,
     /// The set's variable-length properties, in the order a built set encodes them.
     pub(crate) order: &'static [u8],
 }
 
-impl Block<'_> {
+impl<'a> Block<'a> {
     /// Whether the block holds nothing but its own entries, so it encodes as one copy.
     fn is_compact(&self) -> bool {
         self.len as usize == self.bytes.len()
     }
 
     /// The set's own entries that an encoder trimming by `trim` keeps.
-    fn kept(&self, trim: Trim) -> impl Iterator<Item = (u8, &[u8])> {
+    fn kept(&self, trim: Trim) -> impl Iterator<Item = (u8, &'a [u8])> {
         let order = self.order;
         Entries::new(self.bytes).filter(move |&(id, _)| order.contains(&id) && !dropped(id, trim))
     }
 
     /// The values with identifier `id`, in order.
-    pub(crate) fn values(&self, id: u8) -> impl Iterator<Item = &[u8]> {
+    pub(crate) fn values(&self, id: u8) -> impl Iterator<Item = &'a [u8]> {
         Entries::new(self.bytes).filter_map(move |(i, v)| (i == id).then_some(v))
     }
 
     /// The first value with identifier `id`.
-    pub(crate) fn first(&self, id: u8) -> Option<&[u8]> {
+    pub(crate) fn first(&self, id: u8) -> Option<&'a [u8]> {
         self.values(id).next()
     }
 

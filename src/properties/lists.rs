@@ -234,8 +234,9 @@ impl SubscriptionIds {
 
     /// Checks one Subscription Identifier whose identifier `r` has just read.
     pub(crate) fn read_entry(r: &mut Reader<'_>) -> Result<usize, DecodeError> {
-        use super::value::PropValue;
-        let value = SubscriptionId::read(r, id::SUBSCRIPTION_IDENTIFIER)?;
+        use super::value::PropValue as _;
+        let value =
+            <SubscriptionId as super::value::FixedValue>::read(r, id::SUBSCRIPTION_IDENTIFIER)?;
         Ok(1 + value.wire_len())
     }
 }
@@ -355,3 +356,90 @@ raw_list!(
     "No identifiers.",
     "How many identifiers."
 );
+
+/// What both borrowed lists share: a view of the entries of one identifier in a validated
+/// property block, walked on demand.
+macro_rules! list_view {
+    ($(#[$m:meta])* $view:ident, $iter:ident, $item:ty, $id:expr) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Default)]
+        pub struct $view<'a> {
+            block: &'a [u8],
+        }
+
+        impl<'a> $view<'a> {
+            /// The entries of this list in `block`, a validated property block.
+            pub(crate) fn in_block(block: &'a [u8]) -> Self {
+                Self { block }
+            }
+
+            /// The entries, in order.
+            pub fn iter(&self) -> $iter<'a> {
+                $iter(RawValues {
+                    entries: Entries::new(self.block),
+                    id: $id,
+                })
+            }
+
+            /// How many entries there are (a walk of the block).
+            #[must_use]
+            pub fn len(&self) -> usize {
+                self.iter().count()
+            }
+
+            /// Whether there are none.
+            #[must_use]
+            pub fn is_empty(&self) -> bool {
+                self.iter().next().is_none()
+            }
+        }
+
+        impl<'a> IntoIterator for $view<'a> {
+            type Item = $item;
+            type IntoIter = $iter<'a>;
+            fn into_iter(self) -> Self::IntoIter {
+                self.iter()
+            }
+        }
+
+        impl PartialEq for $view<'_> {
+            fn eq(&self, other: &Self) -> bool {
+                self.iter().eq(other.iter())
+            }
+        }
+
+        impl Eq for $view<'_> {}
+
+        impl core::fmt::Debug for $view<'_> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_list().entries(self.iter()).finish()
+            }
+        }
+    };
+}
+
+list_view!(
+    /// User Properties of a borrowed view ([`PacketRef`](crate::PacketRef)): the
+    /// `(name, value)` pairs, in order, read from the received bytes as they are iterated.
+    UserPropertiesRef,
+    UserPropertiesIter,
+    (&'a str, &'a str),
+    id::USER_PROPERTY
+);
+
+list_view!(
+    /// Subscription Identifiers of a borrowed PUBLISH view, in order, read from the received
+    /// bytes as they are iterated.
+    SubscriptionIdsRef,
+    SubscriptionIdsIter,
+    SubscriptionId,
+    id::SUBSCRIPTION_IDENTIFIER
+);
+
+impl<'a> UserPropertiesRef<'a> {
+    /// The value of the first pair named `name`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+}

@@ -31,10 +31,16 @@ mod lists;
 mod sets;
 mod value;
 
-pub use lists::{SubscriptionIds, SubscriptionIdsIter, UserProperties, UserPropertiesIter};
+pub use lists::{
+    SubscriptionIds, SubscriptionIdsIter, SubscriptionIdsRef, UserProperties, UserPropertiesIter,
+    UserPropertiesRef,
+};
 pub use sets::{
-    AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,
-    PublishProperties, SubscribeProperties, UnsubscribeProperties, WillProperties,
+    AckProperties, AckPropertiesRef, AuthProperties, AuthPropertiesRef, ConnAckProperties,
+    ConnAckPropertiesRef, ConnectProperties, ConnectPropertiesRef, DisconnectProperties,
+    DisconnectPropertiesRef, PublishProperties, PublishPropertiesRef, SubscribeProperties,
+    SubscribePropertiesRef, UnsubscribeProperties, UnsubscribePropertiesRef, WillProperties,
+    WillPropertiesRef,
 };
 pub(crate) use value::check_binary;
 pub use value::PayloadFormat;

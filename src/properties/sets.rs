@@ -2,13 +2,16 @@
 //! which property each packet may carry (MQTT 5.0 Table 2-4).
 
 use super::block::Block;
-use super::value::{BlockValue, PropValue};
-use super::{id, read_id, PayloadFormat, SubscriptionIds, UserProperties};
+use super::value::{BlockValue, FixedValue, PropValue, ViewValue};
+use super::{
+    id, read_id, PayloadFormat, SubscriptionIds, SubscriptionIdsRef, UserProperties,
+    UserPropertiesRef,
+};
 use crate::codec::reader::Reader;
 use crate::codec::writer::Sink;
 use crate::codec::{varint, Trim};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::types::{MqttString, QoS, SubscriptionId, TopicName};
+use crate::types::{MqttStr, MqttString, QoS, SubscriptionId, TopicName};
 use bytes::Bytes;
 use core::num::{NonZeroU16, NonZeroU32};
 
@@ -107,14 +110,32 @@ macro_rules! skip_value {
     };
 }
 
+/// The getter of one variable-length property on a borrowed view, by kind.
+macro_rules! view_accessor {
+    (list $(#[$m:meta])* $v:ident : $vref:ty = $id:ident) => {
+        $(#[$m])*
+        #[must_use]
+        pub fn $v(&self) -> $vref {
+            <$vref>::in_block(self.block)
+        }
+    };
+    ($kind:ident $(#[$m:meta])* $v:ident : $vref:ty = $id:ident) => {
+        $(#[$m])*
+        #[must_use]
+        pub fn $v(&self) -> Option<$vref> {
+            self.block().first(id::$id).map(<$vref as ViewValue<'a>>::from_value)
+        }
+    };
+}
+
 macro_rules! property_set {
     (
         $(#[$meta:meta])*
-        $name:ident {
+        $name:ident / $view:ident {
             $( $(#[$fmeta:meta])* $field:ident : $ty:ty = $pid:ident, )*
         }
         variable {
-            $( $(#[$vmeta:meta])* $kind:ident $v:ident, $set_v:ident, $with_v:ident : $vty:ty = $vid:ident, )+
+            $( $(#[$vmeta:meta])* $kind:ident $v:ident, $set_v:ident, $with_v:ident : $vty:ty => $vref:ty = $vid:ident, )+
         }
     ) => {
         $(#[$meta])*
@@ -134,6 +155,103 @@ macro_rules! property_set {
             pub(crate) block_len: u32,
         }
 
+        $(#[$meta])*
+        ///
+        /// The borrowed view, as [`PacketRef`](crate::PacketRef) decodes it: fixed-size
+        /// properties are public fields, and the getters of strings, binary data and lists
+        /// return slices of the received bytes, validated once when the packet was decoded.
+        #[derive(Clone, Copy, Default)]
+        #[non_exhaustive]
+        pub struct $view<'a> {
+            $( $(#[$fmeta])* pub $field: Option<$ty>, )*
+            /// The variable-length properties, encoded, a slice of the received packet.
+            pub(crate) block: &'a [u8],
+            /// Bytes of `block` that are this set's own entries.
+            pub(crate) block_len: u32,
+        }
+
+        impl<'a> $view<'a> {
+            /// The variable-length properties in the order they are encoded.
+            const ORDER: &'static [u8] = &[$( id::$vid, )+];
+
+            /// Whether no property is set (the set encodes as a single zero byte).
+            #[must_use]
+            pub fn is_empty(&self) -> bool {
+                $( self.$field.is_none() && )* self.block_len == 0
+            }
+
+            $( view_accessor!($kind $(#[$vmeta])* $v : $vref = $vid); )+
+
+            fn block(&self) -> Block<'a> {
+                Block { bytes: self.block, len: self.block_len, order: Self::ORDER }
+            }
+
+            /// Reads the Property Length and the properties it covers.
+            pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+                // Most packets carry none: Property Length 0, one byte.
+                if r.skip_zero_byte() {
+                    return Ok(Self::default());
+                }
+                let len = r.varint("property length")?;
+                let mut p = r.sub(len as usize, "properties")?;
+                let mut out = Self::default();
+                // Which single-valued variable-length properties were read, by identifier.
+                let mut seen = 0u64;
+                let (mut first, mut last, mut own) = (None, 0, 0);
+                while p.has_remaining() {
+                    let start = p.position();
+                    let pid = read_id(&mut p)?;
+                    let repeatable = match pid {
+                        $( id::$pid => {
+                            if out.$field.is_some() {
+                                return Err(DecodeErrorKind::DuplicateProperty { id: pid }.into());
+                            }
+                            out.$field = Some(<$ty as FixedValue>::read(&mut p, pid)?);
+                            continue;
+                        } )*
+                        $( id::$vid => skip_value!($kind $vty, &mut p, pid)?, )+
+                        other => {
+                            return Err(DecodeErrorKind::PropertyNotAllowed { id: other }.into());
+                        }
+                    };
+                    if !repeatable {
+                        if seen & (1 << pid) != 0 {
+                            return Err(DecodeErrorKind::DuplicateProperty { id: pid }.into());
+                        }
+                        seen |= 1 << pid;
+                    }
+                    first.get_or_insert(start);
+                    last = p.position();
+                    own += last - start;
+                }
+                if let Some(first) = first {
+                    out.block = p.slice(first, last);
+                    out.block_len = own as u32;
+                }
+                Ok(out)
+            }
+        }
+
+        impl PartialEq for $view<'_> {
+            fn eq(&self, other: &Self) -> bool {
+                let (a, b) = (self.block(), other.block());
+                $( self.$field == other.$field && )*
+                $( a.same_values(&b, id::$vid) && )+
+                true
+            }
+        }
+
+        impl Eq for $view<'_> {}
+
+        impl core::fmt::Debug for $view<'_> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($view))
+                    $( .field(stringify!($field), &self.$field) )*
+                    $( .field(stringify!($v), &self.$v()) )+
+                    .finish()
+            }
+        }
+
         impl $name {
             /// The variable-length properties in the order they are encoded.
             const ORDER: &'static [u8] = &[$( id::$vid, )+];
@@ -145,6 +263,25 @@ macro_rules! property_set {
             }
 
             $( accessors!($kind $(#[$vmeta])* $v, $set_v, $with_v : $vty = $vid); )+
+
+            /// The set as a borrowed view of its own bytes.
+            #[must_use]
+            pub fn as_view(&self) -> $view<'_> {
+                $view {
+                    $( $field: self.$field, )*
+                    block: &self.block,
+                    block_len: self.block_len,
+                }
+            }
+
+            /// The owned set whose bytes are `view`'s, sliced from `frame`, which holds them.
+            pub(crate) fn from_view(view: &$view<'_>, frame: &Bytes) -> Self {
+                Self {
+                    $( $field: view.$field, )*
+                    block: frame.slice_ref(view.block),
+                    block_len: view.block_len,
+                }
+            }
 
             fn block(&self) -> Block<'_> {
                 Block { bytes: &self.block, len: self.block_len, order: Self::ORDER }
@@ -169,51 +306,6 @@ macro_rules! property_set {
                 });
                 self.block = block;
                 self.block_len = len;
-            }
-
-            /// Reads the Property Length and the properties it covers.
-            pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-                // Most packets carry none: Property Length 0, one byte.
-                if r.skip_zero_byte() {
-                    return Ok(Self::default());
-                }
-                let len = r.varint("property length")?;
-                let mut p = r.sub(len as usize, "properties")?;
-                let mut out = Self::default();
-                // Which single-valued variable-length properties were read, by identifier.
-                let mut seen = 0u64;
-                let (mut first, mut last, mut own) = (None, 0, 0);
-                while p.has_remaining() {
-                    let start = p.position();
-                    let pid = read_id(&mut p)?;
-                    let repeatable = match pid {
-                        $( id::$pid => {
-                            if out.$field.is_some() {
-                                return Err(DecodeErrorKind::DuplicateProperty { id: pid }.into());
-                            }
-                            out.$field = Some(<$ty as PropValue>::read(&mut p, pid)?);
-                            continue;
-                        } )*
-                        $( id::$vid => skip_value!($kind $vty, &mut p, pid)?, )+
-                        other => {
-                            return Err(DecodeErrorKind::PropertyNotAllowed { id: other }.into());
-                        }
-                    };
-                    if !repeatable {
-                        if seen & (1 << pid) != 0 {
-                            return Err(DecodeErrorKind::DuplicateProperty { id: pid }.into());
-                        }
-                        seen |= 1 << pid;
-                    }
-                    first.get_or_insert(start);
-                    last = p.position();
-                    own += last - start;
-                }
-                if let Some(first) = first {
-                    out.block = p.slice(first, last);
-                    out.block_len = own as u32;
-                }
-                Ok(out)
             }
 
             /// Bytes of the properties, without the Property Length.
@@ -263,10 +355,7 @@ macro_rules! property_set {
 
         impl PartialEq for $name {
             fn eq(&self, other: &Self) -> bool {
-                let (a, b) = (self.block(), other.block());
-                $( self.$field == other.$field && )*
-                $( a.same_values(&b, id::$vid) && )+
-                true
+                self.as_view() == other.as_view()
             }
         }
 
@@ -285,7 +374,7 @@ macro_rules! property_set {
 
 property_set! {
     /// CONNECT properties (MQTT 5.0 section 3.1.2.11).
-    ConnectProperties {
+    ConnectProperties / ConnectPropertiesRef {
         /// Session Expiry Interval (0x11), seconds; absent means 0: the session ends with the
         /// connection. 0xFFFFFFFF means it never expires.
         session_expiry_interval: u32 = SESSION_EXPIRY_INTERVAL,
@@ -304,17 +393,17 @@ property_set! {
     }
     variable {
         /// Authentication Method (0x15) for enhanced authentication.
-        string authentication_method, set_authentication_method, with_authentication_method: MqttString = AUTHENTICATION_METHOD,
+        string authentication_method, set_authentication_method, with_authentication_method: MqttString => MqttStr<'a> = AUTHENTICATION_METHOD,
         /// Authentication Data (0x16); only together with an Authentication Method.
-        checked authentication_data, set_authentication_data, with_authentication_data: Bytes = AUTHENTICATION_DATA,
+        checked authentication_data, set_authentication_data, with_authentication_data: Bytes => &'a [u8] = AUTHENTICATION_DATA,
         /// User Properties (0x26).
-        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties => UserPropertiesRef<'a> = USER_PROPERTY,
     }
 }
 
 property_set! {
     /// Will Properties, in the CONNECT payload (MQTT 5.0 section 3.1.3.2).
-    WillProperties {
+    WillProperties / WillPropertiesRef {
         /// Will Delay Interval (0x18), seconds before the server publishes the will; absent
         /// means 0.
         will_delay_interval: u32 = WILL_DELAY_INTERVAL,
@@ -325,19 +414,19 @@ property_set! {
     }
     variable {
         /// Content Type (0x03).
-        string content_type, set_content_type, with_content_type: MqttString = CONTENT_TYPE,
+        string content_type, set_content_type, with_content_type: MqttString => MqttStr<'a> = CONTENT_TYPE,
         /// Response Topic (0x08).
-        checked response_topic, set_response_topic, with_response_topic: TopicName = RESPONSE_TOPIC,
+        checked response_topic, set_response_topic, with_response_topic: TopicName => MqttStr<'a> = RESPONSE_TOPIC,
         /// Correlation Data (0x09).
-        checked correlation_data, set_correlation_data, with_correlation_data: Bytes = CORRELATION_DATA,
+        checked correlation_data, set_correlation_data, with_correlation_data: Bytes => &'a [u8] = CORRELATION_DATA,
         /// User Properties (0x26).
-        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties => UserPropertiesRef<'a> = USER_PROPERTY,
     }
 }
 
 property_set! {
     /// CONNACK properties (MQTT 5.0 section 3.2.2.3).
-    ConnAckProperties {
+    ConnAckProperties / ConnAckPropertiesRef {
         /// Session Expiry Interval (0x11) the server uses instead of the client's.
         session_expiry_interval: u32 = SESSION_EXPIRY_INTERVAL,
         /// Receive Maximum (0x21) of the server; absent means 65,535.
@@ -361,25 +450,25 @@ property_set! {
     }
     variable {
         /// Assigned Client Identifier (0x12), when the client sent an empty one.
-        string assigned_client_identifier, set_assigned_client_identifier, with_assigned_client_identifier: MqttString = ASSIGNED_CLIENT_IDENTIFIER,
+        string assigned_client_identifier, set_assigned_client_identifier, with_assigned_client_identifier: MqttString => MqttStr<'a> = ASSIGNED_CLIENT_IDENTIFIER,
         /// Reason String (0x1F), diagnostics for people.
-        string reason_string, set_reason_string, with_reason_string: MqttString = REASON_STRING,
+        string reason_string, set_reason_string, with_reason_string: MqttString => MqttStr<'a> = REASON_STRING,
         /// Response Information (0x1A).
-        string response_information, set_response_information, with_response_information: MqttString = RESPONSE_INFORMATION,
+        string response_information, set_response_information, with_response_information: MqttString => MqttStr<'a> = RESPONSE_INFORMATION,
         /// Server Reference (0x1C), another server to use.
-        string server_reference, set_server_reference, with_server_reference: MqttString = SERVER_REFERENCE,
+        string server_reference, set_server_reference, with_server_reference: MqttString => MqttStr<'a> = SERVER_REFERENCE,
         /// Authentication Method (0x15), the same as in CONNECT.
-        string authentication_method, set_authentication_method, with_authentication_method: MqttString = AUTHENTICATION_METHOD,
+        string authentication_method, set_authentication_method, with_authentication_method: MqttString => MqttStr<'a> = AUTHENTICATION_METHOD,
         /// Authentication Data (0x16).
-        checked authentication_data, set_authentication_data, with_authentication_data: Bytes = AUTHENTICATION_DATA,
+        checked authentication_data, set_authentication_data, with_authentication_data: Bytes => &'a [u8] = AUTHENTICATION_DATA,
         /// User Properties (0x26).
-        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties => UserPropertiesRef<'a> = USER_PROPERTY,
     }
 }
 
 property_set! {
     /// PUBLISH properties (MQTT 5.0 section 3.3.2.3).
-    PublishProperties {
+    PublishProperties / PublishPropertiesRef {
         /// Payload Format Indicator (0x01).
         payload_format_indicator: PayloadFormat = PAYLOAD_FORMAT_INDICATOR,
         /// Message Expiry Interval (0x02), seconds.
@@ -389,16 +478,16 @@ property_set! {
     }
     variable {
         /// Response Topic (0x08).
-        checked response_topic, set_response_topic, with_response_topic: TopicName = RESPONSE_TOPIC,
+        checked response_topic, set_response_topic, with_response_topic: TopicName => MqttStr<'a> = RESPONSE_TOPIC,
         /// Correlation Data (0x09).
-        checked correlation_data, set_correlation_data, with_correlation_data: Bytes = CORRELATION_DATA,
+        checked correlation_data, set_correlation_data, with_correlation_data: Bytes => &'a [u8] = CORRELATION_DATA,
         /// Content Type (0x03).
-        string content_type, set_content_type, with_content_type: MqttString = CONTENT_TYPE,
+        string content_type, set_content_type, with_content_type: MqttString => MqttStr<'a> = CONTENT_TYPE,
         /// User Properties (0x26).
-        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties => UserPropertiesRef<'a> = USER_PROPERTY,
         /// Subscription Identifiers (0x0B), only in a PUBLISH from the server
         /// ([MQTT-3.3.4-6]); one per matching subscription.
-        list subscription_identifiers, set_subscription_identifiers, with_subscription_identifiers: SubscriptionIds = SUBSCRIPTION_IDENTIFIER,
+        list subscription_identifiers, set_subscription_identifiers, with_subscription_identifiers: SubscriptionIds => SubscriptionIdsRef<'a> = SUBSCRIPTION_IDENTIFIER,
     }
 }
 
@@ -408,64 +497,64 @@ property_set! {
     /// would exceed the peer's Maximum Packet Size.
     ///
     /// [`Packet::encode_with_limit`]: crate::Packet::encode_with_limit
-    AckProperties {    }
+    AckProperties / AckPropertiesRef {    }
     variable {
         /// Reason String (0x1F), diagnostics for people.
-        string reason_string, set_reason_string, with_reason_string: MqttString = REASON_STRING,
+        string reason_string, set_reason_string, with_reason_string: MqttString => MqttStr<'a> = REASON_STRING,
         /// User Properties (0x26).
-        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties => UserPropertiesRef<'a> = USER_PROPERTY,
     }
 }
 
 property_set! {
     /// SUBSCRIBE properties (MQTT 5.0 section 3.8.2.1).
-    SubscribeProperties {
+    SubscribeProperties / SubscribePropertiesRef {
         /// Subscription Identifier (0x0B), at most one in SUBSCRIBE.
         subscription_identifier: SubscriptionId = SUBSCRIPTION_IDENTIFIER,
     }
     variable {
         /// User Properties (0x26).
-        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties => UserPropertiesRef<'a> = USER_PROPERTY,
     }
 }
 
 property_set! {
     /// UNSUBSCRIBE properties (MQTT 5.0 section 3.10.2.1).
-    UnsubscribeProperties {    }
+    UnsubscribeProperties / UnsubscribePropertiesRef {    }
     variable {
         /// User Properties (0x26).
-        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties => UserPropertiesRef<'a> = USER_PROPERTY,
     }
 }
 
 property_set! {
     /// DISCONNECT properties (MQTT 5.0 section 3.14.2.2).
-    DisconnectProperties {
+    DisconnectProperties / DisconnectPropertiesRef {
         /// Session Expiry Interval (0x11); only a client may send it ([MQTT-3.14.2-2]).
         session_expiry_interval: u32 = SESSION_EXPIRY_INTERVAL,
     }
     variable {
         /// Reason String (0x1F), diagnostics for people.
-        string reason_string, set_reason_string, with_reason_string: MqttString = REASON_STRING,
+        string reason_string, set_reason_string, with_reason_string: MqttString => MqttStr<'a> = REASON_STRING,
         /// Server Reference (0x1C), another server to use.
-        string server_reference, set_server_reference, with_server_reference: MqttString = SERVER_REFERENCE,
+        string server_reference, set_server_reference, with_server_reference: MqttString => MqttStr<'a> = SERVER_REFERENCE,
         /// User Properties (0x26).
-        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties => UserPropertiesRef<'a> = USER_PROPERTY,
     }
 }
 
 property_set! {
     /// AUTH properties (MQTT 5.0 section 3.15.2.2).
-    AuthProperties {    }
+    AuthProperties / AuthPropertiesRef {    }
     variable {
         /// Authentication Method (0x15), required whenever AUTH has properties.
-        string authentication_method, set_authentication_method, with_authentication_method: MqttString = AUTHENTICATION_METHOD,
+        string authentication_method, set_authentication_method, with_authentication_method: MqttString => MqttStr<'a> = AUTHENTICATION_METHOD,
         /// Authentication Data (0x16).
-        checked authentication_data, set_authentication_data, with_authentication_data: Bytes = AUTHENTICATION_DATA,
+        checked authentication_data, set_authentication_data, with_authentication_data: Bytes => &'a [u8] = AUTHENTICATION_DATA,
         /// Reason String (0x1F), diagnostics for people.
-        string reason_string, set_reason_string, with_reason_string: MqttString = REASON_STRING,
+        string reason_string, set_reason_string, with_reason_string: MqttString => MqttStr<'a> = REASON_STRING,
         /// User Properties (0x26).
-        list user_properties, set_user_properties, with_user_properties: UserProperties = USER_PROPERTY,
+        list user_properties, set_user_properties, with_user_properties: UserProperties => UserPropertiesRef<'a> = USER_PROPERTY,
     }
 }
 

@@ -6,7 +6,7 @@ use crate::codec::writer::Sink;
 use crate::codec::writer::{put_binary, put_str};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::properties::{id, name};
-use crate::types::{MqttString, QoS, SubscriptionId, TopicName};
+use crate::types::{MqttStr, MqttString, QoS, SubscriptionId, TopicName};
 use crate::ReasonCode;
 use bytes::Bytes;
 use core::num::{NonZeroU16, NonZeroU32};
@@ -32,9 +32,8 @@ fn invalid_value(id: u8, value: u32) -> DecodeError {
     }
 }
 
-/// A property value: decoded from a property block, checked before encoding, written after.
+/// A property value: checked before encoding, written after.
 pub(crate) trait PropValue: Sized {
-    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError>;
     /// Bytes of the value, without the identifier.
     fn wire_len(&self) -> usize;
     fn put<B: Sink + ?Sized>(&self, buf: &mut B);
@@ -43,7 +42,12 @@ pub(crate) trait PropValue: Sized {
     }
 }
 
-impl PropValue for bool {
+/// A fixed-size property value, kept as a typed field of its set: read while decoding.
+pub(crate) trait FixedValue: PropValue + Copy {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError>;
+}
+
+impl FixedValue for bool {
     fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
         match r.u8(name(id))? {
             0 => Ok(false),
@@ -51,6 +55,9 @@ impl PropValue for bool {
             v => Err(invalid_value(id, v.into())),
         }
     }
+}
+
+impl PropValue for bool {
     fn wire_len(&self) -> usize {
         1
     }
@@ -59,7 +66,7 @@ impl PropValue for bool {
     }
 }
 
-impl PropValue for PayloadFormat {
+impl FixedValue for PayloadFormat {
     fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
         match r.u8(name(id))? {
             0 => Ok(Self::Unspecified),
@@ -67,6 +74,9 @@ impl PropValue for PayloadFormat {
             v => Err(invalid_value(id, v.into())),
         }
     }
+}
+
+impl PropValue for PayloadFormat {
     fn wire_len(&self) -> usize {
         1
     }
@@ -76,7 +86,7 @@ impl PropValue for PayloadFormat {
 }
 
 /// Maximum QoS (0x24): 0 or 1; the absence of the property means 2.
-impl PropValue for QoS {
+impl FixedValue for QoS {
     fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
         match r.u8(name(id))? {
             0 => Ok(QoS::AtMostOnce),
@@ -84,6 +94,9 @@ impl PropValue for QoS {
             v => Err(invalid_value(id, v.into())),
         }
     }
+}
+
+impl PropValue for QoS {
     fn wire_len(&self) -> usize {
         1
     }
@@ -101,10 +114,13 @@ impl PropValue for QoS {
     }
 }
 
-impl PropValue for u16 {
+impl FixedValue for u16 {
     fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
         r.u16(name(id))
     }
+}
+
+impl PropValue for u16 {
     fn wire_len(&self) -> usize {
         2
     }
@@ -113,10 +129,13 @@ impl PropValue for u16 {
     }
 }
 
-impl PropValue for NonZeroU16 {
+impl FixedValue for NonZeroU16 {
     fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
         NonZeroU16::new(r.u16(name(id))?).ok_or_else(|| invalid_value(id, 0))
     }
+}
+
+impl PropValue for NonZeroU16 {
     fn wire_len(&self) -> usize {
         2
     }
@@ -125,10 +144,13 @@ impl PropValue for NonZeroU16 {
     }
 }
 
-impl PropValue for u32 {
+impl FixedValue for u32 {
     fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
         r.u32(name(id))
     }
+}
+
+impl PropValue for u32 {
     fn wire_len(&self) -> usize {
         4
     }
@@ -137,10 +159,13 @@ impl PropValue for u32 {
     }
 }
 
-impl PropValue for NonZeroU32 {
+impl FixedValue for NonZeroU32 {
     fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
         NonZeroU32::new(r.u32(name(id))?).ok_or_else(|| invalid_value(id, 0))
     }
+}
+
+impl PropValue for NonZeroU32 {
     fn wire_len(&self) -> usize {
         4
     }
@@ -149,11 +174,14 @@ impl PropValue for NonZeroU32 {
     }
 }
 
-impl PropValue for SubscriptionId {
+impl FixedValue for SubscriptionId {
     fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
         let v = r.varint(name(id))?;
         SubscriptionId::new(v).ok_or_else(|| invalid_value(id, v))
     }
+}
+
+impl PropValue for SubscriptionId {
     fn wire_len(&self) -> usize {
         varint::len(self.get() as usize)
     }
@@ -163,9 +191,6 @@ impl PropValue for SubscriptionId {
 }
 
 impl PropValue for MqttString {
-    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
-        r.string(name(id))
-    }
     fn wire_len(&self) -> usize {
         self.wire_len()
     }
@@ -177,20 +202,6 @@ impl PropValue for MqttString {
 /// Response Topic (0x08): a Topic Name, so no wildcards ([MQTT-3.3.2-14]) and not empty
 /// ([MQTT-4.7.3-1]).
 impl PropValue for TopicName {
-    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
-        let field = name(id);
-        let s = r.string(field)?;
-        if s.is_empty() {
-            return Err(DecodeError::new(DecodeErrorKind::EmptyTopicName { field })
-                .with_reason(ReasonCode::MALFORMED_PACKET)
-                .with_rule("MQTT-4.7.3-1"));
-        }
-        TopicName::from_string(s).map_err(|reason| {
-            DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason })
-                .with_reason(ReasonCode::PROTOCOL_ERROR)
-                .with_rule("MQTT-3.3.2-14")
-        })
-    }
     fn wire_len(&self) -> usize {
         self.as_mqtt_str().wire_len()
     }
@@ -209,9 +220,6 @@ impl PropValue for TopicName {
 }
 
 impl PropValue for Bytes {
-    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
-        r.binary(name(id))
-    }
     fn wire_len(&self) -> usize {
         2 + self.len()
     }
@@ -242,18 +250,58 @@ pub(crate) trait BlockValue: PropValue {
     fn from_block(block: &Bytes, value: &[u8]) -> Self;
 }
 
+/// A variable-length value as the borrowed views return it, from its encoding `value`
+/// (length prefix included) in a validated block.
+pub(crate) trait ViewValue<'a> {
+    fn from_value(value: &'a [u8]) -> Self;
+}
+
+/// A value's bytes after its two-byte length prefix.
+fn after_length(value: &[u8]) -> &[u8] {
+    value.get(2..).unwrap_or_default()
+}
+
+impl<'a> ViewValue<'a> for MqttStr<'a> {
+    fn from_value(value: &'a [u8]) -> Self {
+        MqttStr::from_checked(after_length(value))
+    }
+}
+
+impl<'a> ViewValue<'a> for &'a [u8] {
+    fn from_value(value: &'a [u8]) -> Self {
+        after_length(value)
+    }
+}
+
 impl BlockValue for MqttString {
     fn skip(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
         r.skip_string(name(id)).map(drop)
     }
     fn from_block(block: &Bytes, value: &[u8]) -> Self {
-        MqttString::from_checked(block.slice_ref(&value[2..]))
+        MqttString::from_checked(block.slice_ref(after_length(value)))
     }
 }
 
+/// Response Topic (0x08): a Topic Name, so not empty ([MQTT-4.7.3-1]) and free of
+/// wildcards ([MQTT-3.3.2-14]).
 impl BlockValue for TopicName {
     fn skip(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
-        <TopicName as PropValue>::read(r, id).map(drop)
+        let field = name(id);
+        let (s, wildcards) = r.string_and_wildcards(field)?;
+        if s.is_empty() {
+            return Err(DecodeError::new(DecodeErrorKind::EmptyTopicName { field })
+                .with_reason(ReasonCode::MALFORMED_PACKET)
+                .with_rule("MQTT-4.7.3-1"));
+        }
+        if wildcards {
+            let reason = crate::types::InvalidTopic::WildcardInName;
+            return Err(
+                DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason })
+                    .with_reason(ReasonCode::PROTOCOL_ERROR)
+                    .with_rule("MQTT-3.3.2-14"),
+            );
+        }
+        Ok(())
     }
     fn from_block(block: &Bytes, value: &[u8]) -> Self {
         TopicName::from_checked(MqttString::from_block(block, value))
@@ -265,6 +313,6 @@ impl BlockValue for Bytes {
         r.skip_binary(name(id))
     }
     fn from_block(block: &Bytes, value: &[u8]) -> Self {
-        block.slice_ref(&value[2..])
+        block.slice_ref(after_length(value))
     }
 }

@@ -5,13 +5,13 @@ mod packet_id;
 mod qos;
 pub mod reason_code;
 pub(crate) mod string;
-mod topic;
+pub(crate) mod topic;
 mod varint;
 mod version;
 
 pub use packet_id::PacketId;
 pub use qos::{QoS, QosPid};
-pub use string::{InvalidString, MqttString};
+pub use string::{InvalidString, MqttStr, MqttString};
 pub use topic::{InvalidTopic, TopicFilter, TopicName};
 pub use varint::{SubscriptionId, VarInt};
 pub use version::ProtocolVersion;

@@ -120,6 +120,106 @@ fn check(s: &str) -> Result<(), InvalidString> {
     Ok(())
 }
 
+/// A borrowed MQTT UTF-8 Encoded String: what [`MqttString`] is, as a slice of someone
+/// else's buffer (the received packet, when decoded). The borrowed views of
+/// [`PacketRef`](crate::PacketRef) carry their strings as `MqttStr`.
+///
+/// It keeps the checked bytes rather than a `&str`, so that decoding a string costs one scan
+/// of its bytes and nothing more; [`as_str`](Self::as_str) converts when asked.
+///
+/// ```
+/// use mqttwire::MqttStr;
+///
+/// let s = MqttStr::new("sensors/temp").unwrap();
+/// assert_eq!(s, "sensors/temp");
+/// assert_eq!(s.as_bytes().len(), 12);
+/// assert!(MqttStr::new("a\0b").is_err());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct MqttStr<'a>(&'a [u8]);
+
+impl<'a> MqttStr<'a> {
+    /// Checks `s` (no U+0000, at most 65,535 bytes) and borrows it.
+    pub fn new(s: &'a str) -> Result<Self, InvalidString> {
+        check(s)?;
+        Ok(Self(s.as_bytes()))
+    }
+
+    /// Wraps bytes the decoder has already checked (UTF-8, no U+0000, two-byte length).
+    pub(crate) fn from_checked(bytes: &'a [u8]) -> Self {
+        debug_assert!(core::str::from_utf8(bytes).is_ok());
+        Self(bytes)
+    }
+
+    /// The string slice.
+    #[must_use]
+    pub fn as_str(&self) -> &'a str {
+        // Every constructor checked the bytes, so this never falls back to "".
+        core::str::from_utf8(self.0).unwrap_or_default()
+    }
+
+    /// The UTF-8 bytes, without the length prefix.
+    #[must_use]
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0
+    }
+
+    /// Length in bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the string is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl core::fmt::Debug for MqttStr<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl core::fmt::Display for MqttStr<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for MqttStr<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for MqttStr<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl<'a> From<&'a MqttString> for MqttStr<'a> {
+    fn from(s: &'a MqttString) -> Self {
+        Self(s.as_bytes())
+    }
+}
+
+impl MqttString {
+    /// The string as a borrowed [`MqttStr`].
+    #[must_use]
+    pub fn as_borrowed(&self) -> MqttStr<'_> {
+        MqttStr(&self.0)
+    }
+
+    /// `s`'s bytes as a slice of `frame`, which holds them: no copy, no check.
+    pub(crate) fn in_frame(frame: &Bytes, s: MqttStr<'_>) -> Self {
+        Self(frame.slice_ref(s.0))
+    }
+}
+
 /// Whether `s` contains a character that senders should avoid (U+0001..U+001F,
 /// U+007F..U+009F, or a Unicode non-character) and a strict receiver may treat as malformed
 /// (MQTT 5.0 section 1.5.4).

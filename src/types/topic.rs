@@ -115,14 +115,13 @@ impl TopicFilter {
 
     /// Checks an [`MqttString`] for the wildcard rules.
     pub fn from_string(filter: MqttString) -> Result<Self, InvalidTopic> {
-        check_filter(filter.as_bytes())?;
+        check_filter_bytes(filter.as_bytes())?;
         Ok(Self(filter))
     }
 
-    /// Wraps a non-empty string the decoder has found free of wildcards, which breaks no
-    /// filter rule.
+    /// Wraps a string the decoder has checked, which breaks no filter rule.
     pub(crate) fn from_plain(filter: MqttString) -> Self {
-        debug_assert!(check_filter(filter.as_bytes()).is_ok());
+        debug_assert!(check_filter_bytes(filter.as_bytes()).is_ok());
         Self(filter)
     }
 
@@ -216,8 +215,16 @@ fn shared_filter(filter: &[u8]) -> Option<&[u8]> {
     (!bad_name && !filter.is_empty()).then_some(filter)
 }
 
+/// A `$share/` filter's syntax ([MQTT-4.8.2-1], [MQTT-4.8.2-2]); any other filter passes.
+pub(crate) fn check_shared(filter: &[u8]) -> Result<(), InvalidTopic> {
+    if filter.starts_with(b"$share/") && shared_filter(filter).is_none() {
+        return Err(InvalidTopic::InvalidSharedSubscription);
+    }
+    Ok(())
+}
+
 /// The wildcard rules, on bytes: `/`, `+` and `#` are ASCII, so no UTF-8 decoding is needed.
-fn check_filter(filter: &[u8]) -> Result<(), InvalidTopic> {
+pub(crate) fn check_filter_bytes(filter: &[u8]) -> Result<(), InvalidTopic> {
     if filter.is_empty() {
         return Err(InvalidTopic::EmptyFilter);
     }
