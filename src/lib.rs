@@ -225,9 +225,9 @@ pub use packet::{
     Packet, PacketRef, PacketType, PubAck, PubAckRef, PubComp, PubCompRef, PubRec, PubRecRef,
     PubRel, PubRelRef, Publish, PublishRef, RetainHandling, SubAck, SubAckCodesIter,
     SubAckCodesRef, SubAckRef, Subscribe, SubscribeRef, Subscription, SubscriptionOptions,
-    SubscriptionRef, SubscriptionsIter, SubscriptionsRef, TopicFiltersIter, TopicFiltersRef,
-    UnsubAck, UnsubAckCodesIter, UnsubAckCodesRef, UnsubAckRef, Unsubscribe, UnsubscribeRef, Will,
-    WillRef,
+    SubscriptionRef, Subscriptions, SubscriptionsIter, SubscriptionsRef, SubscriptionsRefIter,
+    TopicFilters, TopicFiltersIter, TopicFiltersRef, TopicFiltersRefIter, UnsubAck,
+    UnsubAckCodesIter, UnsubAckCodesRef, UnsubAckRef, Unsubscribe, UnsubscribeRef, Will, WillRef,
 };
 pub use types::reason_code::{
     AuthReasonCode, ConnectReasonCode, DisconnectReasonCode, PubAckReasonCode, PubRelReasonCode,

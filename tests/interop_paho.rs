@@ -337,6 +337,7 @@ fn subscribe(v: ProtocolVersion) {
     let subscribe = subscribe.expect("Event::Subscribe");
     let asked: Vec<_> = subscribe
         .subscriptions
+        .as_view()
         .iter()
         .map(|s| (s.filter.as_str(), s.options.qos))
         .collect();
@@ -414,7 +415,12 @@ fn unsubscribe(v: ProtocolVersion) {
         _ => None,
     });
     let unsubscribe = unsubscribe.expect("Event::Unsubscribe");
-    let filters: Vec<_> = unsubscribe.filters.iter().map(|f| f.as_str()).collect();
+    let filters: Vec<_> = unsubscribe
+        .filters
+        .as_view()
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
     assert_eq!(filters, ["a", "nothing/here"]);
     let sent = broker.sent(&id);
     let unsubacks: Vec<_> = sent

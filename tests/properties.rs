@@ -4,6 +4,8 @@
 //! - encode then decode is the identity, for every packet type and level;
 //! - `encoded_len` is exactly what `encode` writes, into growable buffers and into a
 //!   `&mut [u8]` of exactly that size; one byte less is `BufferTooSmall` and writes nothing;
+//!   the borrowed `PacketRef::encode` writes the same bytes into a slice, and a decoded view
+//!   re-encodes to the bytes it came from;
 //! - decode, encode, decode is stable: the bytes of a decoded packet re-encode identically;
 //! - packets concatenated and split anywhere come out of a `Decoder` exactly as one-shot
 //!   decoding gives them, and the `Decoder` never consumes a partial packet;
@@ -136,6 +138,27 @@ proptest! {
         let mut limited = Vec::new();
         prop_assert_eq!(packet.encode_with_limit(at, len, &mut limited), Ok(len));
         prop_assert!(limited == vec_out);
+
+        // The borrowed encoder, into a slice: the same bytes, the same length, and nothing
+        // written into a slice one byte short; and a decoded view re-encodes identically.
+        let view = packet.as_view();
+        prop_assert_eq!(view.encoded_len(at), Ok(len));
+        let mut out = vec![0xEEu8; len + 3];
+        prop_assert_eq!(view.encode(at, &mut out), Ok(len));
+        prop_assert!(out[..len] == vec_out[..] && out[len..] == [0xEE; 3]);
+        let mut short = vec![0xEEu8; len - 1];
+        prop_assert_eq!(
+            view.encode(at, &mut short),
+            Err(EncodeError::BufferTooSmall { needed: len, available: len - 1 })
+        );
+        prop_assert!(short.iter().all(|&b| b == 0xEE), "bytes were written");
+        let Ok(Decoded::Complete(decoded, used)) = PacketRef::decode(&vec_out, at) else {
+            panic!("{packet:?} does not decode from its own bytes");
+        };
+        prop_assert_eq!(used, len);
+        let mut again = vec![0u8; len];
+        prop_assert_eq!(decoded.encode(at, &mut again), Ok(len));
+        prop_assert!(again == vec_out);
     }
 
     /// Decode, encode, decode: starting from the bytes of a generated packet, the decoded
@@ -777,12 +800,12 @@ fn assert_same_fields(view: &PacketRef<'_>, packet: &Packet, input: &[u8]) {
             let owned = p
                 .subscriptions
                 .iter()
-                .map(|s| (s.filter.as_str(), s.options));
-            assert!(v
-                .subscriptions
-                .iter()
-                .map(|s| (s.filter.as_str(), s.options))
-                .eq(owned));
+                .map(|s| (s.filter.to_string(), s.options));
+            let view = v.subscriptions.iter();
+            assert!(
+                view.map(|s| (s.filter.to_string(), s.options)).eq(owned),
+                "{what}"
+            );
         }
         (PacketRef::SubAck(v), Packet::SubAck(p)) => {
             assert_eq!(v.packet_id, p.packet_id, "{what}");
@@ -795,8 +818,8 @@ fn assert_same_fields(view: &PacketRef<'_>, packet: &Packet, input: &[u8]) {
         (PacketRef::Unsubscribe(v), Packet::Unsubscribe(p)) => {
             assert_eq!(v.packet_id, p.packet_id, "{what}");
             assert_eq!(v.properties, p.properties.as_view(), "{what}");
-            let owned = p.filters.iter().map(|f| f.as_str());
-            assert!(v.filters.iter().map(|f| f.as_str()).eq(owned), "{what}");
+            let owned = p.filters.iter().map(|f| f.to_string());
+            assert!(v.filters.iter().map(|f| f.to_string()).eq(owned), "{what}");
         }
         (PacketRef::UnsubAck(v), Packet::UnsubAck(p)) => {
             assert_eq!(v.packet_id, p.packet_id, "{what}");

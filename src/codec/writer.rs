@@ -1,9 +1,9 @@
 //! Write helpers. Callers check lengths before writing: every limit is validated while
 //! computing the encoded length, so writing cannot fail.
 
-use crate::types::MqttString;
+use crate::types::MqttStr;
 use alloc::vec::Vec;
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 
 /// Where encoded bytes go. The packet writers are generic over it so that encoding can
 /// stage its many small writes ([`Staged`]) instead of making a buffer call for each.
@@ -33,16 +33,33 @@ pub(crate) trait Sink {
     }
 }
 
-/// Writes into room made beforehand, by index: no buffer call per field. It leaves a
-/// PUBLISH payload to the caller, who appends it with one copy and need not zero room for it.
+/// Writes into room made beforehand, by index: no buffer call per field. Made with `new`, it
+/// leaves a PUBLISH payload to the caller, who appends it with one copy and need not zero
+/// room for it.
 pub(crate) struct Cursor<'a> {
     out: &'a mut [u8],
     pos: usize,
+    /// Whether a PUBLISH payload is written too, rather than left to the caller.
+    payload: bool,
 }
 
 impl<'a> Cursor<'a> {
+    /// A cursor that leaves the payload to its caller.
     pub(crate) fn new(out: &'a mut [u8]) -> Self {
-        Self { out, pos: 0 }
+        Self {
+            out,
+            pos: 0,
+            payload: false,
+        }
+    }
+
+    /// A cursor that writes everything, the payload included.
+    pub(crate) fn with_payload(out: &'a mut [u8]) -> Self {
+        Self {
+            out,
+            pos: 0,
+            payload: true,
+        }
     }
 
     /// Bytes written.
@@ -72,7 +89,11 @@ impl Sink for Cursor<'_> {
     }
 
     #[inline]
-    fn put_payload(&mut self, _bytes: &[u8]) {}
+    fn put_payload(&mut self, bytes: &[u8]) {
+        if self.payload {
+            self.put_slice(bytes);
+        }
+    }
 }
 
 impl Sink for BytesMut {
@@ -146,12 +167,12 @@ impl<B: BufMut + ?Sized> Sink for Staged<'_, B> {
     }
 }
 
-pub(crate) fn put_str<S: Sink + ?Sized>(buf: &mut S, s: &MqttString) {
+pub(crate) fn put_str<S: Sink + ?Sized>(buf: &mut S, s: MqttStr<'_>) {
     buf.put_u16(s.len() as u16);
     buf.put_slice(s.as_bytes());
 }
 
-pub(crate) fn put_binary<S: Sink + ?Sized>(buf: &mut S, b: &Bytes) {
+pub(crate) fn put_binary<S: Sink + ?Sized>(buf: &mut S, b: &[u8]) {
     buf.put_u16(b.len() as u16);
     buf.put_slice(b);
 }

@@ -55,13 +55,6 @@ macro_rules! ack_packet {
                 }
             }
 
-            /// Whether this is the four-byte form every version shares: Success, no
-            /// properties, so only the packet identifier follows the fixed header.
-            #[inline]
-            pub(crate) fn is_short(&self) -> bool {
-                self.reason_code == $reason::Success && self.properties.is_empty()
-            }
-
             /// The owned acknowledgement whose fields are `view`'s, sliced from `frame`.
             pub(crate) fn from_view(view: &$view<'_>, frame: &Bytes) -> Self {
                 Self {
@@ -118,7 +111,7 @@ macro_rules! ack_packet {
             }
         }
 
-        impl EncodeBody for $name {
+        impl EncodeBody for $view<'_> {
             const TYPE: PacketType = PacketType::$packet_type;
 
             fn flags(&self) -> u8 {

@@ -99,7 +99,7 @@ impl Auth {
     }
 }
 
-impl EncodeBody for Auth {
+impl EncodeBody for AuthRef<'_> {
     const TYPE: PacketType = PacketType::Auth;
 
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {

@@ -67,25 +67,6 @@ impl ConnAck {
             ..*self
         }
     }
-
-    /// The whole packet at `version`, which has no properties (the caller checked), when
-    /// [`EncodeBody`] would write it without complaint: the bytes
-    /// [`decode_short`](Self::decode_short) takes, and how many of them. `None` sends the
-    /// CONNACK to the general path, which writes it or says what is wrong.
-    #[inline]
-    pub(crate) fn encode_short(&self, version: ProtocolVersion) -> Option<([u8; 5], usize)> {
-        debug_assert!(self.properties.is_empty());
-        let present = self.session_present;
-        if present && (self.reason_code.is_error() || version == ProtocolVersion::V3_1) {
-            return None;
-        }
-        let flags = u8::from(present);
-        Some(if version.is_v5() {
-            ([0x20, 3, flags, self.reason_code.code(), 0], 5)
-        } else {
-            ([0x20, 2, flags, self.reason_code.v3_return_code()?, 0], 4)
-        })
-    }
 }
 
 /// [`ConnAck`] as a borrowed view of the received bytes.
@@ -177,7 +158,7 @@ impl ConnAck {
     }
 }
 
-impl EncodeBody for ConnAck {
+impl EncodeBody for ConnAckRef<'_> {
     const TYPE: PacketType = PacketType::ConnAck;
 
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {

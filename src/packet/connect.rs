@@ -137,26 +137,6 @@ impl Connect {
             properties: self.properties.detach(),
         }
     }
-
-    fn flags_byte(&self) -> u8 {
-        let mut flags = 0;
-        if self.clean_start {
-            flags |= CLEAN_START;
-        }
-        if let Some(will) = &self.will {
-            flags |= WILL_FLAG | will.qos.bits() << WILL_QOS_SHIFT;
-            if will.retain {
-                flags |= WILL_RETAIN;
-            }
-        }
-        if self.user_name.is_some() {
-            flags |= USER_NAME;
-        }
-        if self.password.is_some() {
-            flags |= PASSWORD;
-        }
-        flags
-    }
 }
 
 /// Names the rule that requires a field when the packet ends before it; any other error
@@ -202,6 +182,26 @@ pub struct WillRef<'a> {
 }
 
 impl<'a> ConnectRef<'a> {
+    fn flags_byte(&self) -> u8 {
+        let mut flags = 0;
+        if self.clean_start {
+            flags |= CLEAN_START;
+        }
+        if let Some(will) = &self.will {
+            flags |= WILL_FLAG | will.qos.bits() << WILL_QOS_SHIFT;
+            if will.retain {
+                flags |= WILL_RETAIN;
+            }
+        }
+        if self.user_name.is_some() {
+            flags |= USER_NAME;
+        }
+        if self.password.is_some() {
+            flags |= PASSWORD;
+        }
+        flags
+    }
+
     /// Decodes the body; sets `r.version` to the level the packet declares.
     pub(crate) fn decode(r: &mut Reader<'a>, fixed_flags: u8) -> Result<Self, DecodeError> {
         let name = r.binary("protocol name")?;
@@ -354,6 +354,27 @@ fn decode_will<'a>(
 }
 
 impl Connect {
+    /// The packet as a borrowed view of its own fields.
+    #[must_use]
+    pub fn as_view(&self) -> ConnectRef<'_> {
+        ConnectRef {
+            protocol_version: self.protocol_version,
+            clean_start: self.clean_start,
+            keep_alive: self.keep_alive,
+            client_id: self.client_id.as_borrowed(),
+            will: self.will.as_ref().map(|will| WillRef {
+                topic: will.topic.as_mqtt_str().as_borrowed(),
+                payload: &will.payload,
+                qos: will.qos,
+                retain: will.retain,
+                properties: will.properties.as_view(),
+            }),
+            user_name: self.user_name.as_ref().map(MqttString::as_borrowed),
+            password: self.password.as_deref(),
+            properties: self.properties.as_view(),
+        }
+    }
+
     /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
     pub(crate) fn from_view(view: &ConnectRef<'_>, frame: &Bytes) -> Self {
         let string = |s| MqttString::in_frame(frame, s);
@@ -376,7 +397,7 @@ impl Connect {
     }
 }
 
-impl EncodeBody for Connect {
+impl EncodeBody for ConnectRef<'_> {
     const TYPE: PacketType = PacketType::Connect;
 
     /// CONNECT is encoded at its own `protocol_version`, whatever the caller's version.
@@ -419,11 +440,11 @@ impl EncodeBody for Connect {
                     Some("MQTT-4.7.3-1"),
                 ));
             }
-            check_binary(&will.payload, "will payload")?;
+            check_binary(will.payload, "will payload")?;
             if v5 {
                 len += will.properties.wire_len(Trim::Nothing);
             }
-            len += will.topic.as_mqtt_str().wire_len() + 2 + will.payload.len();
+            len += will.topic.wire_len() + 2 + will.payload.len();
         }
         if let Some(user) = &self.user_name {
             len += user.wire_len();
@@ -446,15 +467,15 @@ impl EncodeBody for Connect {
         if version.is_v5() {
             self.properties.put(buf, Trim::Nothing);
         }
-        put_str(buf, &self.client_id);
+        put_str(buf, self.client_id);
         if let Some(will) = &self.will {
             if version.is_v5() {
                 will.properties.put(buf, Trim::Nothing);
             }
-            put_str(buf, will.topic.as_mqtt_str());
-            put_binary(buf, &will.payload);
+            put_str(buf, will.topic);
+            put_binary(buf, will.payload);
         }
-        if let Some(user) = &self.user_name {
+        if let Some(user) = self.user_name {
             put_str(buf, user);
         }
         if let Some(password) = &self.password {

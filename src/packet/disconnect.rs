@@ -90,7 +90,7 @@ impl Disconnect {
     }
 }
 
-impl EncodeBody for Disconnect {
+impl EncodeBody for DisconnectRef<'_> {
     const TYPE: PacketType = PacketType::Disconnect;
 
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {

@@ -3,41 +3,67 @@
 //! their success value below 5.0, and encoding anything else below 5.0 is an error.
 
 /// A borrowed list of reason codes (SUBACK, UNSUBACK): the received bytes, each checked
-/// once when the packet was decoded and converted, without checks, as they are iterated.
+/// once when the packet was decoded and converted, without checks, as they are iterated; or
+/// codes given by the sender.
 macro_rules! reason_code_list {
     ($(#[$m:meta])* $list:ident, $iter:ident, $code:ty) => {
         $(#[$m])*
-        #[derive(Clone, Copy, PartialEq, Eq, Default)]
+        #[derive(Clone, Copy)]
         pub struct $list<'a> {
-            bytes: &'a [u8],
+            codes: crate::packet::CodeList<'a, $code>,
         }
 
         impl<'a> $list<'a> {
+            /// A list of `codes` to encode.
+            #[must_use]
+            pub fn from_codes(codes: &'a [$code]) -> Self {
+                Self { codes: crate::packet::CodeList::Codes(codes) }
+            }
+
+            /// The received codes, checked by the decoder.
+            pub(crate) fn from_wire(bytes: &'a [u8]) -> Self {
+                Self { codes: crate::packet::CodeList::Wire(bytes) }
+            }
+
             /// The codes, in order.
             pub fn iter(&self) -> $iter<'a> {
                 $iter {
-                    codes: self.bytes.iter(),
+                    codes: match self.codes {
+                        crate::packet::CodeList::Wire(bytes) => crate::packet::CodeIter::Wire(bytes.iter()),
+                        crate::packet::CodeList::Codes(codes) => crate::packet::CodeIter::Codes(codes.iter()),
+                    },
                 }
             }
 
             /// How many there are.
             #[must_use]
             pub fn len(&self) -> usize {
-                self.bytes.len()
+                match self.codes {
+                    crate::packet::CodeList::Wire(bytes) => bytes.len(),
+                    crate::packet::CodeList::Codes(codes) => codes.len(),
+                }
             }
 
             /// Whether there are none.
             #[must_use]
             pub fn is_empty(&self) -> bool {
-                self.bytes.is_empty()
-            }
-
-            /// The codes as bytes, as on the wire.
-            #[must_use]
-            pub fn as_bytes(&self) -> &'a [u8] {
-                self.bytes
+                self.len() == 0
             }
         }
+
+        impl Default for $list<'_> {
+            fn default() -> Self {
+                Self::from_wire(&[])
+            }
+        }
+
+        impl PartialEq for $list<'_> {
+            fn eq(&self, other: &Self) -> bool {
+                self.iter().eq(other.iter())
+            }
+        }
+
+        impl Eq for $list<'_> {}
 
         impl<'a> IntoIterator for $list<'a> {
             type Item = $code;
@@ -57,22 +83,42 @@ macro_rules! reason_code_list {
         #[derive(Clone, Debug)]
         #[must_use = "iterators are lazy and do nothing unless consumed"]
         pub struct $iter<'a> {
-            codes: core::slice::Iter<'a, u8>,
+            codes: crate::packet::CodeIter<'a, $code>,
         }
 
         impl Iterator for $iter<'_> {
             type Item = $code;
             fn next(&mut self) -> Option<$code> {
-                // Every byte was checked when the packet was decoded.
-                self.codes.find_map(|&c| <$code>::from_code(c))
+                match &mut self.codes {
+                    // Every byte was checked when the packet was decoded.
+                    crate::packet::CodeIter::Wire(bytes) => bytes.find_map(|&c| <$code>::from_code(c)),
+                    crate::packet::CodeIter::Codes(codes) => codes.next().copied(),
+                }
             }
             fn size_hint(&self) -> (usize, Option<usize>) {
-                self.codes.size_hint()
+                let n = match &self.codes {
+                    crate::packet::CodeIter::Wire(bytes) => bytes.len(),
+                    crate::packet::CodeIter::Codes(codes) => codes.len(),
+                };
+                (n, Some(n))
             }
         }
 
         impl ExactSizeIterator for $iter<'_> {}
     };
+}
+
+/// Where a list of reason codes lives: received bytes, or codes given by the sender.
+#[derive(Clone, Copy)]
+pub(crate) enum CodeList<'a, C> {
+    Wire(&'a [u8]),
+    Codes(&'a [C]),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum CodeIter<'a, C> {
+    Wire(core::slice::Iter<'a, u8>),
+    Codes(core::slice::Iter<'a, C>),
 }
 
 mod ack;
@@ -98,17 +144,20 @@ pub use publish::{Publish, PublishRef};
 pub use suback::{SubAck, SubAckCodesIter, SubAckCodesRef, SubAckRef};
 pub use subscribe::{
     RetainHandling, Subscribe, SubscribeRef, Subscription, SubscriptionOptions, SubscriptionRef,
-    SubscriptionsIter, SubscriptionsRef,
+    Subscriptions, SubscriptionsIter, SubscriptionsRef, SubscriptionsRefIter,
 };
 pub use unsuback::{UnsubAck, UnsubAckCodesIter, UnsubAckCodesRef, UnsubAckRef};
-pub use unsubscribe::{TopicFiltersIter, TopicFiltersRef, Unsubscribe, UnsubscribeRef};
+pub use unsubscribe::{
+    TopicFilters, TopicFiltersIter, TopicFiltersRef, TopicFiltersRefIter, Unsubscribe,
+    UnsubscribeRef,
+};
 
 use crate::codec::fixed_header::FixedHeader;
 use crate::codec::reader::Reader;
 use crate::codec::writer::{put_small, Cursor, Sink, Staged};
 use crate::codec::{varint, Encoder, Trim, MAX_PACKET_SIZE};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::types::{PacketId, ProtocolVersion, VarInt};
+use crate::types::{ProtocolVersion, VarInt};
 use alloc::boxed::Box;
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -295,20 +344,20 @@ pub(crate) trait EncodeBody {
 macro_rules! dispatch {
     ($packet:expr, $p:ident => $body:expr, ping => $ping:expr) => {
         match $packet {
-            Packet::Connect($p) => $body,
-            Packet::ConnAck($p) => $body,
-            Packet::Publish($p) => $body,
-            Packet::PubAck($p) => $body,
-            Packet::PubRec($p) => $body,
-            Packet::PubRel($p) => $body,
-            Packet::PubComp($p) => $body,
-            Packet::Subscribe($p) => $body,
-            Packet::SubAck($p) => $body,
-            Packet::Unsubscribe($p) => $body,
-            Packet::UnsubAck($p) => $body,
-            Packet::Disconnect($p) => $body,
-            Packet::Auth($p) => $body,
-            Packet::PingReq | Packet::PingResp => $ping,
+            PacketRef::Connect($p) => $body,
+            PacketRef::ConnAck($p) => $body,
+            PacketRef::Publish($p) => $body,
+            PacketRef::PubAck($p) => $body,
+            PacketRef::PubRec($p) => $body,
+            PacketRef::PubRel($p) => $body,
+            PacketRef::PubComp($p) => $body,
+            PacketRef::Subscribe($p) => $body,
+            PacketRef::SubAck($p) => $body,
+            PacketRef::Unsubscribe($p) => $body,
+            PacketRef::UnsubAck($p) => $body,
+            PacketRef::Disconnect($p) => $body,
+            PacketRef::Auth($p) => $body,
+            PacketRef::PingReq | PacketRef::PingResp => $ping,
         }
     };
 }
@@ -391,10 +440,32 @@ impl Packet {
         }
     }
 
+    /// The packet as a borrowed view of its own fields: what every encoding goes through.
+    #[must_use]
+    pub fn as_view(&self) -> PacketRef<'_> {
+        match self {
+            Self::Connect(p) => PacketRef::Connect(p.as_view()),
+            Self::ConnAck(p) => PacketRef::ConnAck(p.as_view()),
+            Self::Publish(p) => PacketRef::Publish(p.as_view()),
+            Self::PubAck(p) => PacketRef::PubAck(p.as_view()),
+            Self::PubRec(p) => PacketRef::PubRec(p.as_view()),
+            Self::PubRel(p) => PacketRef::PubRel(p.as_view()),
+            Self::PubComp(p) => PacketRef::PubComp(p.as_view()),
+            Self::Subscribe(p) => PacketRef::Subscribe(p.as_view()),
+            Self::SubAck(p) => PacketRef::SubAck(p.as_view()),
+            Self::Unsubscribe(p) => PacketRef::Unsubscribe(p.as_view()),
+            Self::UnsubAck(p) => PacketRef::UnsubAck(p.as_view()),
+            Self::PingReq => PacketRef::PingReq,
+            Self::PingResp => PacketRef::PingResp,
+            Self::Disconnect(p) => PacketRef::Disconnect(p.as_view()),
+            Self::Auth(p) => PacketRef::Auth(p.as_view()),
+        }
+    }
+
     /// Bytes the packet takes when encoded at `version`, or why it cannot be encoded there.
     /// A CONNECT is always encoded at its own `protocol_version`.
     pub fn encoded_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
-        self.size(version, Trim::Nothing).map(|(_, total)| total)
+        self.as_view().encoded_len(version)
     }
 
     /// Encodes the packet at `version` into `buf` and returns the bytes written, exactly
@@ -409,7 +480,8 @@ impl Packet {
         version: ProtocolVersion,
         buf: &mut B,
     ) -> Result<usize, EncodeError> {
-        self.fit(version, None)?.write(self, version, buf)
+        let view = self.as_view();
+        view.fit(version, None)?.write(&view, version, buf)
     }
 
     /// Encodes the packet so that it is no larger than `max_packet_size`, the peer's Maximum
@@ -424,8 +496,9 @@ impl Packet {
         max_packet_size: usize,
         buf: &mut B,
     ) -> Result<usize, EncodeError> {
-        self.fit(version, Some(max_packet_size))?
-            .write(self, version, buf)
+        let view = self.as_view();
+        view.fit(version, Some(max_packet_size))?
+            .write(&view, version, buf)
     }
 
     /// Sizes the packet, leaving out what MQTT 5.0 lets a sender drop until it fits `max`.
@@ -434,66 +507,31 @@ impl Packet {
         version: ProtocolVersion,
         max: Option<usize>,
     ) -> Result<Fitted, EncodeError> {
-        let mut smallest = usize::MAX;
-        for trim in [
-            Trim::Nothing,
-            Trim::ReasonString,
-            Trim::ReasonStringAndUserProperties,
-        ] {
-            if trim > Trim::Nothing && !self.may_trim() {
-                break;
-            }
-            let (body, total) = self.size(version, trim)?;
-            if max.map_or(true, |max| total <= max) {
-                return Ok(Fitted { trim, body, total });
-            }
-            smallest = smallest.min(total);
-        }
-        Err(EncodeError::PacketTooLarge {
-            size: smallest,
-            max: max.unwrap_or_default(),
-        })
+        self.as_view().fit(version, max)
     }
 
     /// Appends the packet to `buf` (what [`Encoder::encode`](crate::Encoder::encode) does):
-    /// one match on the packet, then sizing and writing specialised to its type. Every arm
-    /// is a single call, so that this needs no frame of its own.
+    /// one match on the packet, then sizing and writing specialised to its type.
     pub(crate) fn append(
         &self,
         encoder: &Encoder,
         buf: &mut BytesMut,
     ) -> Result<usize, EncodeError> {
         match self {
-            Packet::Connect(p) => append_body(self, &**p, encoder, buf),
-            Packet::ConnAck(p) if p.properties.is_empty() => append_connack(self, p, encoder, buf),
-            Packet::ConnAck(p) => append_body(self, p, encoder, buf),
-            // Properties send a PUBLISH the general way at once.
-            Packet::Publish(p) if p.properties.is_empty() => append_publish(self, p, encoder, buf),
-            Packet::Publish(p) => append_body(self, p, encoder, buf),
-            // The four-byte forms, most of the packets of a QoS 1 or 2 flow, need no sizing.
-            Packet::PubAck(p) if p.is_short() => {
-                append_short_ack(p.first_byte(), p.packet_id, encoder, buf)
-            }
-            Packet::PubRec(p) if p.is_short() => {
-                append_short_ack(p.first_byte(), p.packet_id, encoder, buf)
-            }
-            Packet::PubRel(p) if p.is_short() => {
-                append_short_ack(p.first_byte(), p.packet_id, encoder, buf)
-            }
-            Packet::PubComp(p) if p.is_short() => {
-                append_short_ack(p.first_byte(), p.packet_id, encoder, buf)
-            }
-            Packet::PubAck(p) => append_body(self, p, encoder, buf),
-            Packet::PubRec(p) => append_body(self, p, encoder, buf),
-            Packet::PubRel(p) => append_body(self, p, encoder, buf),
-            Packet::PubComp(p) => append_body(self, p, encoder, buf),
-            Packet::Subscribe(p) => append_body(self, p, encoder, buf),
-            Packet::SubAck(p) => append_body(self, p, encoder, buf),
-            Packet::Unsubscribe(p) => append_body(self, p, encoder, buf),
-            Packet::UnsubAck(p) => append_body(self, p, encoder, buf),
-            Packet::Disconnect(p) => append_body(self, p, encoder, buf),
-            Packet::Auth(p) => append_body(self, p, encoder, buf),
-            Packet::PingReq | Packet::PingResp => append_ping(self, encoder, buf),
+            Packet::Connect(p) => append_body(&p.as_view(), encoder, buf),
+            Packet::ConnAck(p) => append_body(&p.as_view(), encoder, buf),
+            Packet::Publish(p) => append_body(&p.as_view(), encoder, buf),
+            Packet::PubAck(p) => append_body(&p.as_view(), encoder, buf),
+            Packet::PubRec(p) => append_body(&p.as_view(), encoder, buf),
+            Packet::PubRel(p) => append_body(&p.as_view(), encoder, buf),
+            Packet::PubComp(p) => append_body(&p.as_view(), encoder, buf),
+            Packet::Subscribe(p) => append_body(&p.as_view(), encoder, buf),
+            Packet::SubAck(p) => append_body(&p.as_view(), encoder, buf),
+            Packet::Unsubscribe(p) => append_body(&p.as_view(), encoder, buf),
+            Packet::UnsubAck(p) => append_body(&p.as_view(), encoder, buf),
+            Packet::Disconnect(p) => append_body(&p.as_view(), encoder, buf),
+            Packet::Auth(p) => append_body(&p.as_view(), encoder, buf),
+            Packet::PingReq | Packet::PingResp => append_ping(self.packet_type(), encoder, buf),
         }
     }
 
@@ -520,38 +558,87 @@ impl Packet {
             Self::PingResp => Self::PingResp,
         }
     }
+}
 
-    fn may_trim(&self) -> bool {
-        !matches!(
-            self,
-            Self::Connect(_)
-                | Self::Publish(_)
-                | Self::Subscribe(_)
-                | Self::Unsubscribe(_)
-                | Self::PingReq
-                | Self::PingResp
-        )
+/// Whether MQTT 5.0 lets the sender of a packet of type `t` leave out its Reason String and
+/// User Properties to fit the peer's Maximum Packet Size.
+fn may_trim(t: PacketType) -> bool {
+    !matches!(
+        t,
+        PacketType::Connect
+            | PacketType::Publish
+            | PacketType::Subscribe
+            | PacketType::Unsubscribe
+            | PacketType::PingReq
+            | PacketType::PingResp
+    )
+}
+
+/// The body's size and the whole packet's, with what `trim` leaves out.
+#[inline]
+fn size_of<T: EncodeBody>(
+    body: &T,
+    version: ProtocolVersion,
+    trim: Trim,
+) -> Result<(usize, usize), EncodeError> {
+    let len = body.body_len(version, trim)?;
+    if len > VarInt::MAX as usize {
+        return Err(EncodeError::RemainingLengthTooLarge(len));
     }
+    Ok((len, 1 + varint::len(len) + len))
+}
 
-    fn size(&self, version: ProtocolVersion, trim: Trim) -> Result<(usize, usize), EncodeError> {
-        let body = dispatch!(self, p => p.body_len(version, trim)?, ping => 0);
-        if body > VarInt::MAX as usize {
-            return Err(EncodeError::RemainingLengthTooLarge(body));
+/// Sizes `body`, leaving out what MQTT 5.0 lets a sender drop until it fits `max`.
+fn fit<T: EncodeBody>(
+    body: &T,
+    version: ProtocolVersion,
+    max: Option<usize>,
+) -> Result<Fitted, EncodeError> {
+    let mut smallest = usize::MAX;
+    for trim in [
+        Trim::Nothing,
+        Trim::ReasonString,
+        Trim::ReasonStringAndUserProperties,
+    ] {
+        if trim > Trim::Nothing && !may_trim(T::TYPE) {
+            break;
         }
-        Ok((body, 1 + varint::len(body) + body))
+        let (body_len, total) = size_of(body, version, trim)?;
+        if max.map_or(true, |max| total <= max) {
+            return Ok(Fitted {
+                trim,
+                body: body_len,
+                total,
+                first: body.first_byte(),
+            });
+        }
+        smallest = smallest.min(total);
+    }
+    Err(EncodeError::PacketTooLarge {
+        size: smallest,
+        max: max.unwrap_or_default(),
+    })
+}
+
+/// PINGREQ or PINGRESP, fitted: two bytes, which a maximum below 2 refuses.
+fn fit_ping(t: PacketType, max: Option<usize>) -> Result<Fitted, EncodeError> {
+    match max {
+        Some(max) if max < 2 => Err(EncodeError::PacketTooLarge { size: 2, max }),
+        _ => Ok(Fitted {
+            trim: Trim::Nothing,
+            body: 0,
+            total: 2,
+            first: (t as u8) << 4,
+        }),
     }
 }
 
-/// Bytes `body` takes as a whole packet at `version`, without building a [`Packet`].
+/// Bytes `body` takes as a whole packet at `version`.
 pub(crate) fn encoded_len_of<T: EncodeBody>(
     body: &T,
     version: ProtocolVersion,
 ) -> Result<usize, EncodeError> {
-    let len = body.body_len(version, Trim::Nothing)?;
-    if len > VarInt::MAX as usize {
-        return Err(EncodeError::RemainingLengthTooLarge(len));
-    }
-    Ok(1 + varint::len(len) + len)
+    size_of(body, version, Trim::Nothing).map(|(_, total)| total)
 }
 
 /// A packet's encoded size, once checked, and what it leaves out to get there.
@@ -560,21 +647,24 @@ pub(crate) struct Fitted {
     body: usize,
     /// Bytes on the wire.
     pub(crate) total: usize,
+    /// The first byte of the fixed header.
+    first: u8,
 }
 
 impl Fitted {
     /// The fixed header, then the body.
     #[inline]
-    fn put<S: Sink + ?Sized>(&self, packet: &Packet, version: ProtocolVersion, out: &mut S) {
-        let flags = dispatch!(packet, p => p.flags(), ping => 0);
-        out.put_u8((packet.packet_type() as u8) << 4 | flags);
+    fn put<S: Sink + ?Sized>(&self, packet: &PacketRef<'_>, version: ProtocolVersion, out: &mut S) {
+        out.put_u8(self.first);
         varint::put(out, self.body);
         dispatch!(packet, p => p.put_body(version, self.trim, out), ping => ());
     }
 
+    /// Writes the packet into `buf`, which must have room for it (`BufferTooSmall`, with
+    /// nothing written, if not).
     pub(crate) fn write<B: BufMut + ?Sized>(
         &self,
-        packet: &Packet,
+        packet: &PacketRef<'_>,
         version: ProtocolVersion,
         buf: &mut B,
     ) -> Result<usize, EncodeError> {
@@ -590,6 +680,26 @@ impl Fitted {
         Ok(self.total)
     }
 
+    /// Writes the packet at the front of `out` (`BufferTooSmall`, with nothing written, if
+    /// it is shorter than the packet).
+    fn write_slice(
+        &self,
+        packet: &PacketRef<'_>,
+        version: ProtocolVersion,
+        out: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        let Some(out) = out.get_mut(..self.total) else {
+            return Err(EncodeError::BufferTooSmall {
+                needed: self.total,
+                available: out.len(),
+            });
+        };
+        let mut cursor = Cursor::with_payload(out);
+        self.put(packet, version, &mut cursor);
+        debug_assert_eq!(cursor.position(), self.total);
+        Ok(self.total)
+    }
+
     /// Appends a packet whose body is `body`.
     /// Everything before a PUBLISH payload is written by index into a stack buffer when it
     /// fits there (as it does for all but large CONNECT, SUBSCRIBE and property-laden
@@ -597,7 +707,6 @@ impl Fitted {
     /// follows with one more copy.
     #[inline(always)]
     fn append<T: EncodeBody>(&self, body: &T, version: ProtocolVersion, buf: &mut BytesMut) {
-        let first = body.first_byte();
         let payload = body.payload();
         let header = 1 + varint::len(self.body);
         let head = self.total - payload.len();
@@ -613,11 +722,11 @@ impl Fitted {
             debug_assert_eq!(out.position(), head - header);
             let start = MAX_FIXED_HEADER - header;
             if header == 2 {
-                stage[start] = first;
+                stage[start] = self.first;
                 stage[start + 1] = self.body as u8;
             } else {
                 let mut out = Cursor::new(&mut stage[start..]);
-                out.put_u8(first);
+                out.put_u8(self.first);
                 varint::put(&mut out, self.body);
             }
             put_small(buf, &stage[start..start + HEAD_STAGE], head);
@@ -625,7 +734,7 @@ impl Fitted {
             let start = buf.len();
             buf.resize(start + head, 0);
             let mut out = Cursor::new(&mut buf[start..]);
-            out.put_u8(first);
+            out.put_u8(self.first);
             varint::put(&mut out, self.body);
             body.put_body(version, self.trim, &mut out);
             debug_assert_eq!(out.position(), head);
@@ -644,99 +753,34 @@ const MAX_FIXED_HEADER: usize = 5;
 const HEAD_STAGE: usize = 64;
 
 /// Sizes and appends one packet whose body is `body`: the common case (it fits, nothing
-/// trimmed) in a straight line, the rest through [`Packet::fit`]. Not inlined: one function
-/// per packet type keeps each frame small, where one function for all spills more.
+/// trimmed) in a straight line, the rest through [`fit`]. Not inlined: one function per
+/// packet type keeps each frame small, where one function for all spills more.
 #[inline(never)]
 fn append_body<T: EncodeBody>(
-    packet: &Packet,
     body: &T,
     encoder: &Encoder,
     buf: &mut BytesMut,
 ) -> Result<usize, EncodeError> {
     let version = encoder.version();
-    let len = body.body_len(version, Trim::Nothing)?;
-    if len > VarInt::MAX as usize {
-        return Err(EncodeError::RemainingLengthTooLarge(len));
-    }
-    let total = 1 + varint::len(len) + len;
+    let (len, total) = size_of(body, version, Trim::Nothing)?;
     let fitted = match encoder.max_packet_size() {
-        Some(max) if total > max => packet.fit(version, Some(max))?,
+        Some(max) if total > max => fit(body, version, Some(max))?,
         _ => Fitted {
             trim: Trim::Nothing,
             body: len,
             total,
+            first: body.first_byte(),
         },
     };
     fitted.append(body, version, buf);
     Ok(fitted.total)
 }
 
-/// Appends a PUBLISH, without properties in a straight line ([`Publish::append_plain`]).
-/// Not inlined, so that the other packet types keep [`Packet::append`]'s frame small.
-#[inline(never)]
-fn append_publish(
-    packet: &Packet,
-    publish: &Publish,
-    encoder: &Encoder,
-    buf: &mut BytesMut,
-) -> Result<usize, EncodeError> {
-    match publish.append_plain(encoder, buf) {
-        Some(written) => Ok(written),
-        None => append_body(packet, publish, encoder, buf),
-    }
-}
-
-/// Appends a publish acknowledgement in its four-byte form: the fixed header (`first`, then
-/// Remaining Length 2) and the packet identifier.
-#[inline]
-fn append_short_ack(
-    first: u8,
-    packet_id: PacketId,
-    encoder: &Encoder,
-    buf: &mut BytesMut,
-) -> Result<usize, EncodeError> {
-    if let Some(max) = encoder.max_packet_size().filter(|&max| max < 4) {
-        return Err(EncodeError::PacketTooLarge { size: 4, max });
-    }
-    let [high, low] = packet_id.get().to_be_bytes();
-    buf.extend_from_slice(&[first, 2, high, low]);
-    Ok(4)
-}
-
-/// Appends a CONNACK without properties, in its short form when it has one.
-#[inline(never)]
-fn append_connack(
-    packet: &Packet,
-    connack: &ConnAck,
-    encoder: &Encoder,
-    buf: &mut BytesMut,
-) -> Result<usize, EncodeError> {
-    match connack.encode_short(encoder.version()) {
-        Some((bytes, len)) if encoder.max_packet_size().map_or(true, |max| len <= max) => {
-            // Fixed-size copies rather than one of variable length, which is a call.
-            let [a, b, c, d, e] = bytes;
-            if len == 4 {
-                buf.extend_from_slice(&[a, b, c, d]);
-            } else {
-                buf.extend_from_slice(&[a, b, c, d, e]);
-            }
-            Ok(len)
-        }
-        _ => append_body(packet, connack, encoder, buf),
-    }
-}
-
 /// Appends PINGREQ or PINGRESP, which have no body.
 #[inline(never)]
-fn append_ping(
-    packet: &Packet,
-    encoder: &Encoder,
-    buf: &mut BytesMut,
-) -> Result<usize, EncodeError> {
-    if encoder.max_packet_size().is_some_and(|max| max < 2) {
-        packet.fit(encoder.version(), encoder.max_packet_size())?;
-    }
-    buf.extend_from_slice(&[(packet.packet_type() as u8) << 4, 0]);
+fn append_ping(t: PacketType, encoder: &Encoder, buf: &mut BytesMut) -> Result<usize, EncodeError> {
+    let fitted = fit_ping(t, encoder.max_packet_size())?;
+    buf.extend_from_slice(&[fitted.first, 0]);
     Ok(2)
 }
 
@@ -875,6 +919,50 @@ impl<'a> PacketRef<'a> {
             Self::Auth(_) => PacketType::Auth,
         }
     }
+
+    /// Bytes the packet takes when encoded at `version`, or why it cannot be encoded there.
+    /// A CONNECT is always encoded at its own `protocol_version`.
+    pub fn encoded_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
+        self.fit(version, None).map(|fitted| fitted.total)
+    }
+
+    /// Encodes the packet at `version` at the front of `out` and returns the bytes written,
+    /// exactly [`encoded_len`](Self::encoded_len): everything is checked and sized first,
+    /// and on any error, [`BufferTooSmall`](EncodeError::BufferTooSmall) included, nothing
+    /// is written. A CONNECT is always encoded at its own `protocol_version`.
+    ///
+    /// ```
+    /// use mqttwire::{PacketId, PacketRef, ProtocolVersion, PubAckRef, PubAck};
+    ///
+    /// let ack = PubAck::new(PacketId::new(7).unwrap());
+    /// let mut out = [0u8; 16];
+    /// let n = PacketRef::PubAck(ack.as_view()).encode(ProtocolVersion::V5, &mut out).unwrap();
+    /// assert_eq!(&out[..n], [0x40, 0x02, 0x00, 0x07]);
+    /// ```
+    pub fn encode(&self, version: ProtocolVersion, out: &mut [u8]) -> Result<usize, EncodeError> {
+        self.fit(version, None)?.write_slice(self, version, out)
+    }
+
+    /// [`encode`](Self::encode) within the peer's Maximum Packet Size, leaving out what
+    /// MQTT 5.0 lets a sender leave out, as [`Packet::encode_with_limit`] does.
+    pub fn encode_with_limit(
+        &self,
+        version: ProtocolVersion,
+        max_packet_size: usize,
+        out: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        self.fit(version, Some(max_packet_size))?
+            .write_slice(self, version, out)
+    }
+
+    /// Sizes the packet, leaving out what MQTT 5.0 lets a sender drop until it fits `max`.
+    pub(crate) fn fit(
+        &self,
+        version: ProtocolVersion,
+        max: Option<usize>,
+    ) -> Result<Fitted, EncodeError> {
+        dispatch!(self, p => fit(p, version, max), ping => fit_ping(self.packet_type(), max))
+    }
 }
 
 /// Before the version is known, only a CONNECT may come ([MQTT-3.1.0-1]): the first byte is
@@ -988,7 +1076,7 @@ impl_from_packet!(
 mod tests {
     use super::*;
     use crate::properties::ConnAckProperties;
-    use crate::{ConnectReasonCode, MqttString, QosPid, TopicName};
+    use crate::{ConnectReasonCode, MqttString, PacketId, QosPid, TopicName};
     use alloc::vec;
     use core::num::NonZeroU16;
 

@@ -10,17 +10,14 @@
 
 use super::{v5_only, EncodeBody};
 use crate::codec::reader::Reader;
-use crate::codec::varint;
-use crate::codec::writer::{put_str, Cursor, Sink};
-use crate::codec::{Encoder, Trim};
+use crate::codec::writer::{put_str, Sink};
+use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
 use crate::properties::{PublishProperties, PublishPropertiesRef};
-use crate::types::{
-    InvalidTopic, MqttStr, MqttString, ProtocolVersion, QoS, QosPid, TopicName, VarInt,
-};
+use crate::types::{InvalidTopic, MqttStr, MqttString, ProtocolVersion, QoS, QosPid, TopicName};
 use crate::ReasonCode;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 /// PUBLISH: an application message on a topic.
 ///
@@ -47,10 +44,6 @@ pub struct Publish {
     pub properties: PublishProperties,
 }
 
-/// Room for what precedes the payload of a PUBLISH without properties, enough for topics of
-/// up to 50 bytes; longer ones take the general path.
-const PLAIN_STAGE: usize = 64;
-
 impl Publish {
     /// A QoS 0 message, neither retained nor duplicate.
     #[must_use]
@@ -72,52 +65,6 @@ impl Publish {
             properties: self.properties.detach(),
             ..*self
         }
-    }
-
-    /// Appends this PUBLISH, which carries no properties (the caller sends one that does
-    /// the general way): most traffic, sized and written in a straight line, the head staged
-    /// on the stack and two copies (head, payload). `None`, with nothing written, leaves the
-    /// rest to the general path, which encodes or refuses it: an empty topic, DUP on QoS 0,
-    /// a packet over the peer's maximum, a head longer than the stage.
-    #[inline]
-    pub(crate) fn append_plain(&self, encoder: &Encoder, buf: &mut BytesMut) -> Option<usize> {
-        // `Packet::append` sends a PUBLISH with properties the general way.
-        debug_assert!(self.properties.is_empty());
-        let dup_on_qos0 = self.dup && self.qos == QosPid::AtMostOnce;
-        if dup_on_qos0 || self.topic.is_empty() {
-            return None;
-        }
-        let v5 = encoder.version().is_v5();
-        let id = self.qos.packet_id();
-        // Topic (length-prefixed), packet identifier, and at 5.0 an empty property block.
-        let tail = 2 * usize::from(id.is_some()) + usize::from(v5);
-        let body = self.topic.as_mqtt_str().wire_len() + tail + self.payload.len();
-        let total = 1 + varint::len(body) + body;
-        if body > VarInt::MAX as usize || encoder.max_packet_size().is_some_and(|m| total > m) {
-            return None;
-        }
-        // Everything before the payload is staged and appended with one copy.
-        let head = total - self.payload.len();
-        if head > PLAIN_STAGE {
-            return None;
-        }
-        let mut stage = [0u8; PLAIN_STAGE];
-        let mut out = Cursor::new(&mut stage);
-        out.put_u8(self.first_byte());
-        varint::put(&mut out, body);
-        put_str(&mut out, self.topic.as_mqtt_str());
-        if let Some(id) = id {
-            out.put_u16(id.get());
-        }
-        if v5 {
-            out.put_u8(0);
-        }
-        buf.reserve(total);
-        buf.extend_from_slice(&stage[..head]);
-        if !self.payload.is_empty() {
-            buf.extend_from_slice(&self.payload);
-        }
-        Some(total)
     }
 }
 
@@ -231,7 +178,7 @@ impl Publish {
     }
 }
 
-impl EncodeBody for Publish {
+impl EncodeBody for PublishRef<'_> {
     const TYPE: PacketType = PacketType::Publish;
 
     fn flags(&self) -> u8 {
@@ -246,7 +193,7 @@ impl EncodeBody for Publish {
                 Some("MQTT-3.3.1-2"),
             ));
         }
-        let mut len = self.topic.as_mqtt_str().wire_len() + self.payload.len();
+        let mut len = self.topic.wire_len() + self.payload.len();
         if self.qos.packet_id().is_some() {
             len += 2;
         }
@@ -266,18 +213,18 @@ impl EncodeBody for Publish {
     }
 
     fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, _trim: Trim, buf: &mut B) {
-        put_str(buf, self.topic.as_mqtt_str());
+        put_str(buf, self.topic);
         if let Some(id) = self.qos.packet_id() {
             buf.put_u16(id.get());
         }
         if version.is_v5() {
             self.properties.put(buf, Trim::Nothing);
         }
-        buf.put_payload(&self.payload);
+        buf.put_payload(self.payload);
     }
 
     fn payload(&self) -> &[u8] {
-        &self.payload
+        self.payload
     }
 }
 

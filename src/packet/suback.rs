@@ -91,13 +91,23 @@ impl<'a> SubAckRef<'a> {
         }
         Ok(Self {
             packet_id,
-            reason_codes: SubAckCodesRef { bytes: codes },
+            reason_codes: SubAckCodesRef::from_wire(codes),
             properties,
         })
     }
 }
 
 impl SubAck {
+    /// The packet as a borrowed view of its own fields.
+    #[must_use]
+    pub fn as_view(&self) -> SubAckRef<'_> {
+        SubAckRef {
+            packet_id: self.packet_id,
+            reason_codes: SubAckCodesRef::from_codes(&self.reason_codes),
+            properties: self.properties.as_view(),
+        }
+    }
+
     /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
     pub(crate) fn from_view(view: &SubAckRef<'_>, frame: &Bytes) -> Self {
         Self {
@@ -118,7 +128,7 @@ fn allowed(code: SubAckReasonCode, version: ProtocolVersion) -> bool {
     }
 }
 
-impl EncodeBody for SubAck {
+impl EncodeBody for SubAckRef<'_> {
     const TYPE: PacketType = PacketType::SubAck;
 
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {
@@ -127,7 +137,7 @@ impl EncodeBody for SubAck {
         }
         if !version.is_v5() {
             v5_only(version, self.properties.is_empty(), "SUBACK properties")?;
-            if !self.reason_codes.iter().all(|&c| allowed(c, version)) {
+            if !self.reason_codes.iter().all(|c| allowed(c, version)) {
                 return Err(EncodeError::UnsupportedInVersion {
                     what: "this SUBACK reason code",
                     version,
@@ -144,7 +154,7 @@ impl EncodeBody for SubAck {
         if version.is_v5() {
             self.properties.put(buf, trim);
         }
-        for code in &self.reason_codes {
+        for code in self.reason_codes.iter() {
             buf.put_u8(code.code());
         }
     }

@@ -24,7 +24,7 @@ use crate::types::{
 };
 use crate::ReasonCode;
 use alloc::vec::Vec;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// SUBSCRIBE: one or more topic filters with their options.
 ///
@@ -41,7 +41,7 @@ pub struct Subscribe {
     /// The packet identifier, echoed by the SUBACK.
     pub packet_id: PacketId,
     /// The subscriptions; at least one ([MQTT-3.8.3-2] in 5.0, [MQTT-3.8.3-3] in 3.1.1).
-    pub subscriptions: Vec<Subscription>,
+    pub subscriptions: Subscriptions,
     /// Properties (MQTT 5.0).
     pub properties: SubscribeProperties,
 }
@@ -175,15 +175,29 @@ fn shared_rule(filter: &[u8]) -> &'static str {
     }
 }
 
-/// Checks an outgoing filter's shared-subscription syntax (MQTT 5.0 only).
+/// Checks an outgoing topic filter: the wildcard rules ([MQTT-4.7.1-1] and [MQTT-4.7.1-2] in
+/// 5.0, [MQTT-4.7.1-2] and [MQTT-4.7.1-3] in 3.1.1, [MQTT-4.7.3-1]) and, at 5.0, the
+/// shared-subscription syntax. A filter from a decoded packet or a [`TopicFilter`] passes the
+/// first part by construction; one given as a plain string need not.
 pub(crate) fn check_filter(
-    filter: &TopicFilter,
+    filter: MqttStr<'_>,
     version: ProtocolVersion,
 ) -> Result<(), EncodeError> {
-    if version.is_v5() && filter.shared_parts().is_err() {
+    let bytes = filter.as_bytes();
+    if let Err(reason) = check_filter_bytes(bytes) {
+        let rule = match reason {
+            InvalidTopic::EmptyFilter => "MQTT-4.7.3-1",
+            InvalidTopic::MisplacedMultiLevelWildcard => {
+                version.tag("MQTT-4.7.1-2", "MQTT-4.7.1-1")
+            }
+            _ => version.tag("MQTT-4.7.1-3", "MQTT-4.7.1-2"),
+        };
+        return Err(EncodeError::invalid("invalid topic filter", Some(rule)));
+    }
+    if version.is_v5() && check_shared(bytes).is_err() {
         return Err(EncodeError::invalid(
             "invalid shared subscription filter",
-            Some(shared_rule(filter.as_mqtt_str().as_bytes())),
+            Some(shared_rule(bytes)),
         ));
     }
     Ok(())
@@ -192,10 +206,10 @@ pub(crate) fn check_filter(
 impl Subscribe {
     /// A SUBSCRIBE without properties.
     #[must_use]
-    pub fn new(packet_id: PacketId, subscriptions: Vec<Subscription>) -> Self {
+    pub fn new(packet_id: PacketId, subscriptions: impl IntoIterator<Item = Subscription>) -> Self {
         Self {
             packet_id,
-            subscriptions,
+            subscriptions: subscriptions.into_iter().collect(),
             properties: SubscribeProperties::default(),
         }
     }
@@ -203,15 +217,179 @@ impl Subscribe {
     pub(crate) fn detach(&self) -> Self {
         Self {
             packet_id: self.packet_id,
-            subscriptions: self
-                .subscriptions
-                .iter()
-                .map(|s| Subscription {
-                    filter: s.filter.detach(),
-                    options: s.options,
-                })
-                .collect(),
+            subscriptions: Subscriptions {
+                bytes: Bytes::copy_from_slice(&self.subscriptions.bytes),
+                count: self.subscriptions.count,
+            },
             properties: self.properties.detach(),
+        }
+    }
+
+    /// The packet as a borrowed view of its own fields.
+    #[must_use]
+    pub fn as_view(&self) -> SubscribeRef<'_> {
+        SubscribeRef {
+            packet_id: self.packet_id,
+            subscriptions: SubscriptionsRef::from_wire(&self.subscriptions.bytes),
+            properties: self.properties.as_view(),
+        }
+    }
+
+    /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
+    pub(crate) fn from_view(view: &SubscribeRef<'_>, frame: &Bytes) -> Self {
+        Self {
+            packet_id: view.packet_id,
+            subscriptions: Subscriptions::from_view(view.subscriptions, frame),
+            properties: SubscribeProperties::from_view(&view.properties, frame),
+        }
+    }
+}
+
+/// The subscriptions of a [`Subscribe`], kept as they go on the wire (each topic filter and
+/// its options byte, one after another) in one buffer, a slice of the received frame when
+/// decoded: a SUBSCRIBE takes no more memory than its bytes, however many filters it holds.
+/// Iterating yields each [`Subscription`] (its filter a slice of that buffer).
+///
+/// ```
+/// use mqttwire::{QoS, Subscription, Subscriptions, TopicFilter};
+///
+/// let list: Subscriptions = [
+///     Subscription::new(TopicFilter::new("a/+").unwrap(), QoS::AtLeastOnce),
+///     Subscription::new(TopicFilter::new("b/#").unwrap(), QoS::ExactlyOnce),
+/// ]
+/// .into_iter()
+/// .collect();
+/// assert_eq!(list.len(), 2);
+/// assert_eq!(list.iter().nth(1).unwrap().filter, "b/#");
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Subscriptions {
+    bytes: Bytes,
+    count: usize,
+}
+
+impl Subscriptions {
+    /// No subscriptions.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            bytes: Bytes::new(),
+            count: 0,
+        }
+    }
+
+    /// How many subscriptions there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The subscriptions, in order.
+    pub fn iter(&self) -> SubscriptionsIter<'_> {
+        SubscriptionsIter {
+            bytes: &self.bytes,
+            rest: SubscriptionsRef::from_wire(&self.bytes).iter(),
+        }
+    }
+
+    /// The list as a borrowed view.
+    #[must_use]
+    pub fn as_view(&self) -> SubscriptionsRef<'_> {
+        SubscriptionsRef::from_wire(&self.bytes)
+    }
+
+    /// The list `view` holds, its bytes sliced from `frame` when they are received ones.
+    fn from_view(view: SubscriptionsRef<'_>, frame: &Bytes) -> Self {
+        match view.list {
+            List::Wire(bytes) => Self {
+                bytes: frame.slice_ref(bytes),
+                count: view.len(),
+            },
+            List::Parts(_) => {
+                let mut out = BytesMut::new();
+                view.iter().for_each(|s| put_subscription(&mut out, s));
+                Self {
+                    bytes: out.freeze(),
+                    count: view.len(),
+                }
+            }
+        }
+    }
+}
+
+fn put_subscription<B: Sink + ?Sized>(buf: &mut B, s: SubscriptionRef<'_>) {
+    put_str(buf, s.filter);
+    buf.put_u8(s.options.byte());
+}
+
+impl FromIterator<Subscription> for Subscriptions {
+    fn from_iter<I: IntoIterator<Item = Subscription>>(iter: I) -> Self {
+        let mut out = BytesMut::new();
+        let mut count = 0;
+        for s in iter {
+            put_subscription(&mut out, s.as_view());
+            count += 1;
+        }
+        Self {
+            bytes: out.freeze(),
+            count,
+        }
+    }
+}
+
+impl From<Vec<Subscription>> for Subscriptions {
+    fn from(list: Vec<Subscription>) -> Self {
+        list.into_iter().collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a Subscriptions {
+    type Item = Subscription;
+    type IntoIter = SubscriptionsIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl core::fmt::Debug for Subscriptions {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Iterator over [`Subscriptions`].
+#[derive(Clone, Debug)]
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct SubscriptionsIter<'a> {
+    bytes: &'a Bytes,
+    rest: SubscriptionsRefIter<'a>,
+}
+
+impl Iterator for SubscriptionsIter<'_> {
+    type Item = Subscription;
+
+    fn next(&mut self) -> Option<Subscription> {
+        let s = self.rest.next()?;
+        Some(Subscription {
+            filter: TopicFilter::from_plain(MqttString::in_frame(self.bytes, s.filter)),
+            options: s.options,
+        })
+    }
+}
+
+impl Subscription {
+    /// The subscription as a borrowed view.
+    #[must_use]
+    pub fn as_view(&self) -> SubscriptionRef<'_> {
+        SubscriptionRef {
+            filter: self.filter.as_mqtt_str().as_borrowed(),
+            options: self.options,
         }
     }
 }
@@ -252,9 +430,7 @@ impl<'a> SubscribeRef<'a> {
         }
         Ok(Self {
             packet_id,
-            subscriptions: SubscriptionsRef {
-                bytes: r.slice(start, r.position()),
-            },
+            subscriptions: SubscriptionsRef::from_wire(r.slice(start, r.position())),
             properties,
         })
     }
@@ -270,35 +446,73 @@ pub struct SubscriptionRef<'a> {
 }
 
 /// The subscriptions of a [`SubscribeRef`]: the received entries, checked once when the
-/// packet was decoded and read again, without checks, as they are iterated.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// packet was decoded and read again, without checks, as they are iterated; or
+/// subscriptions given by the sender ([`from_parts`](Self::from_parts)), checked when
+/// encoded.
+#[derive(Clone, Copy)]
 pub struct SubscriptionsRef<'a> {
-    /// Topic filter and options byte, one after another, as on the wire.
-    bytes: &'a [u8],
+    list: List<'a, SubscriptionRef<'a>>,
+}
+
+/// Where a borrowed list lives: received (or owned) bytes as on the wire, or entries given
+/// by the sender.
+#[derive(Clone, Copy)]
+pub(crate) enum List<'a, T> {
+    Wire(&'a [u8]),
+    Parts(&'a [T]),
 }
 
 impl<'a> SubscriptionsRef<'a> {
-    /// The subscriptions, in order.
-    pub fn iter(&self) -> SubscriptionsIter<'a> {
-        SubscriptionsIter { rest: self.bytes }
+    /// Subscriptions to encode, such as a client without an allocator builds on its stack.
+    #[must_use]
+    pub fn from_parts(parts: &'a [SubscriptionRef<'a>]) -> Self {
+        Self {
+            list: List::Parts(parts),
+        }
     }
 
-    /// How many there are (a walk of the entries).
+    /// Entries as on the wire, checked by the decoder or written by [`Subscriptions`].
+    pub(crate) fn from_wire(bytes: &'a [u8]) -> Self {
+        Self {
+            list: List::Wire(bytes),
+        }
+    }
+
+    /// The subscriptions, in order.
+    pub fn iter(&self) -> SubscriptionsRefIter<'a> {
+        SubscriptionsRefIter { list: self.list }
+    }
+
+    /// How many there are (for received ones, a walk of the entries).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.iter().count()
+        match self.list {
+            List::Wire(_) => self.iter().count(),
+            List::Parts(parts) => parts.len(),
+        }
     }
 
     /// Whether there are none (never, in a decoded SUBSCRIBE).
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        match self.list {
+            List::Wire(bytes) => bytes.is_empty(),
+            List::Parts(parts) => parts.is_empty(),
+        }
     }
 }
 
+impl PartialEq for SubscriptionsRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for SubscriptionsRef<'_> {}
+
 impl<'a> IntoIterator for SubscriptionsRef<'a> {
     type Item = SubscriptionRef<'a>;
-    type IntoIter = SubscriptionsIter<'a>;
+    type IntoIter = SubscriptionsRefIter<'a>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
     }
@@ -311,22 +525,38 @@ impl core::fmt::Debug for SubscriptionsRef<'_> {
 }
 
 /// Iterator over [`SubscriptionsRef`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[must_use = "iterators are lazy and do nothing unless consumed"]
-pub struct SubscriptionsIter<'a> {
-    rest: &'a [u8],
+pub struct SubscriptionsRefIter<'a> {
+    list: List<'a, SubscriptionRef<'a>>,
 }
 
-impl<'a> Iterator for SubscriptionsIter<'a> {
+impl core::fmt::Debug for SubscriptionsRefIter<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+impl<'a> Iterator for SubscriptionsRefIter<'a> {
     type Item = SubscriptionRef<'a>;
 
     fn next(&mut self) -> Option<SubscriptionRef<'a>> {
-        let (filter, rest) = split_string(self.rest)?;
-        let (&options, rest) = rest.split_first()?;
-        self.rest = rest;
-        // Checked when decoded: a 3.1.1 options byte has only QoS bits set, read alike.
-        let options = SubscriptionOptions::from_byte(options, ProtocolVersion::V5).ok()?;
-        Some(SubscriptionRef { filter, options })
+        match &mut self.list {
+            List::Wire(rest) => {
+                let (filter, after) = split_string(rest)?;
+                let (&options, after) = after.split_first()?;
+                *rest = after;
+                // Checked when written: a 3.1.1 options byte has only QoS bits set, read
+                // alike at 5.0.
+                let options = SubscriptionOptions::from_byte(options, ProtocolVersion::V5).ok()?;
+                Some(SubscriptionRef { filter, options })
+            }
+            List::Parts(parts) => {
+                let (first, rest) = parts.split_first()?;
+                *parts = rest;
+                Some(*first)
+            }
+        }
     }
 }
 
@@ -338,23 +568,7 @@ pub(crate) fn split_string(bytes: &[u8]) -> Option<(MqttStr<'_>, &[u8])> {
     Some((MqttStr::from_checked(s), rest))
 }
 
-impl Subscribe {
-    /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
-    pub(crate) fn from_view(view: &SubscribeRef<'_>, frame: &Bytes) -> Self {
-        let mut subscriptions = Vec::with_capacity(view.subscriptions.len());
-        subscriptions.extend(view.subscriptions.iter().map(|s| Subscription {
-            filter: TopicFilter::from_plain(MqttString::in_frame(frame, s.filter)),
-            options: s.options,
-        }));
-        Self {
-            packet_id: view.packet_id,
-            subscriptions,
-            properties: SubscribeProperties::from_view(&view.properties, frame),
-        }
-    }
-}
-
-impl EncodeBody for Subscribe {
+impl EncodeBody for SubscribeRef<'_> {
     const TYPE: PacketType = PacketType::Subscribe;
 
     fn flags(&self) -> u8 {
@@ -374,15 +588,16 @@ impl EncodeBody for Subscribe {
         if version.is_v5() {
             len += self.properties.wire_len(Trim::Nothing);
         }
-        for s in &self.subscriptions {
+        for s in self.subscriptions.iter() {
             if !version.is_v5() && !s.options.is_v3() {
                 return Err(EncodeError::UnsupportedInVersion {
                     what: "No Local, Retain As Published or Retain Handling",
                     version,
                 });
             }
-            check_filter(&s.filter, version)?;
-            if version.is_v5() && s.options.no_local && s.filter.is_shared() {
+            check_filter(s.filter, version)?;
+            if version.is_v5() && s.options.no_local && s.filter.as_bytes().starts_with(b"$share/")
+            {
                 return Err(EncodeError::invalid(
                     "No Local on a shared subscription",
                     Some("MQTT-3.8.3-4"),
@@ -390,7 +605,7 @@ impl EncodeBody for Subscribe {
             }
             // Saturating: on a 32-bit target, a list that repeats one long (shared) filter
             // can count past `usize::MAX`; the Remaining Length check then refuses it.
-            len = len.saturating_add(s.filter.as_mqtt_str().wire_len() + 1);
+            len = len.saturating_add(s.filter.wire_len() + 1);
         }
         Ok(len)
     }
@@ -400,9 +615,8 @@ impl EncodeBody for Subscribe {
         if version.is_v5() {
             self.properties.put(buf, Trim::Nothing);
         }
-        for s in &self.subscriptions {
-            put_str(buf, s.filter.as_mqtt_str());
-            buf.put_u8(s.options.byte());
+        for s in self.subscriptions.iter() {
+            put_subscription(buf, s);
         }
     }
 }
@@ -1016,10 +1230,11 @@ mod tests {
         );
         assert_eq!(buf[18..], [0xAA; 6]);
     }
-    /// The filters are counted before the list is allocated, so it is allocated once, at
-    /// its exact size, however many filters there are.
+
+    /// The decoded list is the received bytes, checked, not a copy: a SUBSCRIBE takes no
+    /// more memory than its frame, however many filters it holds.
     #[test]
-    fn allocates_the_subscription_list_at_its_exact_size() {
+    fn the_subscription_list_is_a_slice_of_the_received_bytes() {
         let mut body = alloc::vec![0x00, 0x01]; // packet identifier 1
         for i in 0..10u8 {
             body.extend_from_slice(&[0x00, 0x01, b'a' + i, 0x01]);
@@ -1032,7 +1247,13 @@ mod tests {
             panic!("not a SUBSCRIBE: {packet:?}");
         };
         assert_eq!(subscribe.subscriptions.len(), 10);
-        assert_eq!(subscribe.subscriptions.capacity(), 10);
+        let received = input.as_ptr_range();
+        for s in &subscribe.subscriptions {
+            assert!(
+                received.contains(&s.filter.as_str().as_ptr()),
+                "{s:?} was copied"
+            );
+        }
     }
 
     /// A list repeating one 65,535-byte filter (shared, so cheap to build) is refused by its

@@ -93,13 +93,23 @@ impl<'a> UnsubAckRef<'a> {
         }
         Ok(Self {
             packet_id,
-            reason_codes: UnsubAckCodesRef { bytes: codes },
+            reason_codes: UnsubAckCodesRef::from_wire(codes),
             properties,
         })
     }
 }
 
 impl UnsubAck {
+    /// The packet as a borrowed view of its own fields.
+    #[must_use]
+    pub fn as_view(&self) -> UnsubAckRef<'_> {
+        UnsubAckRef {
+            packet_id: self.packet_id,
+            reason_codes: UnsubAckCodesRef::from_codes(&self.reason_codes),
+            properties: self.properties.as_view(),
+        }
+    }
+
     /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
     pub(crate) fn from_view(view: &UnsubAckRef<'_>, frame: &Bytes) -> Self {
         Self {
@@ -110,7 +120,7 @@ impl UnsubAck {
     }
 }
 
-impl EncodeBody for UnsubAck {
+impl EncodeBody for UnsubAckRef<'_> {
     const TYPE: PacketType = PacketType::UnsubAck;
 
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {
@@ -119,7 +129,7 @@ impl EncodeBody for UnsubAck {
             if self
                 .reason_codes
                 .iter()
-                .any(|&c| c != UnsubAckReasonCode::Success)
+                .any(|c| c != UnsubAckReasonCode::Success)
             {
                 return Err(EncodeError::UnsupportedInVersion {
                     what: "UNSUBACK reason codes",
@@ -139,7 +149,7 @@ impl EncodeBody for UnsubAck {
         buf.put_u16(self.packet_id.get());
         if version.is_v5() {
             self.properties.put(buf, trim);
-            for code in &self.reason_codes {
+            for code in self.reason_codes.iter() {
                 buf.put_u8(code.code());
             }
         }

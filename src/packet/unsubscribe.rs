@@ -8,7 +8,7 @@
 //! payload         one or more Topic Filter strings
 //! ```
 
-use super::subscribe::{check_filter, read_filter, split_string};
+use super::subscribe::{check_filter, read_filter, split_string, List};
 use super::{v5_only, EncodeBody};
 use crate::codec::reader::Reader;
 use crate::codec::writer::put_str;
@@ -19,7 +19,7 @@ use crate::packet::PacketType;
 use crate::properties::{UnsubscribeProperties, UnsubscribePropertiesRef};
 use crate::types::{MqttStr, MqttString, PacketId, ProtocolVersion, TopicFilter};
 use alloc::vec::Vec;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// UNSUBSCRIBE: the topic filters to remove, compared character by character with the
 /// session's subscriptions.
@@ -28,7 +28,7 @@ pub struct Unsubscribe {
     /// The packet identifier, echoed by the UNSUBACK.
     pub packet_id: PacketId,
     /// The filters; at least one ([MQTT-3.10.3-2]).
-    pub filters: Vec<TopicFilter>,
+    pub filters: TopicFilters,
     /// Properties (MQTT 5.0).
     pub properties: UnsubscribeProperties,
 }
@@ -36,10 +36,10 @@ pub struct Unsubscribe {
 impl Unsubscribe {
     /// An UNSUBSCRIBE without properties.
     #[must_use]
-    pub fn new(packet_id: PacketId, filters: Vec<TopicFilter>) -> Self {
+    pub fn new(packet_id: PacketId, filters: impl IntoIterator<Item = TopicFilter>) -> Self {
         Self {
             packet_id,
-            filters,
+            filters: filters.into_iter().collect(),
             properties: UnsubscribeProperties::default(),
         }
     }
@@ -47,9 +47,156 @@ impl Unsubscribe {
     pub(crate) fn detach(&self) -> Self {
         Self {
             packet_id: self.packet_id,
-            filters: self.filters.iter().map(TopicFilter::detach).collect(),
+            filters: TopicFilters {
+                bytes: Bytes::copy_from_slice(&self.filters.bytes),
+                count: self.filters.count,
+            },
             properties: self.properties.detach(),
         }
+    }
+
+    /// The packet as a borrowed view of its own fields.
+    #[must_use]
+    pub fn as_view(&self) -> UnsubscribeRef<'_> {
+        UnsubscribeRef {
+            packet_id: self.packet_id,
+            filters: TopicFiltersRef::from_wire(&self.filters.bytes),
+            properties: self.properties.as_view(),
+        }
+    }
+
+    /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
+    pub(crate) fn from_view(view: &UnsubscribeRef<'_>, frame: &Bytes) -> Self {
+        Self {
+            packet_id: view.packet_id,
+            filters: TopicFilters::from_view(view.filters, frame),
+            properties: UnsubscribeProperties::from_view(&view.properties, frame),
+        }
+    }
+}
+
+/// The topic filters of an [`Unsubscribe`], kept as they go on the wire (length-prefixed
+/// strings, one after another) in one buffer, a slice of the received frame when decoded:
+/// an UNSUBSCRIBE takes no more memory than its bytes. Iterating yields each
+/// [`TopicFilter`] (a slice of that buffer).
+///
+/// ```
+/// use mqttwire::{TopicFilter, TopicFilters};
+///
+/// let list: TopicFilters = ["a/+", "b/#"].into_iter().map(|f| TopicFilter::new(f).unwrap()).collect();
+/// assert_eq!(list.len(), 2);
+/// assert_eq!(list.iter().last().unwrap(), "b/#");
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct TopicFilters {
+    bytes: Bytes,
+    count: usize,
+}
+
+impl TopicFilters {
+    /// No filters.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            bytes: Bytes::new(),
+            count: 0,
+        }
+    }
+
+    /// How many filters there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The filters, in order.
+    pub fn iter(&self) -> TopicFiltersIter<'_> {
+        TopicFiltersIter {
+            bytes: &self.bytes,
+            rest: TopicFiltersRef::from_wire(&self.bytes).iter(),
+        }
+    }
+
+    /// The list as a borrowed view.
+    #[must_use]
+    pub fn as_view(&self) -> TopicFiltersRef<'_> {
+        TopicFiltersRef::from_wire(&self.bytes)
+    }
+
+    /// The list `view` holds, its bytes sliced from `frame` when they are received ones.
+    fn from_view(view: TopicFiltersRef<'_>, frame: &Bytes) -> Self {
+        match view.list {
+            List::Wire(bytes) => Self {
+                bytes: frame.slice_ref(bytes),
+                count: view.len(),
+            },
+            List::Parts(_) => {
+                let mut out = BytesMut::new();
+                view.iter().for_each(|f| put_str(&mut out, f));
+                Self {
+                    bytes: out.freeze(),
+                    count: view.len(),
+                }
+            }
+        }
+    }
+}
+
+impl FromIterator<TopicFilter> for TopicFilters {
+    fn from_iter<I: IntoIterator<Item = TopicFilter>>(iter: I) -> Self {
+        let mut out = BytesMut::new();
+        let mut count = 0;
+        for f in iter {
+            put_str(&mut out, f.as_mqtt_str().as_borrowed());
+            count += 1;
+        }
+        Self {
+            bytes: out.freeze(),
+            count,
+        }
+    }
+}
+
+impl From<Vec<TopicFilter>> for TopicFilters {
+    fn from(list: Vec<TopicFilter>) -> Self {
+        list.into_iter().collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a TopicFilters {
+    type Item = TopicFilter;
+    type IntoIter = TopicFiltersIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl core::fmt::Debug for TopicFilters {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Iterator over [`TopicFilters`].
+#[derive(Clone, Debug)]
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct TopicFiltersIter<'a> {
+    bytes: &'a Bytes,
+    rest: TopicFiltersRefIter<'a>,
+}
+
+impl Iterator for TopicFiltersIter<'_> {
+    type Item = TopicFilter;
+
+    fn next(&mut self) -> Option<TopicFilter> {
+        let f = self.rest.next()?;
+        Some(TopicFilter::from_plain(MqttString::in_frame(self.bytes, f)))
     }
 }
 
@@ -83,44 +230,71 @@ impl<'a> UnsubscribeRef<'a> {
         }
         Ok(Self {
             packet_id,
-            filters: TopicFiltersRef {
-                bytes: r.slice(start, r.position()),
-            },
+            filters: TopicFiltersRef::from_wire(r.slice(start, r.position())),
             properties,
         })
     }
 }
 
 /// The topic filters of an [`UnsubscribeRef`]: the received strings, checked once when the
-/// packet was decoded and read again, without checks, as they are iterated.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// packet was decoded and read again, without checks, as they are iterated; or filters
+/// given by the sender ([`from_parts`](Self::from_parts)), checked when encoded.
+#[derive(Clone, Copy)]
 pub struct TopicFiltersRef<'a> {
-    /// Length-prefixed strings, one after another, as on the wire.
-    bytes: &'a [u8],
+    list: List<'a, MqttStr<'a>>,
 }
 
 impl<'a> TopicFiltersRef<'a> {
-    /// The filters, in order.
-    pub fn iter(&self) -> TopicFiltersIter<'a> {
-        TopicFiltersIter { rest: self.bytes }
+    /// Filters to encode, such as a client without an allocator builds on its stack.
+    #[must_use]
+    pub fn from_parts(parts: &'a [MqttStr<'a>]) -> Self {
+        Self {
+            list: List::Parts(parts),
+        }
     }
 
-    /// How many there are (a walk of the entries).
+    /// Strings as on the wire, checked by the decoder or written by [`TopicFilters`].
+    pub(crate) fn from_wire(bytes: &'a [u8]) -> Self {
+        Self {
+            list: List::Wire(bytes),
+        }
+    }
+
+    /// The filters, in order.
+    pub fn iter(&self) -> TopicFiltersRefIter<'a> {
+        TopicFiltersRefIter { list: self.list }
+    }
+
+    /// How many there are (for received ones, a walk of the entries).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.iter().count()
+        match self.list {
+            List::Wire(_) => self.iter().count(),
+            List::Parts(parts) => parts.len(),
+        }
     }
 
     /// Whether there are none (never, in a decoded UNSUBSCRIBE).
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        match self.list {
+            List::Wire(bytes) => bytes.is_empty(),
+            List::Parts(parts) => parts.is_empty(),
+        }
     }
 }
 
+impl PartialEq for TopicFiltersRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for TopicFiltersRef<'_> {}
+
 impl<'a> IntoIterator for TopicFiltersRef<'a> {
     type Item = MqttStr<'a>;
-    type IntoIter = TopicFiltersIter<'a>;
+    type IntoIter = TopicFiltersRefIter<'a>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
     }
@@ -133,40 +307,38 @@ impl core::fmt::Debug for TopicFiltersRef<'_> {
 }
 
 /// Iterator over [`TopicFiltersRef`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[must_use = "iterators are lazy and do nothing unless consumed"]
-pub struct TopicFiltersIter<'a> {
-    rest: &'a [u8],
+pub struct TopicFiltersRefIter<'a> {
+    list: List<'a, MqttStr<'a>>,
 }
 
-impl<'a> Iterator for TopicFiltersIter<'a> {
-    type Item = MqttStr<'a>;
-
-    fn next(&mut self) -> Option<MqttStr<'a>> {
-        let (filter, rest) = split_string(self.rest)?;
-        self.rest = rest;
-        Some(filter)
+impl core::fmt::Debug for TopicFiltersRefIter<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
     }
 }
 
-impl Unsubscribe {
-    /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
-    pub(crate) fn from_view(view: &UnsubscribeRef<'_>, frame: &Bytes) -> Self {
-        let mut filters = Vec::with_capacity(view.filters.len());
-        filters.extend(
-            view.filters
-                .iter()
-                .map(|f| TopicFilter::from_plain(MqttString::in_frame(frame, f))),
-        );
-        Self {
-            packet_id: view.packet_id,
-            filters,
-            properties: UnsubscribeProperties::from_view(&view.properties, frame),
+impl<'a> Iterator for TopicFiltersRefIter<'a> {
+    type Item = MqttStr<'a>;
+
+    fn next(&mut self) -> Option<MqttStr<'a>> {
+        match &mut self.list {
+            List::Wire(rest) => {
+                let (filter, after) = split_string(rest)?;
+                *rest = after;
+                Some(filter)
+            }
+            List::Parts(parts) => {
+                let (first, rest) = parts.split_first()?;
+                *parts = rest;
+                Some(*first)
+            }
         }
     }
 }
 
-impl EncodeBody for Unsubscribe {
+impl EncodeBody for UnsubscribeRef<'_> {
     const TYPE: PacketType = PacketType::Unsubscribe;
 
     fn flags(&self) -> u8 {
@@ -190,11 +362,11 @@ impl EncodeBody for Unsubscribe {
         if version.is_v5() {
             len += self.properties.wire_len(Trim::Nothing);
         }
-        for filter in &self.filters {
+        for filter in self.filters.iter() {
             check_filter(filter, version)?;
             // Saturating, as in SUBSCRIBE: a repeated long filter can count past `usize::MAX`
             // on a 32-bit target; the Remaining Length check then refuses it.
-            len = len.saturating_add(filter.as_mqtt_str().wire_len());
+            len = len.saturating_add(filter.wire_len());
         }
         Ok(len)
     }
@@ -204,8 +376,8 @@ impl EncodeBody for Unsubscribe {
         if version.is_v5() {
             self.properties.put(buf, Trim::Nothing);
         }
-        for filter in &self.filters {
-            put_str(buf, filter.as_mqtt_str());
+        for filter in self.filters.iter() {
+            put_str(buf, filter);
         }
     }
 }
@@ -229,7 +401,7 @@ mod tests {
 
     fn unsubscribe(id: u16, filters: &[&str]) -> Unsubscribe {
         let filters = filters.iter().map(|f| TopicFilter::new(f).unwrap());
-        Unsubscribe::new(pid(id), filters.collect())
+        Unsubscribe::new(pid(id), filters)
     }
 
     #[test]

@@ -122,8 +122,8 @@ impl UserProperties {
         self.0.push_encoded(
             id::USER_PROPERTY,
             |buf| {
-                crate::codec::writer::put_str(buf, &name);
-                crate::codec::writer::put_str(buf, &value);
+                crate::codec::writer::put_str(buf, name.as_borrowed());
+                crate::codec::writer::put_str(buf, value.as_borrowed());
             },
             len,
         );
@@ -150,8 +150,8 @@ impl UserProperties {
 
 fn put_pair(buf: &mut BytesMut, name: &MqttString, value: &MqttString) {
     buf.put_u8(id::USER_PROPERTY);
-    crate::codec::writer::put_str(buf, name);
-    crate::codec::writer::put_str(buf, value);
+    crate::codec::writer::put_str(buf, name.as_borrowed());
+    crate::codec::writer::put_str(buf, value.as_borrowed());
 }
 
 impl FromIterator<(MqttString, MqttString)> for UserProperties {

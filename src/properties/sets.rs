@@ -186,6 +186,41 @@ macro_rules! property_set {
                 Block { bytes: self.block, len: self.block_len, order: Self::ORDER }
             }
 
+            /// Bytes of the properties, without the Property Length.
+            fn content_len(&self, trim: Trim) -> usize {
+                #[allow(unused_mut)] // sets without fixed-size properties
+                let mut n = self.block().wire_len(trim);
+                $(
+                    if let Some(v) = &self.$field {
+                        n += 1 + v.wire_len();
+                    }
+                )*
+                n
+            }
+
+            /// Bytes on the wire, Property Length included.
+            pub(crate) fn wire_len(&self, trim: Trim) -> usize {
+                let n = self.content_len(trim);
+                varint::len(n) + n
+            }
+
+            /// Checks the values that their types cannot rule out.
+            pub(crate) fn check(&self) -> Result<(), EncodeError> {
+                $( if let Some(v) = &self.$field { v.check(id::$pid)?; } )*
+                Ok(())
+            }
+
+            pub(crate) fn put<B: Sink + ?Sized>(&self, buf: &mut B, trim: Trim) {
+                varint::put(buf, self.content_len(trim));
+                $(
+                    if let Some(v) = &self.$field {
+                        buf.put_u8(id::$pid);
+                        v.put(buf);
+                    }
+                )*
+                self.block().put(buf, trim);
+            }
+
             /// Reads the Property Length and the properties it covers.
             pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
                 // Most packets carry none: Property Length 0, one byte.
@@ -306,41 +341,6 @@ macro_rules! property_set {
                 });
                 self.block = block;
                 self.block_len = len;
-            }
-
-            /// Bytes of the properties, without the Property Length.
-            fn content_len(&self, trim: Trim) -> usize {
-                #[allow(unused_mut)] // sets without fixed-size properties
-                let mut n = self.block().wire_len(trim);
-                $(
-                    if let Some(v) = &self.$field {
-                        n += 1 + v.wire_len();
-                    }
-                )*
-                n
-            }
-
-            /// Bytes on the wire, Property Length included.
-            pub(crate) fn wire_len(&self, trim: Trim) -> usize {
-                let n = self.content_len(trim);
-                varint::len(n) + n
-            }
-
-            /// Checks the values that their types cannot rule out.
-            pub(crate) fn check(&self) -> Result<(), EncodeError> {
-                $( if let Some(v) = &self.$field { v.check(id::$pid)?; } )*
-                Ok(())
-            }
-
-            pub(crate) fn put<B: Sink + ?Sized>(&self, buf: &mut B, trim: Trim) {
-                varint::put(buf, self.content_len(trim));
-                $(
-                    if let Some(v) = &self.$field {
-                        buf.put_u8(id::$pid);
-                        v.put(buf);
-                    }
-                )*
-                self.block().put(buf, trim);
             }
 
             /// A copy that shares no received frame.

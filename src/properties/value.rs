@@ -195,7 +195,7 @@ impl PropValue for MqttString {
         self.wire_len()
     }
     fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
-        put_str(buf, self);
+        put_str(buf, self.as_borrowed());
     }
 }
 
@@ -206,7 +206,7 @@ impl PropValue for TopicName {
         self.as_mqtt_str().wire_len()
     }
     fn put<B: Sink + ?Sized>(&self, buf: &mut B) {
-        put_str(buf, self.as_mqtt_str());
+        put_str(buf, self.as_mqtt_str().as_borrowed());
     }
     fn check(&self, _id: u8) -> Result<(), EncodeError> {
         if self.is_empty() {

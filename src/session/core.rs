@@ -221,7 +221,7 @@ impl Core {
         publish.dup = ever_sent;
         // The peer of a resumed session may have announced a smaller limit since, or speak
         // a version without the message's properties.
-        let size = encoded_len_of(&publish, self.version).unwrap_or(usize::MAX);
+        let size = encoded_len_of(&publish.as_view(), self.version).unwrap_or(usize::MAX);
         if size > self.peer.max_packet_size {
             self.abandon(id, publish);
             return;
@@ -290,7 +290,7 @@ impl Core {
             QoS::AtLeastOnce => QosPid::AtLeastOnce(PacketId::MIN),
             QoS::ExactlyOnce => QosPid::ExactlyOnce(PacketId::MIN),
         };
-        let size = encoded_len_of(&message, self.version)?;
+        let size = encoded_len_of(&message.as_view(), self.version)?;
         if size > self.peer.max_packet_size {
             return Err(SessionError::PacketTooLarge {
                 size,

@@ -132,7 +132,7 @@ impl SessionState {
         let mut body = 4 * (self.out.len(List::Released) + self.received.len());
         for id in self.out.iter(List::Sent).chain(self.out.iter(List::Queued)) {
             if let Some(Stage::Qos1(p) | Stage::Qos2(p)) = self.out.stage(id) {
-                body += 2 + encoded_len_of(p, ProtocolVersion::V5)?;
+                body += 2 + encoded_len_of(&p.as_view(), ProtocolVersion::V5)?;
             }
         }
         buf.reserve(HEADER + body + CRC);

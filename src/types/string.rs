@@ -175,6 +175,11 @@ impl<'a> MqttStr<'a> {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Bytes on the wire: the two-byte length prefix plus the string.
+    pub(crate) fn wire_len(&self) -> usize {
+        2 + self.0.len()
+    }
 }
 
 impl core::fmt::Debug for MqttStr<'_> {

@@ -199,10 +199,6 @@ impl TopicFilter {
         }
         topic_levels.next().is_none()
     }
-
-    pub(crate) fn detach(&self) -> Self {
-        Self(self.0.detach())
-    }
 }
 
 /// The filter behind the share name of a valid shared subscription, as
