@@ -15,7 +15,7 @@ use crate::types::ProtocolVersion;
 pub enum DecodeErrorKind {
     /// The input ends before the packet does. Only the one-shot decode reports this; the
     /// streaming [`Decoder`](crate::Decoder) answers `Ok(None)` instead.
-    #[error("input ends before the packet does ({})", match needed { Some(n) => alloc::format!("{n} more bytes needed"), None => "the Remaining Length is cut short".into() })]
+    #[error("input ends before the packet does ({})", Needed(*needed))]
     Incomplete {
         /// Bytes still missing, when the Remaining Length is complete.
         needed: Option<usize>,
@@ -375,7 +375,7 @@ pub enum EncodeError {
         len: usize,
     },
     /// The packet breaks a rule of the specification.
-    #[error("{what}{}", rule.map(|r| alloc::format!(" [{r}]")).unwrap_or_default())]
+    #[error("{what}{}", RuleSuffix(*rule))]
     Invalid {
         /// What is wrong.
         what: &'static str,
@@ -387,5 +387,29 @@ pub enum EncodeError {
 impl EncodeError {
     pub(crate) const fn invalid(what: &'static str, rule: Option<&'static str>) -> Self {
         Self::Invalid { what, rule }
+    }
+}
+
+/// How an `Incomplete` error names what is missing, without an allocator.
+struct Needed(Option<usize>);
+
+impl core::fmt::Display for Needed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "{n} more bytes needed"),
+            None => f.write_str("the Remaining Length is cut short"),
+        }
+    }
+}
+
+/// ` [tag]` after a message when a rule is known, nothing otherwise.
+struct RuleSuffix(Option<&'static str>);
+
+impl core::fmt::Display for RuleSuffix {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(rule) => write!(f, " [{rule}]"),
+            None => Ok(()),
+        }
     }
 }

@@ -197,6 +197,7 @@
 #[cfg(target_pointer_width = "16")]
 compile_error!("mqttwire needs a target with 32-bit or wider pointers");
 
+#[cfg(feature = "alloc")]
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
@@ -205,6 +206,7 @@ pub mod codec;
 pub mod error;
 pub mod packet;
 pub mod properties;
+#[cfg(feature = "alloc")]
 pub mod session;
 pub mod types;
 
@@ -218,22 +220,30 @@ pub struct ReadmeDoctests;
 
 #[cfg(feature = "tokio-util")]
 pub use codec::CodecError;
-pub use codec::{Decoder, Encoder, MAX_PACKET_SIZE};
+pub use codec::MAX_PACKET_SIZE;
+#[cfg(feature = "alloc")]
+pub use codec::{Decoder, Encoder};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
+#[cfg(feature = "alloc")]
 pub use packet::{
-    Auth, AuthRef, ConnAck, ConnAckRef, Connect, ConnectRef, Decoded, Disconnect, DisconnectRef,
-    Packet, PacketRef, PacketType, PubAck, PubAckRef, PubComp, PubCompRef, PubRec, PubRecRef,
-    PubRel, PubRelRef, Publish, PublishRef, RetainHandling, SubAck, SubAckCodesIter,
-    SubAckCodesRef, SubAckRef, Subscribe, SubscribeRef, Subscription, SubscriptionOptions,
-    SubscriptionRef, Subscriptions, SubscriptionsIter, SubscriptionsRef, SubscriptionsRefIter,
-    TopicFilters, TopicFiltersIter, TopicFiltersRef, TopicFiltersRefIter, UnsubAck,
-    UnsubAckCodesIter, UnsubAckCodesRef, UnsubAckRef, Unsubscribe, UnsubscribeRef, Will, WillRef,
+    Auth, ConnAck, Connect, Disconnect, Packet, PubAck, PubComp, PubRec, PubRel, Publish, SubAck,
+    Subscribe, Subscription, Subscriptions, SubscriptionsIter, TopicFilters, TopicFiltersIter,
+    UnsubAck, Unsubscribe, Will,
+};
+pub use packet::{
+    AuthRef, ConnAckRef, ConnectRef, Decoded, DisconnectRef, PacketRef, PacketType, PubAckRef,
+    PubCompRef, PubRecRef, PubRelRef, PublishRef, RetainHandling, SubAckCodesIter, SubAckCodesRef,
+    SubAckRef, SubscribeRef, SubscriptionOptions, SubscriptionRef, SubscriptionsRef,
+    SubscriptionsRefIter, TopicFiltersRef, TopicFiltersRefIter, UnsubAckCodesIter,
+    UnsubAckCodesRef, UnsubAckRef, UnsubscribeRef, WillRef,
 };
 pub use types::reason_code::{
     AuthReasonCode, ConnectReasonCode, DisconnectReasonCode, PubAckReasonCode, PubRelReasonCode,
     ReasonCode, SubAckReasonCode, UnsubAckReasonCode,
 };
 pub use types::{
-    InvalidString, InvalidTopic, MqttStr, MqttString, PacketId, ProtocolVersion, QoS, QosPid,
-    SubscriptionId, TopicFilter, TopicName, VarInt,
+    InvalidString, InvalidTopic, MqttStr, PacketId, ProtocolVersion, QoS, QosPid, SubscriptionId,
+    VarInt,
 };
+#[cfg(feature = "alloc")]
+pub use types::{MqttString, TopicFilter, TopicName};

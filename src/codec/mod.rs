@@ -1,7 +1,9 @@
 //! Wire-level building blocks: Variable Byte Integers, the bounded reader, write helpers,
 //! the fixed header, and the streaming [`Decoder`] and [`Encoder`].
 
+#[cfg(feature = "alloc")]
 mod decoder;
+#[cfg(feature = "alloc")]
 mod encoder;
 pub(crate) mod fixed_header;
 pub(crate) mod reader;
@@ -10,7 +12,9 @@ mod tokio_codec;
 pub(crate) mod varint;
 pub(crate) mod writer;
 
+#[cfg(feature = "alloc")]
 pub use decoder::Decoder;
+#[cfg(feature = "alloc")]
 pub use encoder::Encoder;
 #[cfg(feature = "tokio-util")]
 pub use tokio_codec::CodecError;

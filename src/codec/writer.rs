@@ -2,7 +2,9 @@
 //! computing the encoded length, so writing cannot fail.
 
 use crate::types::MqttStr;
+#[cfg(feature = "alloc")]
 use alloc::vec::Vec;
+#[cfg(feature = "alloc")]
 use bytes::{BufMut, BytesMut};
 
 /// Where encoded bytes go. The packet writers are generic over it so that encoding can
@@ -45,6 +47,7 @@ pub(crate) struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     /// A cursor that leaves the payload to its caller.
+    #[cfg(feature = "alloc")]
     pub(crate) fn new(out: &'a mut [u8]) -> Self {
         Self {
             out,
@@ -96,6 +99,7 @@ impl Sink for Cursor<'_> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl Sink for BytesMut {
     #[inline]
     fn put_slice(&mut self, bytes: &[u8]) {
@@ -103,6 +107,7 @@ impl Sink for BytesMut {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl Sink for Vec<u8> {
     #[inline]
     fn put_slice(&mut self, bytes: &[u8]) {
@@ -110,8 +115,10 @@ impl Sink for Vec<u8> {
     }
 }
 
+#[cfg(feature = "alloc")]
 const STAGE: usize = 64;
 
+#[cfg(feature = "alloc")]
 /// Collects small writes in a stack buffer and hands them to the destination in large
 /// pieces: a `BufMut` call per header byte costs more than the byte. Large slices (a
 /// payload) go straight through. Call [`finish`](Self::finish) to write what is staged.
@@ -121,6 +128,7 @@ pub(crate) struct Staged<'a, B: BufMut + ?Sized> {
     stage: [u8; STAGE],
 }
 
+#[cfg(feature = "alloc")]
 impl<'a, B: BufMut + ?Sized> Staged<'a, B> {
     pub(crate) fn new(out: &'a mut B) -> Self {
         Self {
@@ -143,6 +151,7 @@ impl<'a, B: BufMut + ?Sized> Staged<'a, B> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<B: BufMut + ?Sized> Sink for Staged<'_, B> {
     #[inline]
     fn put_u8(&mut self, value: u8) {
@@ -177,6 +186,7 @@ pub(crate) fn put_binary<S: Sink + ?Sized>(buf: &mut S, b: &[u8]) {
     buf.put_slice(b);
 }
 
+#[cfg(feature = "alloc")]
 /// Appends the first `n` bytes of `staged`. When `buf` has room for all of `staged`, it
 /// copies all of it and cuts the excess off again: a copy of constant length compiles to a
 /// few moves, where one of `n` bytes is a call.

@@ -16,9 +16,12 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::{AckProperties, AckPropertiesRef};
+#[cfg(feature = "alloc")]
+use crate::properties::AckProperties;
+use crate::properties::AckPropertiesRef;
 use crate::types::reason_code::{PubAckReasonCode, PubRelReasonCode};
 use crate::types::{PacketId, ProtocolVersion};
+#[cfg(feature = "alloc")]
 use bytes::Bytes;
 
 macro_rules! ack_packet {
@@ -27,6 +30,7 @@ macro_rules! ack_packet {
         $name:ident / $view:ident, $reason:ident, $packet_type:ident, flags = $flags:literal, rule = $rule:literal
     ) => {
         $(#[$meta])*
+        #[cfg(feature = "alloc")]
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name {
             /// The packet identifier of the PUBLISH this acknowledges.
@@ -37,6 +41,7 @@ macro_rules! ack_packet {
             pub properties: AckProperties,
         }
 
+        #[cfg(feature = "alloc")]
         impl $name {
             /// A successful acknowledgement of `packet_id`, without properties.
             #[must_use]

@@ -18,11 +18,15 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::{AuthProperties, AuthPropertiesRef};
+#[cfg(feature = "alloc")]
+use crate::properties::AuthProperties;
+use crate::properties::AuthPropertiesRef;
 use crate::types::reason_code::AuthReasonCode;
 use crate::types::ProtocolVersion;
+#[cfg(feature = "alloc")]
 use bytes::Bytes;
 
+#[cfg(feature = "alloc")]
 /// AUTH: exchanges authentication data during or after connecting (MQTT 5.0 only).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Auth {
@@ -33,6 +37,7 @@ pub struct Auth {
     pub properties: AuthProperties,
 }
 
+#[cfg(feature = "alloc")]
 impl Auth {
     /// An AUTH with `reason_code` and no properties.
     #[must_use]
@@ -80,6 +85,7 @@ impl<'a> AuthRef<'a> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl Auth {
     /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
     pub(crate) fn from_view(view: &AuthRef<'_>, frame: &Bytes) -> Self {
@@ -140,8 +146,10 @@ mod tests {
         both_ways, decode, encode, encode_limited, hex, rejects, s, M, P, V3, V4, V5,
     };
     use crate::packet::PacketType;
+    #[cfg(feature = "alloc")]
     use crate::properties::UserProperties;
     use crate::Packet;
+    #[cfg(feature = "alloc")]
     use bytes::Bytes;
     use AuthReasonCode as C;
 

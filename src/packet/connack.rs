@@ -13,15 +13,19 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::{ConnAckProperties, ConnAckPropertiesRef};
+#[cfg(feature = "alloc")]
+use crate::properties::ConnAckProperties;
+use crate::properties::ConnAckPropertiesRef;
 use crate::types::reason_code::ConnectReasonCode;
 use crate::types::ProtocolVersion;
+#[cfg(feature = "alloc")]
 use bytes::Bytes;
 
 /// The body of a 3.1.1 server's CONNACK refusing the protocol level: no Session Present,
 /// return code 1 (3.1.1 MQTT-3.1.2-2).
 const V311_UNACCEPTABLE_LEVEL: [u8; 2] = [0x00, 0x01];
 
+#[cfg(feature = "alloc")]
 /// CONNACK: whether the connection is accepted, and the server's limits (MQTT 5.0).
 ///
 /// Decoded at MQTT 5.0, the 3.1.1 refusal `20 02 00 01` (return code 1, "unacceptable
@@ -51,6 +55,7 @@ pub struct ConnAck {
     pub properties: ConnAckProperties,
 }
 
+#[cfg(feature = "alloc")]
 impl ConnAck {
     /// A CONNACK with `reason_code`, no session, no properties.
     #[must_use]
@@ -137,6 +142,7 @@ impl<'a> ConnAckRef<'a> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl ConnAck {
     /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
     pub(crate) fn from_view(view: &ConnAckRef<'_>, frame: &Bytes) -> Self {
@@ -209,8 +215,10 @@ mod tests {
         both_ways, decode_as, encode, encode_err, rejects, s, M, P, V3, V4, V5,
     };
     use crate::packet::Packet;
+    #[cfg(feature = "alloc")]
     use crate::properties::UserProperties;
     use crate::types::QoS;
+    #[cfg(feature = "alloc")]
     use bytes::Bytes;
     use core::num::{NonZeroU16, NonZeroU32};
 

@@ -23,10 +23,13 @@ use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
 use crate::properties::check_binary;
-use crate::properties::{
-    ConnectProperties, ConnectPropertiesRef, WillProperties, WillPropertiesRef,
-};
-use crate::types::{InvalidTopic, MqttStr, MqttString, ProtocolVersion, QoS, TopicName};
+#[cfg(feature = "alloc")]
+use crate::properties::{ConnectProperties, WillProperties};
+use crate::properties::{ConnectPropertiesRef, WillPropertiesRef};
+use crate::types::{InvalidTopic, MqttStr, ProtocolVersion, QoS};
+#[cfg(feature = "alloc")]
+use crate::types::{MqttString, TopicName};
+#[cfg(feature = "alloc")]
 use bytes::Bytes;
 
 const USER_NAME: u8 = 0x80;
@@ -37,6 +40,7 @@ const WILL_FLAG: u8 = 0x04;
 const CLEAN_START: u8 = 0x02;
 const RESERVED: u8 = 0x01;
 
+#[cfg(feature = "alloc")]
 /// CONNECT: the first packet a client sends on a connection.
 ///
 /// ```
@@ -69,6 +73,7 @@ pub struct Connect {
     pub properties: ConnectProperties,
 }
 
+#[cfg(feature = "alloc")]
 /// The will message the server publishes when the connection ends without a DISCONNECT
 /// that discards it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +90,7 @@ pub struct Will {
     pub properties: WillProperties,
 }
 
+#[cfg(feature = "alloc")]
 impl Will {
     /// A QoS 0, non-retained will.
     #[must_use]
@@ -109,6 +115,7 @@ impl Will {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl Connect {
     /// A clean-start CONNECT with keep alive 60 s and nothing else set.
     #[must_use]
@@ -353,6 +360,7 @@ fn decode_will<'a>(
     })
 }
 
+#[cfg(feature = "alloc")]
 impl Connect {
     /// The packet as a borrowed view of its own fields.
     #[must_use]
@@ -493,10 +501,13 @@ mod tests {
     use super::*;
     use crate::packet::test_util::{self, both_ways, encode, rejects, s, topic, M, P, V3, V4, V5};
     use crate::packet::Packet;
-    use crate::properties::{PayloadFormat, UserProperties};
+    use crate::properties::PayloadFormat;
+    #[cfg(feature = "alloc")]
+    use crate::properties::UserProperties;
     use crate::types::InvalidTopic;
     use crate::ReasonCode;
     use alloc::vec;
+    #[cfg(feature = "alloc")]
     use alloc::vec::Vec;
     use core::num::{NonZeroU16, NonZeroU32};
 

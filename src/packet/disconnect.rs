@@ -12,11 +12,15 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::{DisconnectProperties, DisconnectPropertiesRef};
+#[cfg(feature = "alloc")]
+use crate::properties::DisconnectProperties;
+use crate::properties::DisconnectPropertiesRef;
 use crate::types::reason_code::DisconnectReasonCode;
 use crate::types::ProtocolVersion;
+#[cfg(feature = "alloc")]
 use bytes::Bytes;
 
+#[cfg(feature = "alloc")]
 /// DISCONNECT: why the connection ends. In 3.1.1 only the client sends it, and it is empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Disconnect {
@@ -26,6 +30,7 @@ pub struct Disconnect {
     pub properties: DisconnectProperties,
 }
 
+#[cfg(feature = "alloc")]
 impl Disconnect {
     /// A DISCONNECT with `reason_code` and no properties.
     #[must_use]
@@ -71,6 +76,7 @@ impl<'a> DisconnectRef<'a> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl Disconnect {
     /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them.
     pub(crate) fn from_view(view: &DisconnectRef<'_>, frame: &Bytes) -> Self {
@@ -135,6 +141,7 @@ mod tests {
     use crate::packet::test_util::{
         both_ways, decode, encode, encode_limited, hex, rejects, s, M, P, V3, V4, V5,
     };
+    #[cfg(feature = "alloc")]
     use crate::properties::UserProperties;
     use crate::Packet;
     use alloc::vec;

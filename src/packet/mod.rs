@@ -135,30 +135,46 @@ pub(crate) mod test_util;
 mod unsuback;
 mod unsubscribe;
 
-pub use ack::{PubAck, PubAckRef, PubComp, PubCompRef, PubRec, PubRecRef, PubRel, PubRelRef};
-pub use auth::{Auth, AuthRef};
-pub use connack::{ConnAck, ConnAckRef};
-pub use connect::{Connect, ConnectRef, Will, WillRef};
-pub use disconnect::{Disconnect, DisconnectRef};
-pub use publish::{Publish, PublishRef};
-pub use suback::{SubAck, SubAckCodesIter, SubAckCodesRef, SubAckRef};
+pub use ack::{PubAckRef, PubCompRef, PubRecRef, PubRelRef};
+pub use auth::AuthRef;
+pub use connack::ConnAckRef;
+pub use connect::{ConnectRef, WillRef};
+pub use disconnect::DisconnectRef;
+pub use publish::PublishRef;
+pub use suback::{SubAckCodesIter, SubAckCodesRef, SubAckRef};
 pub use subscribe::{
-    RetainHandling, Subscribe, SubscribeRef, Subscription, SubscriptionOptions, SubscriptionRef,
-    Subscriptions, SubscriptionsIter, SubscriptionsRef, SubscriptionsRefIter,
+    RetainHandling, SubscribeRef, SubscriptionOptions, SubscriptionRef, SubscriptionsRef,
+    SubscriptionsRefIter,
 };
-pub use unsuback::{UnsubAck, UnsubAckCodesIter, UnsubAckCodesRef, UnsubAckRef};
-pub use unsubscribe::{
-    TopicFilters, TopicFiltersIter, TopicFiltersRef, TopicFiltersRefIter, Unsubscribe,
-    UnsubscribeRef,
+pub use unsuback::{UnsubAckCodesIter, UnsubAckCodesRef, UnsubAckRef};
+pub use unsubscribe::{TopicFiltersRef, TopicFiltersRefIter, UnsubscribeRef};
+#[cfg(feature = "alloc")]
+pub use {
+    ack::{PubAck, PubComp, PubRec, PubRel},
+    auth::Auth,
+    connack::ConnAck,
+    connect::{Connect, Will},
+    disconnect::Disconnect,
+    publish::Publish,
+    suback::SubAck,
+    subscribe::{Subscribe, Subscription, Subscriptions, SubscriptionsIter},
+    unsuback::UnsubAck,
+    unsubscribe::{TopicFilters, TopicFiltersIter, Unsubscribe},
 };
 
 use crate::codec::fixed_header::FixedHeader;
 use crate::codec::reader::Reader;
-use crate::codec::writer::{put_small, Cursor, Sink, Staged};
-use crate::codec::{varint, Encoder, Trim, MAX_PACKET_SIZE};
+#[cfg(feature = "alloc")]
+use crate::codec::writer::{put_small, Staged};
+use crate::codec::writer::{Cursor, Sink};
+#[cfg(feature = "alloc")]
+use crate::codec::Encoder;
+use crate::codec::{varint, Trim, MAX_PACKET_SIZE};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::types::{ProtocolVersion, VarInt};
+#[cfg(feature = "alloc")]
 use alloc::boxed::Box;
+#[cfg(feature = "alloc")]
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// The type of a control packet: the upper four bits of its first byte.
@@ -262,6 +278,7 @@ impl core::fmt::Display for PacketType {
     }
 }
 
+#[cfg(feature = "alloc")]
 /// An MQTT control packet.
 ///
 /// Decode one with [`Packet::decode`] or a [`Decoder`](crate::Decoder); encode one with
@@ -336,6 +353,7 @@ pub(crate) trait EncodeBody {
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError>;
     fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B);
     /// What [`put_body`](Self::put_body) leaves to [`Sink::put_payload`]: appended last.
+    #[cfg(feature = "alloc")]
     fn payload(&self) -> &[u8] {
         &[]
     }
@@ -362,6 +380,7 @@ macro_rules! dispatch {
     };
 }
 
+#[cfg(feature = "alloc")]
 impl Packet {
     /// The packet's type.
     #[must_use]
@@ -634,6 +653,7 @@ fn fit_ping(t: PacketType, max: Option<usize>) -> Result<Fitted, EncodeError> {
 }
 
 /// Bytes `body` takes as a whole packet at `version`.
+#[cfg(feature = "alloc")]
 pub(crate) fn encoded_len_of<T: EncodeBody>(
     body: &T,
     version: ProtocolVersion,
@@ -660,6 +680,7 @@ impl Fitted {
         dispatch!(packet, p => p.put_body(version, self.trim, out), ping => ());
     }
 
+    #[cfg(feature = "alloc")]
     /// Writes the packet into `buf`, which must have room for it (`BufferTooSmall`, with
     /// nothing written, if not).
     pub(crate) fn write<B: BufMut + ?Sized>(
@@ -700,6 +721,7 @@ impl Fitted {
         Ok(self.total)
     }
 
+    #[cfg(feature = "alloc")]
     /// Appends a packet whose body is `body`.
     /// Everything before a PUBLISH payload is written by index into a stack buffer when it
     /// fits there (as it does for all but large CONNECT, SUBSCRIBE and property-laden
@@ -745,13 +767,16 @@ impl Fitted {
     }
 }
 
+#[cfg(feature = "alloc")]
 /// The most bytes a fixed header takes: the first byte and a four-byte Remaining Length.
 const MAX_FIXED_HEADER: usize = 5;
 
+#[cfg(feature = "alloc")]
 /// The stack buffer in which [`Fitted::append`] writes the head (packet minus PUBLISH
 /// payload): enough for acknowledgements, pings and PUBLISH with topics of usual length.
 const HEAD_STAGE: usize = 64;
 
+#[cfg(feature = "alloc")]
 /// Sizes and appends one packet whose body is `body`: the common case (it fits, nothing
 /// trimmed) in a straight line, the rest through [`fit`]. Not inlined: one function per
 /// packet type keeps each frame small, where one function for all spills more.
@@ -776,6 +801,7 @@ fn append_body<T: EncodeBody>(
     Ok(fitted.total)
 }
 
+#[cfg(feature = "alloc")]
 /// Appends PINGREQ or PINGRESP, which have no body.
 #[inline(never)]
 fn append_ping(t: PacketType, encoder: &Encoder, buf: &mut BytesMut) -> Result<usize, EncodeError> {
@@ -1042,6 +1068,7 @@ pub(crate) fn v5_only(
     Ok(())
 }
 
+#[cfg(feature = "alloc")]
 macro_rules! impl_from_packet {
     ($($variant:ident),+) => {$(
         impl From<$variant> for Packet {
@@ -1051,12 +1078,14 @@ macro_rules! impl_from_packet {
         }
     )+};
 }
+#[cfg(feature = "alloc")]
 impl From<Connect> for Packet {
     fn from(p: Connect) -> Packet {
         Packet::Connect(Box::new(p))
     }
 }
 
+#[cfg(feature = "alloc")]
 impl_from_packet!(
     ConnAck,
     Publish,
@@ -1075,8 +1104,11 @@ impl_from_packet!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "alloc")]
     use crate::properties::ConnAckProperties;
-    use crate::{ConnectReasonCode, MqttString, PacketId, QosPid, TopicName};
+    use crate::{ConnectReasonCode, PacketId, QosPid};
+    #[cfg(feature = "alloc")]
+    use crate::{MqttString, TopicName};
     use alloc::vec;
     use core::num::NonZeroU16;
 
@@ -1271,7 +1303,9 @@ mod tests {
     /// point (`PacketRef::decode`, `Packet::decode`, `Packet::decode_slice`, `Decoder`).
     #[test]
     fn publish_decodes_alike_at_every_length_through_every_entry() {
+        #[cfg(feature = "alloc")]
         use crate::properties::UserProperties;
+        #[cfg(feature = "alloc")]
         use crate::types::MqttString;
         let id = PacketId::new(9).unwrap();
         let mut cases = 0;

@@ -10,6 +10,7 @@ mod tests {
     use crate::error::DecodeErrorKind as K;
     use crate::packet::test_util::{decode, encode, rejects, M, V3, V4, V5};
     use crate::{EncodeError, Packet};
+    #[cfg(feature = "alloc")]
     use bytes::Bytes;
 
     #[test]

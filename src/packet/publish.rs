@@ -14,11 +14,17 @@ use crate::codec::writer::{put_str, Sink};
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::{PublishProperties, PublishPropertiesRef};
-use crate::types::{InvalidTopic, MqttStr, MqttString, ProtocolVersion, QoS, QosPid, TopicName};
+#[cfg(feature = "alloc")]
+use crate::properties::PublishProperties;
+use crate::properties::PublishPropertiesRef;
+use crate::types::{InvalidTopic, MqttStr, ProtocolVersion, QoS, QosPid};
+#[cfg(feature = "alloc")]
+use crate::types::{MqttString, TopicName};
 use crate::ReasonCode;
+#[cfg(feature = "alloc")]
 use bytes::Bytes;
 
+#[cfg(feature = "alloc")]
 /// PUBLISH: an application message on a topic.
 ///
 /// ```
@@ -44,6 +50,7 @@ pub struct Publish {
     pub properties: PublishProperties,
 }
 
+#[cfg(feature = "alloc")]
 impl Publish {
     /// A QoS 0 message, neither retained nor duplicate.
     #[must_use]
@@ -150,6 +157,7 @@ impl<'a> PublishRef<'a> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl Publish {
     /// The owned PUBLISH whose fields are `view`'s, sliced from `frame`, which holds them.
     #[inline]
@@ -223,6 +231,7 @@ impl EncodeBody for PublishRef<'_> {
         buf.put_payload(self.payload);
     }
 
+    #[cfg(feature = "alloc")]
     fn payload(&self) -> &[u8] {
         self.payload
     }
@@ -244,10 +253,15 @@ mod tests {
     use crate::packet::test_util::{
         both_ways, decode_as, encode, encode_err, pid, rejects, topic, M, P, V3, V4, V5,
     };
-    use crate::properties::{PayloadFormat, SubscriptionIds, UserProperties};
-    use crate::types::{InvalidTopic, MqttString, SubscriptionId};
+    use crate::properties::PayloadFormat;
+    #[cfg(feature = "alloc")]
+    use crate::properties::{SubscriptionIds, UserProperties};
+    #[cfg(feature = "alloc")]
+    use crate::types::MqttString;
+    use crate::types::{InvalidTopic, SubscriptionId};
     use crate::Packet;
     use alloc::vec;
+    #[cfg(feature = "alloc")]
     use alloc::vec::Vec;
     use core::num::NonZeroU16;
 

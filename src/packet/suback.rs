@@ -13,12 +13,17 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::{AckProperties, AckPropertiesRef};
+#[cfg(feature = "alloc")]
+use crate::properties::AckProperties;
+use crate::properties::AckPropertiesRef;
 use crate::types::reason_code::SubAckReasonCode;
 use crate::types::{PacketId, ProtocolVersion};
+#[cfg(feature = "alloc")]
 use alloc::vec::Vec;
+#[cfg(feature = "alloc")]
 use bytes::Bytes;
 
+#[cfg(feature = "alloc")]
 /// SUBACK: one reason code per topic filter of the SUBSCRIBE it answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubAck {
@@ -31,6 +36,7 @@ pub struct SubAck {
     pub properties: AckProperties,
 }
 
+#[cfg(feature = "alloc")]
 impl SubAck {
     /// A SUBACK without properties.
     #[must_use]
@@ -97,6 +103,7 @@ impl<'a> SubAckRef<'a> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl SubAck {
     /// The packet as a borrowed view of its own fields.
     #[must_use]

@@ -17,15 +17,20 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::{SubscribeProperties, SubscribePropertiesRef};
+#[cfg(feature = "alloc")]
+use crate::properties::SubscribeProperties;
+use crate::properties::SubscribePropertiesRef;
 use crate::types::topic::{check_filter_bytes, check_shared};
-use crate::types::{
-    InvalidTopic, MqttStr, MqttString, PacketId, ProtocolVersion, QoS, TopicFilter,
-};
+use crate::types::{InvalidTopic, MqttStr, PacketId, ProtocolVersion, QoS};
+#[cfg(feature = "alloc")]
+use crate::types::{MqttString, TopicFilter};
 use crate::ReasonCode;
+#[cfg(feature = "alloc")]
 use alloc::vec::Vec;
+#[cfg(feature = "alloc")]
 use bytes::{Bytes, BytesMut};
 
+#[cfg(feature = "alloc")]
 /// SUBSCRIBE: one or more topic filters with their options.
 ///
 /// ```
@@ -46,6 +51,7 @@ pub struct Subscribe {
     pub properties: SubscribeProperties,
 }
 
+#[cfg(feature = "alloc")]
 /// One topic filter of a SUBSCRIBE and its options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscription {
@@ -55,6 +61,7 @@ pub struct Subscription {
     pub options: SubscriptionOptions,
 }
 
+#[cfg(feature = "alloc")]
 impl Subscription {
     /// A subscription to `filter` at `qos` with the other options at their defaults.
     #[must_use]
@@ -203,6 +210,7 @@ pub(crate) fn check_filter(
     Ok(())
 }
 
+#[cfg(feature = "alloc")]
 impl Subscribe {
     /// A SUBSCRIBE without properties.
     #[must_use]
@@ -245,6 +253,7 @@ impl Subscribe {
     }
 }
 
+#[cfg(feature = "alloc")]
 /// The subscriptions of a [`Subscribe`], kept as they go on the wire (each topic filter and
 /// its options byte, one after another) in one buffer, a slice of the received frame when
 /// decoded: a SUBSCRIBE takes no more memory than its bytes, however many filters it holds.
@@ -268,6 +277,7 @@ pub struct Subscriptions {
     count: usize,
 }
 
+#[cfg(feature = "alloc")]
 impl Subscriptions {
     /// No subscriptions.
     #[must_use]
@@ -328,6 +338,7 @@ fn put_subscription<B: Sink + ?Sized>(buf: &mut B, s: SubscriptionRef<'_>) {
     buf.put_u8(s.options.byte());
 }
 
+#[cfg(feature = "alloc")]
 impl FromIterator<Subscription> for Subscriptions {
     fn from_iter<I: IntoIterator<Item = Subscription>>(iter: I) -> Self {
         let mut out = BytesMut::new();
@@ -343,12 +354,14 @@ impl FromIterator<Subscription> for Subscriptions {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl From<Vec<Subscription>> for Subscriptions {
     fn from(list: Vec<Subscription>) -> Self {
         list.into_iter().collect()
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<'a> IntoIterator for &'a Subscriptions {
     type Item = Subscription;
     type IntoIter = SubscriptionsIter<'a>;
@@ -357,12 +370,14 @@ impl<'a> IntoIterator for &'a Subscriptions {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl core::fmt::Debug for Subscriptions {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
     }
 }
 
+#[cfg(feature = "alloc")]
 /// Iterator over [`Subscriptions`].
 #[derive(Clone, Debug)]
 #[must_use = "iterators are lazy and do nothing unless consumed"]
@@ -371,6 +386,7 @@ pub struct SubscriptionsIter<'a> {
     rest: SubscriptionsRefIter<'a>,
 }
 
+#[cfg(feature = "alloc")]
 impl Iterator for SubscriptionsIter<'_> {
     type Item = Subscription;
 
@@ -383,6 +399,7 @@ impl Iterator for SubscriptionsIter<'_> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl Subscription {
     /// The subscription as a borrowed view.
     #[must_use]
@@ -629,6 +646,7 @@ mod tests {
         both_ways, decode, encode, encode_err, hex, invalid_filter, one_filter_frame, pid, rejects,
         M, P, V3, V4, V5,
     };
+    #[cfg(feature = "alloc")]
     use crate::properties::UserProperties;
     use crate::types::SubscriptionId;
     use crate::Packet;

@@ -4,12 +4,18 @@
 
 use super::{ConnAck, Connect, Packet, PacketType, Publish};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+#[cfg(feature = "alloc")]
 use crate::properties::{AckProperties, UserProperties};
-use crate::types::{InvalidTopic, MqttString, PacketId, ProtocolVersion, TopicName};
+use crate::types::{InvalidTopic, PacketId, ProtocolVersion};
+#[cfg(feature = "alloc")]
+use crate::types::{MqttString, TopicName};
 use crate::ReasonCode;
+#[cfg(feature = "alloc")]
 use alloc::string::String;
 use alloc::vec;
+#[cfg(feature = "alloc")]
 use alloc::vec::Vec;
+#[cfg(feature = "alloc")]
 use bytes::Bytes;
 
 pub(crate) const V3: ProtocolVersion = ProtocolVersion::V3_1;

@@ -13,12 +13,17 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::{AckProperties, AckPropertiesRef};
+#[cfg(feature = "alloc")]
+use crate::properties::AckProperties;
+use crate::properties::AckPropertiesRef;
 use crate::types::reason_code::UnsubAckReasonCode;
 use crate::types::{PacketId, ProtocolVersion};
+#[cfg(feature = "alloc")]
 use alloc::vec::Vec;
+#[cfg(feature = "alloc")]
 use bytes::Bytes;
 
+#[cfg(feature = "alloc")]
 /// UNSUBACK: in MQTT 5.0 one reason code per topic filter of the UNSUBSCRIBE; in 3.1.1
 /// just the packet identifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +37,7 @@ pub struct UnsubAck {
     pub properties: AckProperties,
 }
 
+#[cfg(feature = "alloc")]
 impl UnsubAck {
     /// An UNSUBACK without properties.
     #[must_use]
@@ -99,6 +105,7 @@ impl<'a> UnsubAckRef<'a> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl UnsubAck {
     /// The packet as a borrowed view of its own fields.
     #[must_use]

@@ -16,11 +16,18 @@ use crate::codec::writer::Sink;
 use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::PacketType;
-use crate::properties::{UnsubscribeProperties, UnsubscribePropertiesRef};
-use crate::types::{MqttStr, MqttString, PacketId, ProtocolVersion, TopicFilter};
+#[cfg(feature = "alloc")]
+use crate::properties::UnsubscribeProperties;
+use crate::properties::UnsubscribePropertiesRef;
+use crate::types::{MqttStr, PacketId, ProtocolVersion};
+#[cfg(feature = "alloc")]
+use crate::types::{MqttString, TopicFilter};
+#[cfg(feature = "alloc")]
 use alloc::vec::Vec;
+#[cfg(feature = "alloc")]
 use bytes::{Bytes, BytesMut};
 
+#[cfg(feature = "alloc")]
 /// UNSUBSCRIBE: the topic filters to remove, compared character by character with the
 /// session's subscriptions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +40,7 @@ pub struct Unsubscribe {
     pub properties: UnsubscribeProperties,
 }
 
+#[cfg(feature = "alloc")]
 impl Unsubscribe {
     /// An UNSUBSCRIBE without properties.
     #[must_use]
@@ -75,6 +83,7 @@ impl Unsubscribe {
     }
 }
 
+#[cfg(feature = "alloc")]
 /// The topic filters of an [`Unsubscribe`], kept as they go on the wire (length-prefixed
 /// strings, one after another) in one buffer, a slice of the received frame when decoded:
 /// an UNSUBSCRIBE takes no more memory than its bytes. Iterating yields each
@@ -93,6 +102,7 @@ pub struct TopicFilters {
     count: usize,
 }
 
+#[cfg(feature = "alloc")]
 impl TopicFilters {
     /// No filters.
     #[must_use]
@@ -148,6 +158,7 @@ impl TopicFilters {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl FromIterator<TopicFilter> for TopicFilters {
     fn from_iter<I: IntoIterator<Item = TopicFilter>>(iter: I) -> Self {
         let mut out = BytesMut::new();
@@ -163,12 +174,14 @@ impl FromIterator<TopicFilter> for TopicFilters {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl From<Vec<TopicFilter>> for TopicFilters {
     fn from(list: Vec<TopicFilter>) -> Self {
         list.into_iter().collect()
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<'a> IntoIterator for &'a TopicFilters {
     type Item = TopicFilter;
     type IntoIter = TopicFiltersIter<'a>;
@@ -177,12 +190,14 @@ impl<'a> IntoIterator for &'a TopicFilters {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl core::fmt::Debug for TopicFilters {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
     }
 }
 
+#[cfg(feature = "alloc")]
 /// Iterator over [`TopicFilters`].
 #[derive(Clone, Debug)]
 #[must_use = "iterators are lazy and do nothing unless consumed"]
@@ -191,6 +206,7 @@ pub struct TopicFiltersIter<'a> {
     rest: TopicFiltersRefIter<'a>,
 }
 
+#[cfg(feature = "alloc")]
 impl Iterator for TopicFiltersIter<'_> {
     type Item = TopicFilter;
 
@@ -390,6 +406,7 @@ mod tests {
         both_ways, decode, encode, encode_err, hex, invalid_filter, one_filter_frame, pid, rejects,
         M, P, V3, V4, V5,
     };
+    #[cfg(feature = "alloc")]
     use crate::properties::UserProperties;
     use crate::types::InvalidTopic;
     use crate::Packet;

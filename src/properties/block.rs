@@ -14,6 +14,7 @@
 use super::value_len;
 use crate::codec::writer::Sink;
 use crate::codec::Trim;
+#[cfg(feature = "alloc")]
 use bytes::{Bytes, BytesMut};
 
 /// Whether an encoder that must shrink the packet leaves out property `id`.
@@ -105,6 +106,7 @@ impl<'a> Block<'a> {
         }
     }
 
+    #[cfg(feature = "alloc")]
     /// The own entries alone, in a new buffer: a copy that shares no received frame.
     pub(crate) fn detached(&self) -> Bytes {
         let mut out = BytesMut::with_capacity(self.len as usize);
@@ -112,6 +114,7 @@ impl<'a> Block<'a> {
         out.freeze()
     }
 
+    #[cfg(feature = "alloc")]
     /// A new block with every entry of `id` replaced by what `write` appends (`extra`
     /// bytes), in the set's order, so that a built set encodes the same whatever order its
     /// properties were set in; returns it and its length.

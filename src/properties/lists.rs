@@ -8,11 +8,16 @@ use super::block::Entries;
 use super::id;
 use crate::codec::reader::Reader;
 use crate::codec::varint;
+#[cfg(feature = "alloc")]
 use crate::codec::writer::Sink;
 use crate::error::DecodeError;
-use crate::types::{InvalidString, MqttString, SubscriptionId};
+use crate::types::SubscriptionId;
+#[cfg(feature = "alloc")]
+use crate::types::{InvalidString, MqttString};
+#[cfg(feature = "alloc")]
 use bytes::{Bytes, BytesMut};
 
+#[cfg(feature = "alloc")]
 /// Entries with one property identifier inside a block of properties (which may hold other
 /// properties too, when decoded).
 #[derive(Clone, Default)]
@@ -23,6 +28,7 @@ struct RawList {
     wire_len: usize,
 }
 
+#[cfg(feature = "alloc")]
 impl RawList {
     /// Whether `block` holds nothing but this list's entries.
     fn is_compact(&self) -> bool {
@@ -84,6 +90,7 @@ fn str_at(value: &[u8]) -> (&str, &[u8]) {
     (core::str::from_utf8(s).unwrap_or_default(), rest)
 }
 
+#[cfg(feature = "alloc")]
 /// User Properties (0x26): name/value string pairs, in order, names free to repeat
 /// (MQTT 5.0 section 3.1.2.11.8).
 ///
@@ -98,6 +105,7 @@ fn str_at(value: &[u8]) -> (&str, &[u8]) {
 #[derive(Clone, Default)]
 pub struct UserProperties(RawList);
 
+#[cfg(feature = "alloc")]
 impl UserProperties {
     /// Checks and copies name/value pairs.
     pub fn from_pairs<'a>(
@@ -139,21 +147,16 @@ impl UserProperties {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
-
-    /// Checks one User Property whose identifier `r` has just read.
-    pub(crate) fn read_entry(r: &mut Reader<'_>) -> Result<usize, DecodeError> {
-        let name = r.skip_string("User Property name")?;
-        let value = r.skip_string("User Property value")?;
-        Ok(1 + name + value)
-    }
 }
 
+#[cfg(feature = "alloc")]
 fn put_pair(buf: &mut BytesMut, name: &MqttString, value: &MqttString) {
     buf.put_u8(id::USER_PROPERTY);
     crate::codec::writer::put_str(buf, name.as_borrowed());
     crate::codec::writer::put_str(buf, value.as_borrowed());
 }
 
+#[cfg(feature = "alloc")]
 impl FromIterator<(MqttString, MqttString)> for UserProperties {
     fn from_iter<I: IntoIterator<Item = (MqttString, MqttString)>>(iter: I) -> Self {
         let mut out = Self::new();
@@ -168,6 +171,7 @@ impl FromIterator<(MqttString, MqttString)> for UserProperties {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<'a> IntoIterator for &'a UserProperties {
     type Item = (&'a str, &'a str);
     type IntoIter = UserPropertiesIter<'a>;
@@ -176,6 +180,7 @@ impl<'a> IntoIterator for &'a UserProperties {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl core::fmt::Debug for UserProperties {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
@@ -203,6 +208,7 @@ impl core::fmt::Debug for UserPropertiesIter<'_> {
     }
 }
 
+#[cfg(feature = "alloc")]
 /// The Subscription Identifiers (0x0B) of a PUBLISH a server forwards: one for each
 /// matching subscription that has one, in any order (MQTT 5.0 section 3.3.4).
 ///
@@ -216,6 +222,7 @@ impl core::fmt::Debug for UserPropertiesIter<'_> {
 #[derive(Clone, Default)]
 pub struct SubscriptionIds(RawList);
 
+#[cfg(feature = "alloc")]
 impl SubscriptionIds {
     /// Appends an identifier. This copies the list; build long lists with `collect`.
     pub fn push(&mut self, id: SubscriptionId) {
@@ -231,16 +238,9 @@ impl SubscriptionIds {
     pub fn iter(&self) -> SubscriptionIdsIter<'_> {
         SubscriptionIdsIter(self.0.values(id::SUBSCRIPTION_IDENTIFIER))
     }
-
-    /// Checks one Subscription Identifier whose identifier `r` has just read.
-    pub(crate) fn read_entry(r: &mut Reader<'_>) -> Result<usize, DecodeError> {
-        use super::value::PropValue as _;
-        let value =
-            <SubscriptionId as super::value::FixedValue>::read(r, id::SUBSCRIPTION_IDENTIFIER)?;
-        Ok(1 + value.wire_len())
-    }
 }
 
+#[cfg(feature = "alloc")]
 impl FromIterator<SubscriptionId> for SubscriptionIds {
     fn from_iter<I: IntoIterator<Item = SubscriptionId>>(iter: I) -> Self {
         let mut buf = BytesMut::new();
@@ -258,6 +258,7 @@ impl FromIterator<SubscriptionId> for SubscriptionIds {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl core::fmt::Debug for SubscriptionIds {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
@@ -284,6 +285,7 @@ impl core::fmt::Debug for SubscriptionIdsIter<'_> {
     }
 }
 
+#[cfg(feature = "alloc")]
 /// What both lists share: an empty constructor, counts, equality by content, and the
 /// crate's encoding hooks.
 macro_rules! raw_list {
@@ -344,12 +346,14 @@ macro_rules! raw_list {
     };
 }
 
+#[cfg(feature = "alloc")]
 raw_list!(
     UserProperties,
     id::USER_PROPERTY,
     "No properties.",
     "How many pairs."
 );
+#[cfg(feature = "alloc")]
 raw_list!(
     SubscriptionIds,
     id::SUBSCRIPTION_IDENTIFIER,
@@ -436,7 +440,24 @@ list_view!(
     id::SUBSCRIPTION_IDENTIFIER
 );
 
+impl SubscriptionIdsRef<'_> {
+    /// Checks one Subscription Identifier whose identifier `r` has just read.
+    pub(crate) fn read_entry(r: &mut Reader<'_>) -> Result<usize, DecodeError> {
+        use super::value::PropValue as _;
+        let value =
+            <SubscriptionId as super::value::FixedValue>::read(r, id::SUBSCRIPTION_IDENTIFIER)?;
+        Ok(1 + value.wire_len())
+    }
+}
+
 impl<'a> UserPropertiesRef<'a> {
+    /// Checks one User Property whose identifier `r` has just read.
+    pub(crate) fn read_entry(r: &mut Reader<'_>) -> Result<usize, DecodeError> {
+        let name = r.skip_string("User Property name")?;
+        let value = r.skip_string("User Property value")?;
+        Ok(1 + name + value)
+    }
+
     /// The value of the first pair named `name`.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&'a str> {

@@ -31,16 +31,18 @@ mod lists;
 mod sets;
 mod value;
 
-pub use lists::{
-    SubscriptionIds, SubscriptionIdsIter, SubscriptionIdsRef, UserProperties, UserPropertiesIter,
-    UserPropertiesRef,
+#[cfg(feature = "alloc")]
+pub use lists::{SubscriptionIds, UserProperties};
+pub use lists::{SubscriptionIdsIter, SubscriptionIdsRef, UserPropertiesIter, UserPropertiesRef};
+#[cfg(feature = "alloc")]
+pub use sets::{
+    AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,
+    PublishProperties, SubscribeProperties, UnsubscribeProperties, WillProperties,
 };
 pub use sets::{
-    AckProperties, AckPropertiesRef, AuthProperties, AuthPropertiesRef, ConnAckProperties,
-    ConnAckPropertiesRef, ConnectProperties, ConnectPropertiesRef, DisconnectProperties,
-    DisconnectPropertiesRef, PublishProperties, PublishPropertiesRef, SubscribeProperties,
-    SubscribePropertiesRef, UnsubscribeProperties, UnsubscribePropertiesRef, WillProperties,
-    WillPropertiesRef,
+    AckPropertiesRef, AuthPropertiesRef, ConnAckPropertiesRef, ConnectPropertiesRef,
+    DisconnectPropertiesRef, PublishPropertiesRef, SubscribePropertiesRef,
+    UnsubscribePropertiesRef, WillPropertiesRef,
 };
 pub(crate) use value::check_binary;
 pub use value::PayloadFormat;

@@ -2,22 +2,27 @@
 //! which property each packet may carry (MQTT 5.0 Table 2-4).
 
 use super::block::Block;
-use super::value::{BlockValue, FixedValue, PropValue, ViewValue};
-use super::{
-    id, read_id, PayloadFormat, SubscriptionIds, SubscriptionIdsRef, UserProperties,
-    UserPropertiesRef,
-};
+#[cfg(feature = "alloc")]
+use super::value::BlockValue;
+use super::value::{skip_variable, FixedValue, PropValue, ViewValue};
+use super::{id, read_id, PayloadFormat, SubscriptionIdsRef, UserPropertiesRef};
+#[cfg(feature = "alloc")]
+use super::{SubscriptionIds, UserProperties};
 use crate::codec::reader::Reader;
 use crate::codec::writer::Sink;
 use crate::codec::{varint, Trim};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::types::{MqttStr, MqttString, QoS, SubscriptionId, TopicName};
+use crate::types::{MqttStr, QoS, SubscriptionId};
+#[cfg(feature = "alloc")]
+use crate::types::{MqttString, TopicName};
+#[cfg(feature = "alloc")]
 use bytes::Bytes;
 use core::num::{NonZeroU16, NonZeroU32};
 
 /// The getter and setters of one variable-length property, by kind: `string` (setting
 /// cannot fail), `checked` (the setter checks what the type allows but the property cannot
 /// carry) and `list`.
+#[cfg(feature = "alloc")]
 macro_rules! accessors {
     (string $(#[$m:meta])* $v:ident, $set:ident, $with:ident : $ty:ty = $id:ident) => {
         $(#[$m])*
@@ -106,7 +111,7 @@ macro_rules! skip_value {
         <$ty>::read_entry($r).map(|_| true)
     };
     ($kind:ident $ty:ty, $r:expr, $id:expr) => {
-        <$ty as BlockValue>::skip($r, $id).map(|()| false)
+        skip_variable($r, $id).map(|()| false)
     };
 }
 
@@ -138,6 +143,7 @@ macro_rules! property_set {
             $( $(#[$vmeta:meta])* $kind:ident $v:ident, $set_v:ident, $with_v:ident : $vty:ty => $vref:ty = $vid:ident, )+
         }
     ) => {
+        #[cfg(feature = "alloc")]
         $(#[$meta])*
         ///
         /// Fixed-size properties are public fields. Strings, binary data and lists are kept
@@ -244,7 +250,7 @@ macro_rules! property_set {
                             out.$field = Some(<$ty as FixedValue>::read(&mut p, pid)?);
                             continue;
                         } )*
-                        $( id::$vid => skip_value!($kind $vty, &mut p, pid)?, )+
+                        $( id::$vid => skip_value!($kind $vref, &mut p, pid)?, )+
                         other => {
                             return Err(DecodeErrorKind::PropertyNotAllowed { id: other }.into());
                         }
@@ -287,6 +293,7 @@ macro_rules! property_set {
             }
         }
 
+        #[cfg(feature = "alloc")]
         impl $name {
             /// The variable-length properties in the order they are encoded.
             const ORDER: &'static [u8] = &[$( id::$vid, )+];
@@ -353,14 +360,17 @@ macro_rules! property_set {
             }
         }
 
+        #[cfg(feature = "alloc")]
         impl PartialEq for $name {
             fn eq(&self, other: &Self) -> bool {
                 self.as_view() == other.as_view()
             }
         }
 
+        #[cfg(feature = "alloc")]
         impl Eq for $name {}
 
+        #[cfg(feature = "alloc")]
         impl core::fmt::Debug for $name {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 f.debug_struct(stringify!($name))
@@ -558,6 +568,7 @@ property_set! {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl PublishProperties {
     /// Whether any Subscription Identifier is set, without building the list.
     pub(crate) fn has_subscription_identifiers(&self) -> bool {

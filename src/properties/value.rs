@@ -3,11 +3,15 @@
 use crate::codec::reader::Reader;
 use crate::codec::varint;
 use crate::codec::writer::Sink;
+#[cfg(feature = "alloc")]
 use crate::codec::writer::{put_binary, put_str};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::properties::{id, name};
-use crate::types::{MqttStr, MqttString, QoS, SubscriptionId, TopicName};
+use crate::types::{MqttStr, QoS, SubscriptionId};
+#[cfg(feature = "alloc")]
+use crate::types::{MqttString, TopicName};
 use crate::ReasonCode;
+#[cfg(feature = "alloc")]
 use bytes::Bytes;
 use core::num::{NonZeroU16, NonZeroU32};
 
@@ -190,6 +194,7 @@ impl PropValue for SubscriptionId {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl PropValue for MqttString {
     fn wire_len(&self) -> usize {
         self.wire_len()
@@ -199,6 +204,7 @@ impl PropValue for MqttString {
     }
 }
 
+#[cfg(feature = "alloc")]
 /// Response Topic (0x08): a Topic Name, so no wildcards ([MQTT-3.3.2-14]) and not empty
 /// ([MQTT-4.7.3-1]).
 impl PropValue for TopicName {
@@ -219,6 +225,7 @@ impl PropValue for TopicName {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl PropValue for Bytes {
     fn wire_len(&self) -> usize {
         2 + self.len()
@@ -242,10 +249,9 @@ pub(crate) fn check_binary(b: &[u8], field: &'static str) -> Result<(), EncodeEr
     Ok(())
 }
 
+#[cfg(feature = "alloc")]
 /// A variable-length property value, kept encoded in its set's [block](super::block).
 pub(crate) trait BlockValue: PropValue {
-    /// Checks the value at the front of `r` and steps over it, without slicing the frame.
-    fn skip(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError>;
     /// The value encoded as `value` (length prefix included), a slice of `block`.
     fn from_block(block: &Bytes, value: &[u8]) -> Self;
 }
@@ -273,46 +279,54 @@ impl<'a> ViewValue<'a> for &'a [u8] {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl BlockValue for MqttString {
-    fn skip(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
-        r.skip_string(name(id)).map(drop)
-    }
     fn from_block(block: &Bytes, value: &[u8]) -> Self {
         MqttString::from_checked(block.slice_ref(after_length(value)))
     }
 }
 
-/// Response Topic (0x08): a Topic Name, so not empty ([MQTT-4.7.3-1]) and free of
-/// wildcards ([MQTT-3.3.2-14]).
+#[cfg(feature = "alloc")]
 impl BlockValue for TopicName {
-    fn skip(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
-        let field = name(id);
-        let (s, wildcards) = r.string_and_wildcards(field)?;
-        if s.is_empty() {
-            return Err(DecodeError::new(DecodeErrorKind::EmptyTopicName { field })
-                .with_reason(ReasonCode::MALFORMED_PACKET)
-                .with_rule("MQTT-4.7.3-1"));
-        }
-        if wildcards {
-            let reason = crate::types::InvalidTopic::WildcardInName;
-            return Err(
-                DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason })
-                    .with_reason(ReasonCode::PROTOCOL_ERROR)
-                    .with_rule("MQTT-3.3.2-14"),
-            );
-        }
-        Ok(())
-    }
     fn from_block(block: &Bytes, value: &[u8]) -> Self {
         TopicName::from_checked(MqttString::from_block(block, value))
     }
 }
 
+#[cfg(feature = "alloc")]
 impl BlockValue for Bytes {
-    fn skip(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
-        r.skip_binary(name(id))
-    }
     fn from_block(block: &Bytes, value: &[u8]) -> Self {
         block.slice_ref(after_length(value))
     }
+}
+
+/// Checks the variable-length property value at the front of `r` (its identifier `id` just
+/// read) and steps over it.
+pub(crate) fn skip_variable(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
+    match id {
+        id::RESPONSE_TOPIC => skip_topic(r, id),
+        id::CORRELATION_DATA | id::AUTHENTICATION_DATA => r.skip_binary(name(id)),
+        _ => r.skip_string(name(id)).map(drop),
+    }
+}
+
+/// Response Topic (0x08): a Topic Name, so not empty ([MQTT-4.7.3-1]) and free of
+/// wildcards ([MQTT-3.3.2-14]).
+fn skip_topic(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
+    let field = name(id);
+    let (s, wildcards) = r.string_and_wildcards(field)?;
+    if s.is_empty() {
+        return Err(DecodeError::new(DecodeErrorKind::EmptyTopicName { field })
+            .with_reason(ReasonCode::MALFORMED_PACKET)
+            .with_rule("MQTT-4.7.3-1"));
+    }
+    if wildcards {
+        let reason = crate::types::InvalidTopic::WildcardInName;
+        return Err(
+            DecodeError::new(DecodeErrorKind::InvalidTopic { field, reason })
+                .with_reason(ReasonCode::PROTOCOL_ERROR)
+                .with_rule("MQTT-3.3.2-14"),
+        );
+    }
+    Ok(())
 }

@@ -11,7 +11,11 @@ mod version;
 
 pub use packet_id::PacketId;
 pub use qos::{QoS, QosPid};
-pub use string::{InvalidString, MqttStr, MqttString};
-pub use topic::{InvalidTopic, TopicFilter, TopicName};
+#[cfg(feature = "alloc")]
+pub use string::MqttString;
+pub use string::{InvalidString, MqttStr};
+pub use topic::InvalidTopic;
+#[cfg(feature = "alloc")]
+pub use topic::{TopicFilter, TopicName};
 pub use varint::{SubscriptionId, VarInt};
 pub use version::ProtocolVersion;

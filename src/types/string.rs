@@ -1,4 +1,6 @@
+#[cfg(feature = "alloc")]
 use alloc::string::String;
+#[cfg(feature = "alloc")]
 use bytes::Bytes;
 
 /// Why a string cannot be an MQTT UTF-8 Encoded String.
@@ -16,6 +18,7 @@ pub enum InvalidString {
     InvalidUtf8,
 }
 
+#[cfg(feature = "alloc")]
 /// An MQTT UTF-8 Encoded String: well-formed UTF-8 (so no surrogates), no U+0000,
 /// at most 65,535 bytes.
 ///
@@ -33,9 +36,10 @@ pub enum InvalidString {
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct MqttString(Bytes);
 
+#[cfg(feature = "alloc")]
 impl MqttString {
     /// The longest string, in bytes, that a two-byte length prefix can count.
-    pub const MAX_LEN: usize = 65_535;
+    pub const MAX_LEN: usize = MAX_LEN;
 
     /// Copies `s` into a new string after checking it.
     pub fn new(s: &str) -> Result<Self, InvalidString> {
@@ -110,8 +114,11 @@ impl MqttString {
     }
 }
 
+/// The longest string, in bytes, that a two-byte length prefix can count.
+const MAX_LEN: usize = 65_535;
+
 fn check(s: &str) -> Result<(), InvalidString> {
-    if s.len() > MqttString::MAX_LEN {
+    if s.len() > MAX_LEN {
         return Err(InvalidString::TooLong(s.len()));
     }
     if s.as_bytes().contains(&0) {
@@ -206,12 +213,14 @@ impl PartialEq<&str> for MqttStr<'_> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<'a> From<&'a MqttString> for MqttStr<'a> {
     fn from(s: &'a MqttString) -> Self {
         Self(s.as_bytes())
     }
 }
 
+#[cfg(feature = "alloc")]
 impl MqttString {
     /// The string as a borrowed [`MqttStr`].
     #[must_use]
@@ -235,6 +244,7 @@ pub(crate) fn has_discouraged_char(s: &str) -> bool {
     })
 }
 
+#[cfg(feature = "alloc")]
 impl core::ops::Deref for MqttString {
     type Target = str;
     fn deref(&self) -> &str {
@@ -242,36 +252,42 @@ impl core::ops::Deref for MqttString {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl AsRef<str> for MqttString {
     fn as_ref(&self) -> &str {
         self.as_str()
     }
 }
 
+#[cfg(feature = "alloc")]
 impl core::fmt::Debug for MqttString {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         core::fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
+#[cfg(feature = "alloc")]
 impl core::fmt::Display for MqttString {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
+#[cfg(feature = "alloc")]
 impl PartialEq<str> for MqttString {
     fn eq(&self, other: &str) -> bool {
         self.as_bytes() == other.as_bytes()
     }
 }
 
+#[cfg(feature = "alloc")]
 impl PartialEq<&str> for MqttString {
     fn eq(&self, other: &&str) -> bool {
         self.as_bytes() == other.as_bytes()
     }
 }
 
+#[cfg(feature = "alloc")]
 impl TryFrom<&str> for MqttString {
     type Error = InvalidString;
     fn try_from(s: &str) -> Result<Self, InvalidString> {
@@ -279,6 +295,7 @@ impl TryFrom<&str> for MqttString {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl TryFrom<String> for MqttString {
     type Error = InvalidString;
     /// Takes over the `String`'s buffer without copying it.

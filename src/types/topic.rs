@@ -1,4 +1,7 @@
-use super::{InvalidString, MqttString};
+use super::InvalidString;
+#[cfg(feature = "alloc")]
+use super::MqttString;
+#[cfg(feature = "alloc")]
 use alloc::string::String;
 
 /// Why a string is not a valid topic name or topic filter.
@@ -25,6 +28,7 @@ pub enum InvalidTopic {
     InvalidSharedSubscription,
 }
 
+#[cfg(feature = "alloc")]
 /// A topic name, as PUBLISH and the will carry it: an MQTT string without wildcards.
 ///
 /// The empty name is representable because an MQTT 5.0 PUBLISH may send it together
@@ -39,6 +43,7 @@ pub enum InvalidTopic {
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct TopicName(MqttString);
 
+#[cfg(feature = "alloc")]
 impl TopicName {
     /// Checks and copies `name`.
     pub fn new(name: &str) -> Result<Self, InvalidTopic> {
@@ -86,6 +91,7 @@ impl TopicName {
     }
 }
 
+#[cfg(feature = "alloc")]
 /// A topic filter, as SUBSCRIBE and UNSUBSCRIBE carry it: non-empty, `+` filling whole
 /// levels and `#` only as the last level.
 ///
@@ -102,6 +108,7 @@ impl TopicName {
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicFilter(MqttString);
 
+#[cfg(feature = "alloc")]
 impl TopicFilter {
     /// Checks and copies `filter`.
     pub fn new(filter: &str) -> Result<Self, InvalidTopic> {
@@ -236,6 +243,7 @@ pub(crate) fn check_filter_bytes(filter: &[u8]) -> Result<(), InvalidTopic> {
     Ok(())
 }
 
+#[cfg(feature = "alloc")]
 macro_rules! topic_common_impls {
     ($ty:ident) => {
         impl core::ops::Deref for $ty {
@@ -289,7 +297,9 @@ macro_rules! topic_common_impls {
         }
     };
 }
+#[cfg(feature = "alloc")]
 topic_common_impls!(TopicName);
+#[cfg(feature = "alloc")]
 topic_common_impls!(TopicFilter);
 
 #[cfg(test)]
