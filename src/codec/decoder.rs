@@ -2,7 +2,7 @@
 
 use super::fixed_header::FixedHeader;
 use crate::error::DecodeError;
-use crate::packet::{check_first_packet, decode_frame, Packet, PacketRef};
+use crate::packet::{check_first_packet, decode_owned, Packet};
 use crate::types::ProtocolVersion;
 use bytes::BytesMut;
 
@@ -144,11 +144,11 @@ impl Decoder {
         self.pending = None;
         self.awaiting = 0;
         let frame = buf.split_to(total).freeze();
-        let view = decode_frame(&frame, &header, self.version, self.strict_strings)?;
-        if let PacketRef::Connect(connect) = &view {
+        let packet = decode_owned(&frame, &header, self.version, self.strict_strings)?;
+        if let Packet::Connect(connect) = &packet {
             self.version = Some(connect.protocol_version);
         }
-        Ok(Some(Packet::from_view(&view, &frame)))
+        Ok(Some(packet))
     }
 
     /// How many more bytes `buf` needs before the next packet is complete: `Some(0)` when

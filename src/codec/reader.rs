@@ -22,6 +22,7 @@ pub(crate) struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// A reader over the body of the packet whose fixed header is `header`, at the front of
     /// `frame` (which holds all of it, and may hold more).
+    #[inline(always)]
     pub(crate) fn new(
         frame: &'a [u8],
         header: &FixedHeader,
@@ -37,10 +38,12 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn remaining(&self) -> usize {
         self.end - self.pos
     }
 
+    #[inline(always)]
     pub(crate) fn has_remaining(&self) -> bool {
         self.pos < self.end
     }
@@ -50,6 +53,7 @@ impl<'a> Reader<'a> {
         self.version.tag(v3, v5)
     }
 
+    #[inline(always)]
     fn take(&mut self, n: usize, field: &'static str) -> Result<usize, DecodeError> {
         if self.remaining() < n {
             return Err(DecodeErrorKind::UnexpectedEnd { field }.into());
@@ -59,11 +63,13 @@ impl<'a> Reader<'a> {
         Ok(start)
     }
 
+    #[inline(always)]
     pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
         let at = self.take(1, field)?;
         Ok(self.frame[at])
     }
 
+    #[inline(always)]
     pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
         let at = self.take(2, field)?;
         Ok(u16::from_be_bytes([self.frame[at], self.frame[at + 1]]))
@@ -93,6 +99,7 @@ impl<'a> Reader<'a> {
         zero
     }
 
+    #[inline(always)]
     pub(crate) fn packet_id(&mut self, packet_type: PacketType) -> Result<PacketId, DecodeError> {
         let id = self.u16("packet identifier")?;
         PacketId::new(id).ok_or_else(|| zero_packet_id(packet_type, self.version))
@@ -105,6 +112,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The rest of the packet as a slice of the frame.
+    #[inline(always)]
     pub(crate) fn rest(&mut self) -> &'a [u8] {
         let at = self.pos;
         self.pos = self.end;
@@ -130,6 +138,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string, and whether it holds `+` or `#`.
+    #[inline(always)]
     pub(crate) fn string_and_wildcards(
         &mut self,
         field: &'static str,
@@ -147,11 +156,21 @@ impl<'a> Reader<'a> {
     /// Reads a string's length, checks its bytes and steps over them: where they start, how
     /// many, and whether they hold `+` or `#`. One pass settles the common case, since most
     /// MQTT strings are plain ASCII: no U+0000, nothing to decode as UTF-8.
+    #[inline(always)]
     fn checked_string(&mut self, field: &'static str) -> Result<(usize, usize, bool), DecodeError> {
         let n = usize::from(self.u16(field)?);
         let at = self.take(n, field)?;
         let bytes = &self.frame[at..at + n];
-        let (plain, wildcards) = scan(bytes);
+        // A short string with 16 bytes of frame from its start (most topics, in most
+        // packets) is scanned in one block of the frame, the bytes past it masked out.
+        let window = self
+            .frame
+            .get(at..at + 16)
+            .and_then(|w| <&[u8; 16]>::try_from(w).ok());
+        let (plain, wildcards) = match window {
+            Some(window) if n < 16 => scan_prefix(window, n),
+            _ => scan(bytes),
+        };
         if !plain || self.strict_strings {
             self.check_string(bytes, field)?;
         }
@@ -159,6 +178,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The full string rules, for strings that are not plain ASCII.
+    #[cold]
     fn check_string(&self, bytes: &[u8], field: &'static str) -> Result<(), DecodeError> {
         let Ok(s) = core::str::from_utf8(bytes) else {
             let rule = self.tag("MQTT-1.5.3-1", "MQTT-1.5.4-1");
@@ -187,20 +207,24 @@ impl<'a> Reader<'a> {
     }
 
     /// The bytes not read yet.
+    #[inline(always)]
     pub(crate) fn remaining_bytes(&self) -> &'a [u8] {
         &self.frame[self.pos..self.end]
     }
 
+    #[inline(always)]
     pub(crate) fn position(&self) -> usize {
         self.pos
     }
 
     /// Bytes `start..end` of the frame, as a slice of it.
+    #[inline(always)]
     pub(crate) fn slice(&self, start: usize, end: usize) -> &'a [u8] {
         &self.frame[start..end]
     }
 
     /// Fails if anything is left: the fields must fill the Remaining Length exactly.
+    #[inline(always)]
     pub(crate) fn finish(&self) -> Result<(), DecodeError> {
         if self.has_remaining() {
             return Err(DecodeErrorKind::TrailingBytes {
@@ -210,6 +234,34 @@ impl<'a> Reader<'a> {
         }
         Ok(())
     }
+}
+
+/// [`scan`] of the first `n` (below 16) bytes of `window`, without copying them out: two
+/// eight-byte words, the bytes past the string replaced by `a`, tested a word at a time.
+#[inline(always)]
+fn scan_prefix(window: &[u8; 16], n: usize) -> (bool, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Bytes that are 0: the exact test for words without high bits, which fail anyway.
+    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let word = |half: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&window[half * 8..half * 8 + 8]);
+        let w = u64::from_le_bytes(bytes);
+        let kept = n.saturating_sub(half * 8).min(8);
+        let keep = if kept == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * kept)) - 1
+        };
+        (w & keep) | ((u64::from(b'a') * ONES) & !keep)
+    };
+    let (lo, hi) = (word(0), word(1));
+    let odd = (lo | hi) & HIGH | zero(lo) | zero(hi);
+    let plus = u64::from(b'+') * ONES;
+    let hash = u64::from(b'#') * ONES;
+    let wild = zero(lo ^ plus) | zero(hi ^ plus) | zero(lo ^ hash) | zero(hi ^ hash);
+    (odd == 0, wild != 0)
 }
 
 /// Whether `bytes` are all plain ASCII (0x01 to 0x7F), and whether any is `+` or `#`.
@@ -279,6 +331,27 @@ fn zero_packet_id(packet_type: PacketType, version: ProtocolVersion) -> DecodeEr
 mod tests {
     use super::scan;
     use alloc::vec;
+
+    /// The one-block scan of a string inside a longer frame agrees with [`scan`] for every
+    /// length below 16, with every odd byte at every position, inside the string or just
+    /// past it (which must not count).
+    #[test]
+    fn scan_prefix_agrees_with_scan() {
+        let bytes = [b'+', b'#', 0x00, 0x80, 0xFF, 0x7F, 0x01, b'a'];
+        for n in 0..16 {
+            for at in 0..16 {
+                for &byte in &bytes {
+                    let mut window = [b'a'; 16];
+                    window[at] = byte;
+                    assert_eq!(
+                        super::scan_prefix(&window, n),
+                        scan(&window[..n]),
+                        "{byte:#04x} at {at} of a {n}-byte string"
+                    );
+                }
+            }
+        }
+    }
 
     /// Every length around the 16-byte blocks, with the odd byte at every position: the
     /// blocks, the overlapping last block and the padded short string miss none.

@@ -13,11 +13,18 @@ pub(crate) fn rule(version: Option<ProtocolVersion>) -> Option<&'static str> {
 
 /// Decodes from the front of `buf`: `Ok(None)` when `buf` ends inside the integer,
 /// otherwise the value and how many bytes it took.
+#[inline]
 pub(crate) fn decode(
     buf: &[u8],
     field: &'static str,
     version: Option<ProtocolVersion>,
 ) -> Result<Option<(u32, usize)>, DecodeError> {
+    // One byte, as most Remaining Lengths and Property Lengths are.
+    if let Some(&byte) = buf.first() {
+        if byte < 0x80 {
+            return Ok(Some((u32::from(byte), 1)));
+        }
+    }
     let mut value = 0u32;
     for (i, &byte) in buf.iter().enumerate() {
         if i == 4 {

@@ -26,6 +26,8 @@ use crate::properties::check_binary;
 #[cfg(feature = "alloc")]
 use crate::properties::{ConnectProperties, WillProperties};
 use crate::properties::{ConnectPropertiesRef, WillPropertiesRef};
+#[cfg(feature = "alloc")]
+use crate::types::string::slice_of;
 use crate::types::{InvalidTopic, MqttStr, ProtocolVersion, QoS};
 #[cfg(feature = "alloc")]
 use crate::types::{MqttString, TopicName};
@@ -393,13 +395,13 @@ impl Connect {
             client_id: string(view.client_id),
             will: view.will.as_ref().map(|will| Will {
                 topic: TopicName::from_checked(string(will.topic)),
-                payload: frame.slice_ref(will.payload),
+                payload: slice_of(frame, will.payload),
                 qos: will.qos,
                 retain: will.retain,
                 properties: WillProperties::from_view(&will.properties, frame),
             }),
             user_name: view.user_name.map(string),
-            password: view.password.map(|p| frame.slice_ref(p)),
+            password: view.password.map(|p| slice_of(frame, p)),
             properties: ConnectProperties::from_view(&view.properties, frame),
         }
     }

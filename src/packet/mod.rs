@@ -413,10 +413,15 @@ impl Packet {
     /// [`Incomplete`](DecodeErrorKind::Incomplete); to wait for more bytes instead, use a
     /// [`Decoder`](crate::Decoder). No size limit applies beyond the protocol's.
     pub fn decode(input: &Bytes, version: ProtocolVersion) -> Result<(Packet, usize), DecodeError> {
-        match PacketRef::decode(input, version)? {
-            Decoded::Complete(view, used) => Ok((Packet::from_view(&view, input), used)),
-            Decoded::Partial { needed } => Err(DecodeErrorKind::Incomplete { needed }.into()),
-        }
+        let needed = match FixedHeader::parse(input, Some(version), MAX_PACKET_SIZE)? {
+            Some(header) if header.total_len() <= input.len() => {
+                let packet = decode_owned(input, &header, Some(version), false)?;
+                return Ok((packet, header.total_len()));
+            }
+            Some(header) => Some(header.total_len() - input.len()),
+            None => None,
+        };
+        Err(DecodeErrorKind::Incomplete { needed }.into())
     }
 
     /// Like [`Packet::decode`], for a byte slice: the packet's bytes are copied once into a
@@ -428,7 +433,8 @@ impl Packet {
         let needed = match FixedHeader::parse(input, Some(version), MAX_PACKET_SIZE)? {
             Some(header) if header.total_len() <= input.len() => {
                 let frame = Bytes::copy_from_slice(&input[..header.total_len()]);
-                return Packet::decode(&frame, version);
+                let packet = decode_owned(&frame, &header, Some(version), false)?;
+                return Ok((packet, header.total_len()));
             }
             Some(header) => Some(header.total_len() - input.len()),
             None => None,
@@ -436,10 +442,22 @@ impl Packet {
         Err(DecodeErrorKind::Incomplete { needed }.into())
     }
 
-    /// The owned packet whose fields are `view`'s, sliced from `frame`, which holds them
-    /// (zero-copy: each is a [`Bytes::slice_ref`] of `frame`).
-    #[inline]
-    pub(crate) fn from_view(view: &PacketRef<'_>, frame: &Bytes) -> Packet {
+    /// The owned packet with `view`'s fields: those that are slices of `frame` share its
+    /// bytes (no copy), any other is copied. Decode a [`PacketRef`] from a `Bytes` frame,
+    /// look at it, and keep it only if needed:
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use mqttwire::{Decoded, Packet, PacketRef, ProtocolVersion};
+    ///
+    /// let frame = Bytes::from_static(&[0x30, 0x05, 0x00, 0x01, b'a', b'h', b'i']);
+    /// let version = ProtocolVersion::V3_1_1;
+    /// let Ok(Decoded::Complete(view, _)) = PacketRef::decode(&frame, version) else { panic!() };
+    /// let Packet::Publish(publish) = Packet::from_view(&view, &frame) else { panic!() };
+    /// assert_eq!(&publish.payload[..], b"hi");
+    /// ```
+    #[must_use]
+    pub fn from_view(view: &PacketRef<'_>, frame: &Bytes) -> Packet {
         match view {
             PacketRef::Connect(p) => Packet::Connect(Box::new(Connect::from_view(p, frame))),
             PacketRef::ConnAck(p) => Packet::ConnAck(ConnAck::from_view(p, frame)),
@@ -1013,6 +1031,34 @@ pub(crate) fn decode_frame<'a>(
     version: Option<ProtocolVersion>,
     strict_strings: bool,
 ) -> Result<PacketRef<'a>, DecodeError> {
+    read_body(frame, header, version, strict_strings, decode_body)
+}
+
+/// [`decode_frame`], made owned as it goes: each packet type's view becomes its owned packet
+/// at once, with its slices taken from `frame`, so no [`PacketRef`] is built and moved.
+#[cfg(feature = "alloc")]
+#[inline]
+pub(crate) fn decode_owned(
+    frame: &Bytes,
+    header: &FixedHeader,
+    version: Option<ProtocolVersion>,
+    strict_strings: bool,
+) -> Result<Packet, DecodeError> {
+    read_body(frame, header, version, strict_strings, |r, header| {
+        decode_body_owned(r, header, frame)
+    })
+}
+
+/// Runs `body` on a reader over the packet's body at the right protocol level, then checks
+/// that it used every byte; errors name the packet type.
+#[inline(always)]
+fn read_body<'a, T>(
+    frame: &'a [u8],
+    header: &FixedHeader,
+    version: Option<ProtocolVersion>,
+    strict_strings: bool,
+    body: impl FnOnce(&mut Reader<'a>, &FixedHeader) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
     let packet_type = header.packet_type;
     // CONNECT declares its own level; until it is read, 3.1.1 stands in.
     let version = match (packet_type, version) {
@@ -1026,13 +1072,54 @@ pub(crate) fn decode_frame<'a>(
     };
     let mut r = Reader::new(frame, header, version, strict_strings);
     // Plain matches rather than combinators: the packet is large, and this keeps it in place.
-    match decode_body(&mut r, header) {
+    match body(&mut r, header) {
         Ok(packet) => match r.finish() {
             Ok(()) => Ok(packet),
             Err(e) => Err(e.in_packet(packet_type)),
         },
         Err(e) => Err(e.in_packet(packet_type)),
     }
+}
+
+/// The owned packets of [`decode_body`]'s views.
+#[cfg(feature = "alloc")]
+#[inline]
+fn decode_body_owned(
+    r: &mut Reader<'_>,
+    header: &FixedHeader,
+    frame: &Bytes,
+) -> Result<Packet, DecodeError> {
+    let f = header.flags;
+    Ok(match header.packet_type {
+        PacketType::Connect => Packet::Connect(Box::new(Connect::from_view(
+            &ConnectRef::decode(r, f)?,
+            frame,
+        ))),
+        PacketType::ConnAck => Packet::ConnAck(ConnAck::from_view(&ConnAckRef::decode(r)?, frame)),
+        PacketType::Publish => {
+            Packet::Publish(Publish::from_view(&PublishRef::decode(r, f)?, frame))
+        }
+        PacketType::PubAck => Packet::PubAck(PubAck::from_view(&PubAckRef::decode(r)?, frame)),
+        PacketType::PubRec => Packet::PubRec(PubRec::from_view(&PubRecRef::decode(r)?, frame)),
+        PacketType::PubRel => Packet::PubRel(PubRel::from_view(&PubRelRef::decode(r)?, frame)),
+        PacketType::PubComp => Packet::PubComp(PubComp::from_view(&PubCompRef::decode(r)?, frame)),
+        PacketType::Subscribe => {
+            Packet::Subscribe(Subscribe::from_view(&SubscribeRef::decode(r)?, frame))
+        }
+        PacketType::SubAck => Packet::SubAck(SubAck::from_view(&SubAckRef::decode(r)?, frame)),
+        PacketType::Unsubscribe => {
+            Packet::Unsubscribe(Unsubscribe::from_view(&UnsubscribeRef::decode(r)?, frame))
+        }
+        PacketType::UnsubAck => {
+            Packet::UnsubAck(UnsubAck::from_view(&UnsubAckRef::decode(r)?, frame))
+        }
+        PacketType::PingReq => Packet::PingReq,
+        PacketType::PingResp => Packet::PingResp,
+        PacketType::Disconnect => {
+            Packet::Disconnect(Disconnect::from_view(&DisconnectRef::decode(r)?, frame))
+        }
+        PacketType::Auth => Packet::Auth(Auth::from_view(&AuthRef::decode(r)?, frame)),
+    })
 }
 
 #[inline]

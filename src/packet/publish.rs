@@ -17,6 +17,8 @@ use crate::packet::PacketType;
 #[cfg(feature = "alloc")]
 use crate::properties::PublishProperties;
 use crate::properties::PublishPropertiesRef;
+#[cfg(feature = "alloc")]
+use crate::types::string::slice_of;
 use crate::types::{InvalidTopic, MqttStr, ProtocolVersion, QoS, QosPid};
 #[cfg(feature = "alloc")]
 use crate::types::{MqttString, TopicName};
@@ -167,7 +169,7 @@ impl Publish {
             qos: view.qos,
             retain: view.retain,
             topic: TopicName::from_checked(MqttString::in_frame(frame, view.topic)),
-            payload: frame.slice_ref(view.payload),
+            payload: slice_of(frame, view.payload),
             properties: PublishProperties::from_view(&view.properties, frame),
         }
     }

@@ -20,6 +20,8 @@ use crate::packet::PacketType;
 #[cfg(feature = "alloc")]
 use crate::properties::SubscribeProperties;
 use crate::properties::SubscribePropertiesRef;
+#[cfg(feature = "alloc")]
+use crate::types::string::slice_of;
 use crate::types::topic::{check_filter_bytes, check_shared};
 use crate::types::{InvalidTopic, MqttStr, PacketId, ProtocolVersion, QoS};
 #[cfg(feature = "alloc")]
@@ -318,7 +320,7 @@ impl Subscriptions {
     fn from_view(view: SubscriptionsRef<'_>, frame: &Bytes) -> Self {
         match view.list {
             List::Wire(bytes) => Self {
-                bytes: frame.slice_ref(bytes),
+                bytes: slice_of(frame, bytes),
                 count: view.len(),
             },
             List::Parts(_) => {

@@ -19,6 +19,8 @@ use crate::packet::PacketType;
 #[cfg(feature = "alloc")]
 use crate::properties::UnsubscribeProperties;
 use crate::properties::UnsubscribePropertiesRef;
+#[cfg(feature = "alloc")]
+use crate::types::string::slice_of;
 use crate::types::{MqttStr, PacketId, ProtocolVersion};
 #[cfg(feature = "alloc")]
 use crate::types::{MqttString, TopicFilter};
@@ -143,7 +145,7 @@ impl TopicFilters {
     fn from_view(view: TopicFiltersRef<'_>, frame: &Bytes) -> Self {
         match view.list {
             List::Wire(bytes) => Self {
-                bytes: frame.slice_ref(bytes),
+                bytes: slice_of(frame, bytes),
                 count: view.len(),
             },
             List::Parts(_) => {

@@ -320,7 +320,7 @@ macro_rules! property_set {
             pub(crate) fn from_view(view: &$view<'_>, frame: &Bytes) -> Self {
                 Self {
                     $( $field: view.$field, )*
-                    block: frame.slice_ref(view.block),
+                    block: crate::types::string::slice_of(frame, view.block),
                     block_len: view.block_len,
                 }
             }

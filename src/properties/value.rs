@@ -282,7 +282,7 @@ impl<'a> ViewValue<'a> for &'a [u8] {
 #[cfg(feature = "alloc")]
 impl BlockValue for MqttString {
     fn from_block(block: &Bytes, value: &[u8]) -> Self {
-        MqttString::from_checked(block.slice_ref(after_length(value)))
+        MqttString::from_checked(crate::types::string::slice_of(block, after_length(value)))
     }
 }
 
@@ -296,7 +296,7 @@ impl BlockValue for TopicName {
 #[cfg(feature = "alloc")]
 impl BlockValue for Bytes {
     fn from_block(block: &Bytes, value: &[u8]) -> Self {
-        block.slice_ref(after_length(value))
+        crate::types::string::slice_of(block, after_length(value))
     }
 }
 

@@ -230,7 +230,7 @@ impl MqttString {
 
     /// `s`'s bytes as a slice of `frame`, which holds them: no copy, no check.
     pub(crate) fn in_frame(frame: &Bytes, s: MqttStr<'_>) -> Self {
-        Self(frame.slice_ref(s.0))
+        Self(slice_of(frame, s.0))
     }
 }
 
@@ -302,5 +302,21 @@ impl TryFrom<String> for MqttString {
     fn try_from(s: String) -> Result<Self, InvalidString> {
         check(&s)?;
         Ok(Self(Bytes::from(s)))
+    }
+}
+
+/// `part`, a slice of `frame`'s bytes, as a [`Bytes`] sharing them: [`Bytes::slice_ref`]
+/// without its second range check, since the decoder made `part` from `frame`. A `part`
+/// from elsewhere is copied rather than risk a panic.
+#[cfg(feature = "alloc")]
+#[inline]
+pub(crate) fn slice_of(frame: &Bytes, part: &[u8]) -> Bytes {
+    if part.is_empty() {
+        return Bytes::new();
+    }
+    let start = (part.as_ptr() as usize).wrapping_sub(frame.as_ptr() as usize);
+    match start.checked_add(part.len()) {
+        Some(end) if end <= frame.len() => frame.slice(start..end),
+        _ => Bytes::copy_from_slice(part),
     }
 }
