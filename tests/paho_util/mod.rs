@@ -401,6 +401,8 @@ pub struct PahoClient {
     pub receive_maximum: Option<u16>,
     /// Acknowledge received messages only at the script's `ack` steps.
     pub manual_ack: bool,
+    /// A will: topic, payload, QoS.
+    pub will: Option<(String, String, u8)>,
 }
 
 impl PahoClient {
@@ -412,6 +414,7 @@ impl PahoClient {
             session_expiry: None,
             receive_maximum: None,
             manual_ack: false,
+            will: None,
         }
     }
 
@@ -427,6 +430,11 @@ impl PahoClient {
 
     pub fn manual_ack(mut self) -> Self {
         self.manual_ack = true;
+        self
+    }
+
+    pub fn with_will(mut self, topic: &str, payload: &str, qos: u8) -> Self {
+        self.will = Some((topic.to_owned(), payload.to_owned(), qos));
         self
     }
 
@@ -454,6 +462,9 @@ impl PahoClient {
         }
         if self.manual_ack {
             cmd.arg("--manual-ack");
+        }
+        if let Some((topic, payload, qos)) = &self.will {
+            cmd.args(["--will", topic, payload, &qos.to_string()]);
         }
         cmd.arg("--").args(steps);
         cmd.stdin(Stdio::null())
