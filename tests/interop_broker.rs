@@ -526,6 +526,7 @@ struct JsOptions<'a> {
     persistent: bool,
     topic_alias_maximum: Option<u16>,
     will: Option<(&'a str, &'a str)>,
+    will_delay: Option<u32>,
 }
 
 struct JsRun(Child);
@@ -598,6 +599,9 @@ impl MqttJs {
         }
         if let Some((topic, payload)) = options.will {
             cmd.args(["--will", topic, payload, "1"]);
+        }
+        if let Some(delay) = options.will_delay {
+            cmd.args(["--will-delay", &delay.to_string()]);
         }
         cmd.arg("--").args(steps);
         cmd.stdin(Stdio::null())
@@ -997,5 +1001,213 @@ fn a_5_0_message_reaches_3_1_1_and_5_0_subscribers() {
         .get("userProperties")
         .get("origin");
     assert_eq!(user.as_str(), Some("mqttjs"), "{message:?}");
+    broker.check();
+}
+
+/// The messages an MQTT.js run received: topic, payload, RETAIN, Subscription Identifiers.
+fn js_messages(events: &[Json]) -> Vec<(String, String, bool, Vec<u64>)> {
+    let messages = events
+        .iter()
+        .filter(|e| e.get("event").as_str() == Some("message"));
+    let mut all: Vec<_> = messages
+        .map(|m| {
+            let ids = m.get("properties").get("subscriptionIdentifier");
+            let mut ids: Vec<u64> = match ids {
+                Json::Null => Vec::new(),
+                Json::Arr(ids) => ids.iter().map(Json::as_u64).collect(),
+                id => vec![id.as_u64()],
+            };
+            ids.sort_unstable();
+            let text = |key| m.get(key).as_str().unwrap_or_default().to_owned();
+            (
+                text("topic"),
+                text("payload"),
+                m.get("retain").as_bool().unwrap(),
+                ids,
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+fn steps(steps: &[&str]) -> Vec<String> {
+    steps.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// 5.0 subscription options the broker applies: one copy per client with the identifiers
+/// of every matching subscription (MQTT-3.3.4-3, MQTT-3.3.4-4), RETAIN kept under Retain As
+/// Published on any of them (MQTT-3.3.1-13), and No Local keeping a client's own message
+/// from it (MQTT-3.8.3-3).
+#[test]
+fn mqttjs_subscription_identifiers_retain_as_published_and_no_local_v5() {
+    let Some(js) = mqttjs() else { return };
+    let broker = broker();
+    let (sub, other) = ("mqttjs-options-sub", "mqttjs-options-other");
+    let sub_steps = steps(&[
+        "sub s/# 1 id=7 rap",
+        "sub s/x 1 id=9",
+        "sub n/# 1 nl",
+        "pub n/self loop 1",
+        "expect 2",
+        "wait 300",
+    ]);
+    let run = js.spawn(&broker, V5, sub, &JsOptions::default(), &sub_steps);
+    broker.wait_until("the subscriber's own message", |records| {
+        records.iter().any(|r| {
+            r.client_id == sub && matches!(&r.seen, paho_util::Seen::Received(Packet::Publish(_)))
+        })
+    });
+    let other_steps = steps(&["pub s/x both 1 retain", "pub n/other hi 1"]);
+    js.run(&broker, V5, other, &JsOptions::default(), &other_steps);
+    let got = js_messages(&run.events());
+    let expected = [
+        ("n/other".to_owned(), "hi".to_owned(), false, vec![]),
+        ("s/x".to_owned(), "both".to_owned(), true, vec![7, 9]),
+    ];
+    assert_eq!(got, expected);
+    broker.check();
+}
+
+/// 5.0 Retain Handling: 1 sends the retained messages only for a new subscription, 2 never
+/// (MQTT-3.3.1-10, MQTT-3.3.1-11); 0 (the default) on every SUBSCRIBE (MQTT-3.3.1-9).
+#[test]
+fn mqttjs_retain_handling_v5() {
+    let Some(js) = mqttjs() else { return };
+    let broker = broker();
+    let retained = steps(&["pub r/a kept 1 retain", "pub q/a kept 1 retain"]);
+    js.run(
+        &broker,
+        V5,
+        "mqttjs-rh-pub",
+        &JsOptions::default(),
+        &retained,
+    );
+    let sub_steps = steps(&[
+        "sub r/# 1 rh=1",
+        "sub r/# 1 rh=1",
+        "sub q/# 1 rh=2",
+        "expect 1",
+        "wait 300",
+    ]);
+    let events = js.run(
+        &broker,
+        V5,
+        "mqttjs-rh-sub",
+        &JsOptions::default(),
+        &sub_steps,
+    );
+    let got = js_messages(&events);
+    assert_eq!(got, [("r/a".to_owned(), "kept".to_owned(), true, vec![])]);
+    broker.check();
+}
+
+/// 5.0 Will Delay Interval: the will of a connection that ended goes out once the delay
+/// has passed (MQTT-3.1.2-8), and not at all when the client resumes the session within
+/// it (MQTT-3.1.3-9).
+#[test]
+fn mqttjs_will_delay_interval_v5() {
+    let Some(js) = mqttjs() else { return };
+    let broker = broker();
+    let watch = ["sub w/# 1", "expect 1", "wait 1500"];
+    let watcher = js.spawn(
+        &broker,
+        V5,
+        "mqttjs-delay-watch",
+        &JsOptions::default(),
+        &steps(&watch),
+    );
+    wait_answered(&broker, "mqttjs-delay-watch", (0, 0), (1, 0));
+    let delayed = |topic| JsOptions {
+        persistent: true,
+        will: Some((topic, "gone")),
+        will_delay: Some(1),
+        ..JsOptions::default()
+    };
+    // Back within the delay: no will.
+    js.run(
+        &broker,
+        V5,
+        "mqttjs-delay-back",
+        &delayed("w/back"),
+        &steps(&["drop"]),
+    );
+    js.run(
+        &broker,
+        V5,
+        "mqttjs-delay-back",
+        &JsOptions {
+            persistent: true,
+            ..JsOptions::default()
+        },
+        &[],
+    );
+    // Gone for good: the will, a second later.
+    let start = std::time::Instant::now();
+    js.run(
+        &broker,
+        V5,
+        "mqttjs-delay-gone",
+        &delayed("w/gone"),
+        &steps(&["drop"]),
+    );
+    let got = js_messages(&watcher.events());
+    assert_eq!(
+        got,
+        [("w/gone".to_owned(), "gone".to_owned(), false, vec![])]
+    );
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        start.elapsed()
+    );
+    broker.check();
+}
+
+/// Keep alive is the engine's: a client silent for one and a half times its Keep Alive is
+/// disconnected (3.1.1 MQTT-3.1.2-24, 5.0 MQTT-3.1.2-22), with DISCONNECT 0x8D in 5.0. The
+/// client here is a bare socket that sends a CONNECT with Keep Alive 1 and nothing more.
+#[test]
+fn a_silent_client_is_disconnected_after_one_and_a_half_keep_alives() {
+    use mqttwire::{Connect, DisconnectReasonCode, MqttString};
+    use std::io::Write as _;
+    let broker = broker();
+    for version in [V3, V5] {
+        let id = format!("silent-v{}", version.level());
+        let mut connect = Connect::new(version, MqttString::new(&id).unwrap());
+        connect.keep_alive = 1;
+        let mut bytes = bytes::BytesMut::new();
+        Packet::from(connect).encode(version, &mut bytes).unwrap();
+        let mut socket = std::net::TcpStream::connect(("127.0.0.1", broker.port())).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let start = std::time::Instant::now();
+        socket.write_all(&bytes).unwrap();
+        let mut received = Vec::new();
+        socket
+            .read_to_end(&mut received)
+            .expect("the broker closes the connection");
+        let elapsed = start.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(1400),
+            "{version}: {elapsed:?}"
+        );
+        let sent = broker.sent(&id);
+        let ending = sent.last().map(Packet::packet_type);
+        if version.is_v5() {
+            let reason = match sent.last() {
+                Some(Packet::Disconnect(d)) => Some(d.reason_code),
+                _ => None,
+            };
+            assert_eq!(
+                reason,
+                Some(DisconnectReasonCode::KeepAliveTimeout),
+                "{sent:?}"
+            );
+        } else {
+            assert_eq!(ending, Some(PacketType::ConnAck), "{sent:?}");
+        }
+    }
     broker.check();
 }

@@ -12,14 +12,17 @@
 //
 // usage: node client.js --port PORT --protocol 4|5 --id ID [--clean 0|1]
 //          [--session-expiry S] [--topic-alias-maximum N] [--will TOPIC PAYLOAD QOS]
-//          -- STEP ...
+//          [--will-delay S] -- STEP ...
 // Steps (one argument each, words separated by spaces):
-//   "sub FILTER QOS"            subscribe, wait for the SUBACK
+//   "sub FILTER QOS [nl] [rap] [rh=N] [id=N]"
+//                               subscribe (No Local, Retain As Published, Retain Handling,
+//                               Subscription Identifier), wait for the SUBACK
 //   "unsub FILTER"              unsubscribe, wait for the UNSUBACK
 //   "pub TOPIC PAYLOAD QOS [retain] [size=N] [user=K:V]"
 //                               publish (size=N: N bytes of 'x' instead of PAYLOAD) and wait
 //                               for the acknowledgement
 //   "expect N"                  wait until N messages in all have arrived
+//   "wait MS"                   wait MS milliseconds
 //   "drop"                      close the socket abruptly, no DISCONNECT
 // After the last step the client disconnects if it did not drop. A wait that takes more
 // than 10 s prints {"event":"error",...} and exits with 1.
@@ -49,6 +52,7 @@ function parseArgs(argv) {
     else if (arg === "--session-expiry") options.sessionExpiry = Number(value());
     else if (arg === "--topic-alias-maximum") options.topicAliasMaximum = Number(value());
     else if (arg === "--will") options.will = [value(), value(), Number(value())];
+    else if (arg === "--will-delay") options.willDelay = Number(value());
     else fail(`unknown argument ${arg}`);
   }
   return options;
@@ -90,6 +94,9 @@ async function main() {
   if (o.will) {
     const [topic, payload, qos] = o.will;
     connectOptions.will = { topic, payload: Buffer.from(payload), qos, retain: false };
+    if (o.willDelay !== undefined) {
+      connectOptions.will.properties = { willDelayInterval: o.willDelay };
+    }
   }
   let messages = 0;
   const client = mqtt.connect(connectOptions);
@@ -115,7 +122,15 @@ async function main() {
   for (const step of o.steps) {
     const [verb, ...words] = step.split(" ");
     if (verb === "sub") {
-      const granted = await client.subscribeAsync(words[0], { qos: Number(words[1]) });
+      const [filter, qos, ...flags] = words;
+      const options = { qos: Number(qos), nl: flags.includes("nl"), rap: flags.includes("rap") };
+      for (const flag of flags) {
+        if (flag.startsWith("rh=")) options.rh = Number(flag.slice(3));
+        if (flag.startsWith("id=")) {
+          options.properties = { subscriptionIdentifier: Number(flag.slice(3)) };
+        }
+      }
+      const granted = await client.subscribeAsync(filter, options);
       emit("subscribed", { granted: granted.map((g) => g.qos) });
     } else if (verb === "unsub") {
       await client.unsubscribeAsync(words[0]);
@@ -136,6 +151,8 @@ async function main() {
     } else if (verb === "expect") {
       const n = Number(words[0]);
       await waitFor(`${n} messages`, () => messages >= n, client);
+    } else if (verb === "wait") {
+      await new Promise((resolve) => setTimeout(resolve, Number(words[0])));
     } else if (verb === "drop") {
       client.stream.destroy();
       dropped = true;
