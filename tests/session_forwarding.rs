@@ -1,8 +1,8 @@
 //! What a broker built on `Server` relies on when it forwards messages: a delivered message
 //! carries no Topic Alias onward, a 5.0 message reaches a 3.1.1 subscriber without its
 //! properties, `Connected` says how long a session outlives its connection at every
-//! version, and messages queued for a client that is away go out after what its session
-//! already held.
+//! version, messages queued for a client that is away go out after what its session
+//! already held, and one `unsuback` call serves every version.
 //!
 //! Rule tags follow /work/shared/spec/CONFORMANCE.md and are per version.
 
@@ -10,11 +10,11 @@ mod session_util;
 
 use bytes::Bytes;
 use core::num::NonZeroU16;
-use mqttwire::properties::ConnAckProperties;
+use mqttwire::properties::{AckProperties, ConnAckProperties};
 use mqttwire::session::{Connected, Event, Instant, Server, SessionConfig, SessionError};
 use mqttwire::{
     Connect, Disconnect, DisconnectReasonCode, EncodeError, MqttString, Packet, PacketType,
-    ProtocolVersion, Publish, QoS, QosPid,
+    ProtocolVersion, Publish, QoS, QosPid, TopicFilter, UnsubAckReasonCode, Unsubscribe,
 };
 use session_util::{message, Dir, Pair};
 
@@ -276,4 +276,41 @@ fn queueing_refuses_qos_0_and_an_empty_topic() {
         }
     ));
     assert!(state.is_empty());
+}
+
+/// 3.1.1 has no reason codes in UNSUBACK (3.1.1 section 3.11): the codes a broker computes
+/// for 5.0 are left out at 3.1.1, so the same call answers both; the UNSUBACK is
+/// `b0 02 00 05` (3.1.1 MQTT-3.10.4-4, the packet identifier of the UNSUBSCRIBE).
+#[test]
+fn unsuback_leaves_the_reason_codes_out_below_5_0_mqtt_3_10_4_4() {
+    for version in [V3, V5] {
+        let now = Instant::ZERO;
+        let mut server = Server::new(SessionConfig::default());
+        let connect = Connect::new(version, MqttString::new("c").unwrap());
+        server.handle_incoming(now, Packet::from(connect)).unwrap();
+        let _ = server.poll_event();
+        server.accept(None, ConnAckProperties::default()).unwrap();
+        let id = mqttwire::PacketId::new(5).unwrap();
+        let filters = vec![
+            TopicFilter::new("a").unwrap(),
+            TopicFilter::new("b").unwrap(),
+        ];
+        let request = Packet::Unsubscribe(Unsubscribe::new(id, filters));
+        server.handle_incoming(now, request).unwrap();
+        let codes = vec![UnsubAckReasonCode::Success; 2];
+        server
+            .unsuback(id, codes, AckProperties::default())
+            .unwrap();
+        let mut buf = bytes::BytesMut::new();
+        let mut sent = Vec::new();
+        while let Some(n) = server.poll_transmit_into(now, &mut buf).unwrap() {
+            sent.push(buf.split_to(n).to_vec());
+        }
+        let expected: &[u8] = if version.is_v5() {
+            &[0xB0, 0x05, 0x00, 0x05, 0x00, 0x00, 0x00]
+        } else {
+            &[0xB0, 0x02, 0x00, 0x05]
+        };
+        assert_eq!(sent.last().map(Vec::as_slice), Some(expected), "{version}");
+    }
 }

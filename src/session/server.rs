@@ -407,17 +407,22 @@ impl Session<ServerRole> {
         self.answer(Packet::SubAck(ack), packet_id, true, count)
     }
 
-    /// Answers the UNSUBSCRIBE with `packet_id`: one reason code per topic filter in
-    /// MQTT 5.0 ([MQTT-3.11.3-1]); below 5.0 pass an empty list.
+    /// Answers the UNSUBSCRIBE with `packet_id`: one reason code per topic filter, in the
+    /// order of the filters ([MQTT-3.11.3-1] in 5.0). Below 5.0 the UNSUBACK has no reason
+    /// codes: the ones given are left out, so one call serves every version, and an empty
+    /// list is accepted too.
     pub fn unsuback(
         &mut self,
         packet_id: PacketId,
-        reason_codes: Vec<UnsubAckReasonCode>,
+        mut reason_codes: Vec<UnsubAckReasonCode>,
         properties: AckProperties,
     ) -> Result<(), SessionError> {
+        let count = reason_codes.len();
+        if !self.core.version.is_v5() {
+            reason_codes.clear();
+        }
         let mut ack = UnsubAck::new(packet_id, reason_codes);
         ack.properties = properties;
-        let count = ack.reason_codes.len();
         self.answer(Packet::UnsubAck(ack), packet_id, false, count)
     }
 
