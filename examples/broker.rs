@@ -33,10 +33,6 @@
 //! mosquitto_sub, paho-mqtt and MQTT.js, and the paho interop tests run their clients
 //! against it too (see `tests/paho_util`).
 
-// The tests include this file as a module, to run the same broker; they use its library
-// half, not `main`.
-#![allow(dead_code)]
-
 #[path = "dissect/mod.rs"]
 mod dissect;
 
@@ -84,6 +80,10 @@ const TOPIC_ALIAS_MAXIMUM: u16 = 16;
 
 /// How often to look for wills that are due and sessions that expired.
 const SWEEP_EVERY: Duration = Duration::from_millis(250);
+
+/// How long a new connection may take to send its CONNECT before it is closed (a server
+/// should not wait forever, MQTT 3.1.1 and 5.0 section 3.1.4).
+const CONNECT_WITHIN: Duration = Duration::from_secs(10);
 
 fn main() -> std::process::ExitCode {
     let options = match parse_args(std::env::args().skip(1)) {
@@ -342,17 +342,20 @@ impl Broker {
         }
     }
 
-    /// Publishes `message` at `qos` as if a client had (tests use it).
+    /// Publishes `message` at `qos` as if a client had.
+    #[allow(dead_code)] // for the tests, which include this file as a module
     pub fn publish(&self, qos: QoS, message: &Publish) {
         self.shared.lock().route(None, qos, message);
     }
 
     /// Whether the broker keeps a session for `client_id`, which is away.
+    #[allow(dead_code)] // for the tests
     pub fn has_session(&self, client_id: &str) -> bool {
         self.shared.lock().away.contains_key(client_id)
     }
 
     /// Whether `client_id` has a connection.
+    #[allow(dead_code)] // for the tests
     pub fn is_online(&self, client_id: &str) -> bool {
         self.shared.lock().online.contains_key(client_id)
     }
@@ -446,8 +449,8 @@ impl Shared {
         self.left.notify_all();
     }
 
-    /// Publishes the wills that are due and forgets the sessions that expired
-    /// ([MQTT-4.1.0-2] in 5.0), publishing their wills, due with the session's end.
+    /// Forgets the sessions that expired ([MQTT-4.1.0-2] in 5.0) and publishes the wills
+    /// that are due, which is never after their session's end: the delay was capped by it.
     fn sweep(&self) {
         let now = std::time::Instant::now();
         let mut state = self.lock();
@@ -464,7 +467,7 @@ impl Shared {
         let due: Vec<String> = state
             .wills
             .iter()
-            .filter(|(id, w)| w.due <= now || expired.contains(id))
+            .filter(|(_, w)| w.due <= now)
             .map(|(id, _)| id.clone())
             .collect();
         for id in due {
@@ -499,20 +502,14 @@ impl State {
             target.1 |= sub.retain_as_published;
             target.2.extend(sub.id);
         }
-        let deliveries: Vec<_> = targets
-            .into_iter()
-            .map(|(client_id, (qos, retain_as_published, ids))| {
-                let mut copy = message.clone();
-                // RETAIN is kept only where the subscription asks for it (5.0
-                // [MQTT-3.3.1-12], [MQTT-3.3.1-13]); 3.1.1 clears it ([MQTT-3.3.1-9]).
-                copy.retain = message.retain && retain_as_published;
-                copy.properties
-                    .set_subscription_identifiers(ids.into_iter().collect());
-                (client_id.to_owned(), qos, copy)
-            })
-            .collect();
-        for (client_id, qos, copy) in deliveries {
-            self.deliver(&client_id, qos, copy);
+        for (client_id, (qos, retain_as_published, ids)) in targets {
+            let mut copy = message.clone();
+            // RETAIN is kept only where the subscription asks for it (5.0
+            // [MQTT-3.3.1-12], [MQTT-3.3.1-13]); 3.1.1 clears it ([MQTT-3.3.1-9]).
+            copy.retain = message.retain && retain_as_published;
+            copy.properties
+                .set_subscription_identifiers(ids.into_iter().collect());
+            deliver(&self.online, &mut self.away, client_id, qos, copy);
         }
     }
 
@@ -527,16 +524,6 @@ impl State {
             kept.properties
                 .set_subscription_identifiers(Default::default());
             self.retained.insert(topic, (qos, kept));
-        }
-    }
-
-    /// Sends `message` to a client that is online, or queues it in the session of one that
-    /// is away (3.1.1 [MQTT-3.1.2-5]; QoS 0 messages are not kept).
-    fn deliver(&mut self, client_id: &str, qos: QoS, message: Publish) {
-        if let Some(online) = self.online.get(client_id) {
-            let _ = online.inbox.send(Input::Deliver(qos, message));
-        } else if let Some(away) = self.away.get_mut(client_id) {
-            queue(&mut away.session, qos, message);
         }
     }
 
@@ -563,8 +550,24 @@ impl State {
     }
 }
 
+/// Sends `message` to a client that is online, or queues it in the session of one that is
+/// away (3.1.1 [MQTT-3.1.2-5]).
+fn deliver(
+    online: &HashMap<String, Online>,
+    away: &mut HashMap<String, Away>,
+    client_id: &str,
+    qos: QoS,
+    message: Publish,
+) {
+    if let Some(online) = online.get(client_id) {
+        let _ = online.inbox.send(Input::Deliver(qos, message));
+    } else if let Some(away) = away.get_mut(client_id) {
+        queue(&mut away.session, qos, message);
+    }
+}
+
 /// Queues a QoS 1 or 2 message in the session of a client that is away, up to
-/// [`MAX_QUEUED`].
+/// [`MAX_QUEUED`]; QoS 0 messages are not kept.
 fn queue(session: &mut SessionState, qos: QoS, message: Publish) {
     if qos != QoS::AtMostOnce && session.unacknowledged() < MAX_QUEUED {
         // Refused only for QoS 0 or an empty topic, both excluded here.
@@ -635,10 +638,18 @@ impl Connection {
 
     fn run(mut self) {
         while !self.ended {
-            let input = match self.server.poll_timeout() {
-                Some(deadline) => {
-                    let wait = deadline.saturating_duration_since(now());
-                    self.inbox.recv_timeout(wait)
+            // Wake for the engine's deadline (keep alive), or give up on a silent newcomer.
+            let deadline = self
+                .server
+                .poll_timeout()
+                .map(|t| t.saturating_duration_since(now()));
+            let input = match deadline {
+                Some(wait) => self.inbox.recv_timeout(wait),
+                None if self.client_id.is_empty() => {
+                    match self.inbox.recv_timeout(CONNECT_WITHIN) {
+                        Err(RecvTimeoutError::Timeout) => Ok(Input::Closed),
+                        other => other,
+                    }
                 }
                 None => self
                     .inbox
@@ -714,9 +725,8 @@ impl Connection {
                     return self.lost();
                 }
             }
-            let output = std::mem::take(&mut self.output);
-            let sent = self.tapped(Dir::Out, &output) && self.stream.write_all(&output).is_ok();
-            self.output = output;
+            let sent =
+                self.tapped(Dir::Out, &self.output) && self.stream.write_all(&self.output).is_ok();
             if !sent {
                 return self.lost();
             }
@@ -799,7 +809,7 @@ impl Connection {
                 continue;
             };
             let qos = s.options.qos.min(self.shared.config.maximum_qos);
-            codes.push(granted(qos));
+            codes.push(SubAckReasonCode::granted(qos));
             let subscription = Subscription {
                 client_id: self.client_id.clone(),
                 filter,
@@ -855,9 +865,7 @@ impl Connection {
             });
         }
         drop(state);
-        if !self.server.protocol_version().is_v5() {
-            codes.clear(); // a 3.1.1 UNSUBACK has no reason codes
-        }
+        // Below 5.0 the engine leaves the codes out.
         let answer = self
             .server
             .unsuback(unsubscribe.packet_id, codes, AckProperties::default());
@@ -881,7 +889,7 @@ impl Connection {
         self.taken_over = true;
         let taken = Disconnect::new(DisconnectReasonCode::SessionTakenOver);
         if self.server.disconnect(taken).is_err() {
-            self.ended = true; // not connected yet: nothing to say
+            self.lost(); // not connected yet: nothing to say
         }
     }
 
@@ -918,12 +926,10 @@ impl Connection {
         self.ended = true;
     }
 
-    /// Sends what is left, closes, and keeps the session for as long as it lasts.
+    /// Closes the socket (the engine has ended the connection and everything it had to
+    /// send is sent) and keeps the session for as long as it lasts.
     fn finish(mut self) {
-        self.pump();
         let _ = self.stream.shutdown(Shutdown::Both);
-        self.server.handle_connection_lost();
-        self.pump();
         let expiry = self.server.session_expiry_interval();
         let session = self.server.take_session();
         self.shared
@@ -955,15 +961,6 @@ impl Connection {
                 self.conn, self.client_id
             ),
         }
-    }
-}
-
-/// The SUBACK code granting `qos`.
-fn granted(qos: QoS) -> SubAckReasonCode {
-    match qos {
-        QoS::AtMostOnce => SubAckReasonCode::GrantedQoS0,
-        QoS::AtLeastOnce => SubAckReasonCode::GrantedQoS1,
-        QoS::ExactlyOnce => SubAckReasonCode::GrantedQoS2,
     }
 }
 
