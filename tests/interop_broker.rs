@@ -64,6 +64,42 @@ fn shown(payload: String) -> String {
 /// A message to publish: topic, payload (`size=N` for N bytes), QoS, retain.
 type Message<'a> = (&'a str, &'a str, u8, bool);
 
+/// What a subscriber does: subscribe to `filters` at `qos`, unsubscribe from
+/// `unsubscribe`, and wait for `count` messages; `persistent`: Clean Start 0 (Clean
+/// Session 0), with a Session Expiry Interval in 5.0.
+#[derive(Default)]
+struct Sub<'a> {
+    filters: &'a [&'a str],
+    qos: u8,
+    unsubscribe: &'a [&'a str],
+    count: usize,
+    persistent: bool,
+}
+
+impl<'a> Sub<'a> {
+    fn new(filters: &'a [&'a str], qos: u8, count: usize) -> Self {
+        Self {
+            filters,
+            qos,
+            count,
+            ..Self::default()
+        }
+    }
+
+    /// The steps of the paho and MQTT.js scripts: a request per filter, then the wait.
+    fn steps(&self) -> Vec<String> {
+        let subscribe = self.filters.iter().map(|f| format!("sub {f} {}", self.qos));
+        let unsubscribe = self.unsubscribe.iter().map(|f| format!("unsub {f}"));
+        let wait = format!("expect {}", self.count);
+        subscribe.chain(unsubscribe).chain([wait]).collect()
+    }
+
+    /// The SUBSCRIBE and UNSUBSCRIBE packets of those steps.
+    fn requests(&self) -> (usize, usize) {
+        (self.filters.len(), self.unsubscribe.len())
+    }
+}
+
 /// A subscriber started with [`Peer::subscribe`], collecting its messages.
 trait Running {
     /// Waits for it to have its messages and end; returns them, sorted.
@@ -72,20 +108,14 @@ trait Running {
 
 /// What each client program does for the scenarios.
 trait Peer {
-    /// Connects as `id`, subscribes to `filters` at `qos`, unsubscribes from `unsubscribe`,
-    /// and collects `count` messages; returns once the broker has answered the requests.
-    /// `persistent`: Clean Start 0 (Clean Session 0), with a Session Expiry Interval in 5.0.
-    #[allow(clippy::too_many_arguments)]
+    /// Connects as `id`, subscribes and unsubscribes as `sub` says, and collects its
+    /// messages; returns once the broker has answered the requests.
     fn subscribe(
         &self,
         broker: &TestBroker,
         version: ProtocolVersion,
         id: &str,
-        filters: &[&str],
-        qos: u8,
-        unsubscribe: &[&str],
-        count: usize,
-        persistent: bool,
+        sub: &Sub,
     ) -> Box<dyn Running>;
 
     /// Connects as `id`, publishes `messages` in order (each acknowledged before the next),
@@ -121,8 +151,8 @@ trait Peer {
     );
 }
 
-/// Waits until the broker answered every SUBSCRIBE and UNSUBSCRIBE of `id` so far, and
-/// there were at least `subscribes` and `unsubscribes` more than `before`.
+/// Waits until the broker has sent `id` at least `requests` more SUBACKs and UNSUBACKs
+/// than it had at `before` (see [`answered`]).
 fn wait_answered(broker: &TestBroker, id: &str, before: (usize, usize), requests: (usize, usize)) {
     broker.wait_until(&format!("{id}'s subscriptions answered"), |records| {
         count_sent(records, id, PacketType::SubAck) >= before.0 + requests.0
@@ -130,6 +160,7 @@ fn wait_answered(broker: &TestBroker, id: &str, before: (usize, usize), requests
     });
 }
 
+/// How many SUBACKs and UNSUBACKs the broker has sent `id`.
 fn answered(broker: &TestBroker, id: &str) -> (usize, usize) {
     let records = broker.records();
     (
@@ -299,32 +330,32 @@ impl Peer for Mosquitto {
         broker: &TestBroker,
         version: ProtocolVersion,
         id: &str,
-        filters: &[&str],
-        qos: u8,
-        unsubscribe: &[&str],
-        count: usize,
-        persistent: bool,
+        sub: &Sub,
     ) -> Box<dyn Running> {
         let before = answered(broker, id);
         let mut cmd = self.command(&self.sub_bin, broker, version, id);
-        cmd.args(["-q", &qos.to_string(), "-C", &count.to_string(), "-W", "20"]);
+        cmd.args([
+            "-q",
+            &sub.qos.to_string(),
+            "-C",
+            &sub.count.to_string(),
+            "-W",
+            "20",
+        ]);
         cmd.args(["-F", "%t\t%q\t%r\t%p"]);
-        for f in filters {
+        for f in sub.filters {
             cmd.args(["-t", f]);
         }
-        for f in unsubscribe {
+        for f in sub.unsubscribe {
             cmd.args(["-U", f]);
         }
-        if persistent {
+        if sub.persistent {
             Mosquitto::persistent(&mut cmd, version);
         }
         let child = cmd.spawn().expect("start mosquitto_sub");
-        wait_answered(
-            broker,
-            id,
-            before,
-            (1, usize::from(!unsubscribe.is_empty())),
-        );
+        // One SUBSCRIBE for all the filters, one UNSUBSCRIBE.
+        let unsubscribes = usize::from(!sub.unsubscribe.is_empty());
+        wait_answered(broker, id, before, (1, unsubscribes));
         Box::new(MosquittoSub(child))
     }
 
@@ -432,20 +463,13 @@ impl Peer for Paho {
         broker: &TestBroker,
         version: ProtocolVersion,
         id: &str,
-        filters: &[&str],
-        qos: u8,
-        unsubscribe: &[&str],
-        count: usize,
-        persistent: bool,
+        sub: &Sub,
     ) -> Box<dyn Running> {
         let before = answered(broker, id);
-        let mut steps: Vec<String> = filters.iter().map(|f| format!("sub {f} {qos}")).collect();
-        steps.extend(unsubscribe.iter().map(|f| format!("unsub {f}")));
-        steps.push(format!("expect {count}"));
+        let steps = sub.steps();
         let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
-        let run = paho(id, version, persistent).spawn(broker, &steps);
-        let requests = (filters.len(), unsubscribe.len());
-        wait_answered(broker, id, before, requests);
+        let run = paho(id, version, sub.persistent).spawn(broker, &steps);
+        wait_answered(broker, id, before, sub.requests());
         Box::new(PahoSub(run))
     }
 
@@ -628,22 +652,16 @@ impl Peer for MqttJs {
         broker: &TestBroker,
         version: ProtocolVersion,
         id: &str,
-        filters: &[&str],
-        qos: u8,
-        unsubscribe: &[&str],
-        count: usize,
-        persistent: bool,
+        sub: &Sub,
     ) -> Box<dyn Running> {
         let before = answered(broker, id);
-        let mut steps: Vec<String> = filters.iter().map(|f| format!("sub {f} {qos}")).collect();
-        steps.extend(unsubscribe.iter().map(|f| format!("unsub {f}")));
-        steps.push(format!("expect {count}"));
+        let steps = sub.steps();
         let options = JsOptions {
-            persistent,
+            persistent: sub.persistent,
             ..JsOptions::default()
         };
         let run = self.spawn(broker, version, id, &options, &steps);
-        wait_answered(broker, id, before, (filters.len(), unsubscribe.len()));
+        wait_answered(broker, id, before, sub.requests());
         Box::new(run)
     }
 
@@ -718,8 +736,8 @@ fn qos_0_1_2_between_two_clients(peer: &dyn Peer, name: &str, version: ProtocolV
     let broker = broker();
     let sub = id(name, "qos-sub", version);
     let sub1 = id(name, "qos-sub1", version);
-    let both = peer.subscribe(&broker, version, &sub, &["q/#"], 2, &[], 3, false);
-    let one = peer.subscribe(&broker, version, &sub1, &["q/#"], 1, &[], 3, false);
+    let both = peer.subscribe(&broker, version, &sub, &Sub::new(&["q/#"], 2, 3));
+    let one = peer.subscribe(&broker, version, &sub1, &Sub::new(&["q/#"], 1, 3));
     let messages = [
         ("q/0", "zero", 0, false),
         ("q/1", "one", 1, false),
@@ -749,11 +767,7 @@ fn retained_messages(peer: &dyn Peer, name: &str, version: ProtocolVersion) {
         &broker,
         version,
         &id(name, "ret-sub", version),
-        &["r/#"],
-        2,
-        &[],
-        2,
-        false,
+        &Sub::new(&["r/#"], 2, 2),
     );
     let expected = [
         received("r/a", "kept", 1, true),
@@ -765,11 +779,7 @@ fn retained_messages(peer: &dyn Peer, name: &str, version: ProtocolVersion) {
         &broker,
         version,
         &id(name, "ret-sub2", version),
-        &["r/#"],
-        2,
-        &[],
-        1,
-        false,
+        &Sub::new(&["r/#"], 2, 1),
     );
     assert_eq!(second.finish(), [received("r/a", "kept", 1, true)]);
     broker.check();
@@ -783,11 +793,7 @@ fn will_on_an_abrupt_close(peer: &dyn Peer, name: &str, version: ProtocolVersion
         &broker,
         version,
         &id(name, "will-watch", version),
-        &["w/#"],
-        1,
-        &[],
-        1,
-        false,
+        &Sub::new(&["w/#"], 1, 1),
     );
     let doomed = id(name, "will-doomed", version);
     peer.die_with_will(&broker, version, &doomed, "w/doomed", "gone");
@@ -809,7 +815,15 @@ fn offline_queue_on_resume(peer: &dyn Peer, name: &str, version: ProtocolVersion
         ("o/0", "lost", 0, false),
     ];
     peer.publish(&broker, version, &id(name, "away-pub", version), &messages);
-    let back = peer.subscribe(&broker, version, &sub, &["o/#"], 2, &[], 2, true);
+    let back = peer.subscribe(
+        &broker,
+        version,
+        &sub,
+        &Sub {
+            persistent: true,
+            ..Sub::new(&["o/#"], 2, 2)
+        },
+    );
     let expected = [
         received("o/1", "one", 1, false),
         received("o/2", "two", 2, false),
@@ -828,11 +842,7 @@ fn a_1_mib_payload_with_the_limit_raised(peer: &dyn Peer, name: &str, version: P
         &broker,
         version,
         &id(name, "big-sub", version),
-        &["big"],
-        1,
-        &[],
-        1,
-        false,
+        &Sub::new(&["big"], 1, 1),
     );
     let size = format!("size={ONE_MIB}");
     peer.publish(
@@ -855,11 +865,10 @@ fn unsubscribe(peer: &dyn Peer, name: &str, version: ProtocolVersion) {
         &broker,
         version,
         &sub_id,
-        &["u/a", "u/b"],
-        1,
-        &["u/a"],
-        1,
-        false,
+        &Sub {
+            unsubscribe: &["u/a"],
+            ..Sub::new(&["u/a", "u/b"], 1, 1)
+        },
     );
     let messages = [("u/a", "dropped", 1, false), ("u/b", "kept", 1, false)];
     peer.publish(&broker, version, &id(name, "unsub-pub", version), &messages);
@@ -983,7 +992,7 @@ fn a_5_0_message_reaches_3_1_1_and_5_0_subscribers() {
         return;
     };
     let broker = broker();
-    let v3_sub = mosquitto.subscribe(&broker, V3, "cross-v3", &["x/#"], 1, &[], 1, false);
+    let v3_sub = mosquitto.subscribe(&broker, V3, "cross-v3", &Sub::new(&["x/#"], 1, 1));
     let before = answered(&broker, "cross-v5");
     let steps = ["sub x/# 1".to_owned(), "expect 1".to_owned()];
     let v5_sub = js.spawn(&broker, V5, "cross-v5", &JsOptions::default(), &steps);

@@ -113,8 +113,9 @@
 //! broker queues QoS 1 and 2 messages into it while the client is away
 //! ([`SessionState::queue`]) and hands it to the engine of the client's next connection
 //! ([`Server::accept`]). The will is the broker's too: [`DisconnectCause::publishes_will`]
-//! says whether an ended connection's will is due, and [`Will::to_publish`](crate::Will::to_publish)
-//! makes it a message. `examples/broker.rs` is a complete broker built this way.
+//! says whether an ended connection's will is due, and
+//! [`Will::to_publish`](crate::Will::to_publish) makes it a message. `examples/broker.rs`
+//! is a complete broker built this way.
 //!
 //! # Delivery and flow control
 //!
