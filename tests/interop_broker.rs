@@ -19,7 +19,7 @@ mod peers;
 use mqttwire::session::SessionConfig;
 use mqttwire::{Packet, PacketType, ProtocolVersion};
 use paho_util::{count_sent, paho_available, Json, PahoClient, TestBroker};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -186,27 +186,8 @@ fn succeeded(what: &str, output: Output) -> String {
 /// Waits for `child` (at most 30 s, then kills it), reading its output meanwhile so that a
 /// large message cannot fill the pipe and stall it; fails the test if it failed.
 fn wait_child(what: &str, mut child: Child) -> String {
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut bytes);
-            }
-            bytes
-        })
-    };
-    let stdout = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let stderr = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while child.try_wait().expect("wait").is_none() {
         if std::time::Instant::now() > deadline {
@@ -222,6 +203,17 @@ fn wait_child(what: &str, mut child: Child) -> String {
         stderr: stderr.join().unwrap_or_default(),
     };
     succeeded(what, output)
+}
+
+/// Reads `pipe` to its end on a thread of its own.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
 }
 
 /// A message as a `pub` step of the paho and MQTT.js scripts, which take `size=N` for a
@@ -372,17 +364,20 @@ impl Peer for Mosquitto {
             if *retain {
                 cmd.arg("-r");
             }
-            if let Some(size) = payload.strip_prefix("size=") {
-                let file =
-                    std::env::temp_dir().join(format!("mqttwire-{id}-{}", std::process::id()));
-                std::fs::write(&file, "x".repeat(size.parse().unwrap())).unwrap();
-                cmd.arg("-f").arg(&file);
-            } else if payload.is_empty() {
-                cmd.arg("-n");
-            } else {
-                cmd.args(["-m", payload]);
+            // A large payload goes through stdin (-s): an argument that long is refused.
+            let large = payload
+                .strip_prefix("size=")
+                .map(|n| vec![b'x'; n.parse().unwrap()]);
+            match (&large, payload.is_empty()) {
+                (Some(_), _) => cmd.arg("-s").stdin(Stdio::piped()),
+                (None, true) => cmd.arg("-n"),
+                (None, false) => cmd.args(["-m", payload]),
+            };
+            let mut child = cmd.spawn().expect("start mosquitto_pub");
+            if let (Some(bytes), Some(mut stdin)) = (large, child.stdin.take()) {
+                stdin.write_all(&bytes).expect("write the payload");
             }
-            succeeded("mosquitto_pub", cmd.output().expect("run mosquitto_pub"));
+            wait_child("mosquitto_pub", child);
         }
     }
 
@@ -1179,7 +1174,6 @@ fn mqttjs_will_delay_interval_v5() {
 #[test]
 fn a_silent_client_is_disconnected_after_one_and_a_half_keep_alives() {
     use mqttwire::{Connect, DisconnectReasonCode, MqttString};
-    use std::io::Write as _;
     let broker = broker();
     for version in [V3, V5] {
         let id = format!("silent-v{}", version.level());
