@@ -482,8 +482,8 @@ impl State {
     /// Hands `message` to every client with a matching subscription, once per client, at
     /// the highest QoS its matching subscriptions grant and never above the message's
     /// (5.0 [MQTT-3.3.4-2], 3.1.1 [MQTT-3.3.5-1]), with the identifiers of all of them
-    /// ([MQTT-3.3.4-3] in 5.0). `from` is the publisher, for No Local ([MQTT-3.8.3-3]).
-    /// Keeps it if it is retained.
+    /// ([MQTT-3.3.4-3] in 5.0). `from` is the publisher, for No Local ([MQTT-3.8.3-3] in
+    /// 5.0). Keeps it if it is retained.
     fn route(&mut self, from: Option<&str>, qos: QoS, message: &Publish) {
         if message.retain {
             self.retain(qos, message);
@@ -763,8 +763,9 @@ impl Connection {
     fn connect(&mut self, connect: &Connect) {
         let mut properties = ConnAckProperties::default();
         if connect.client_id.is_empty() {
-            // Allowed with a clean start; the broker names the client ([MQTT-3.1.3-6] in
-            // 5.0, [MQTT-3.1.3-6] in 3.1.1) and tells a 5.0 client ([MQTT-3.2.2-16]).
+            // Allowed with a clean start (the engine refuses it otherwise at 3.1.1): the
+            // broker names the client ([MQTT-3.1.3-6] in 3.1.1 and 5.0) and tells a 5.0
+            // client ([MQTT-3.1.3-7], [MQTT-3.2.2-16]).
             self.client_id = format!("mqttwire-{}", self.conn);
             if connect.protocol_version.is_v5() {
                 let id = MqttString::new(&self.client_id).ok();
