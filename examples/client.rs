@@ -9,6 +9,7 @@
 //!          --port PORT (default 1883)    --user NAME   --pass PASSWORD
 //!          --id CLIENT_ID                -k KEEP_ALIVE_SECONDS (default 60)
 //!          --session FILE                --session-expiry SECONDS (default 3600)
+//!          --max-packet-size BYTES (default 1048576)
 //!          -d, --debug (every packet and save to stderr)    -h, --help
 //! ```
 //!
@@ -43,9 +44,10 @@ use mqttwire::properties::SubscribeProperties;
 use mqttwire::session::{Event, SessionConfig};
 use mqttwire::{
     Connect, DisconnectReasonCode, MqttString, Packet, ProtocolVersion, Publish, QoS, Subscription,
-    TopicFilter, TopicName,
+    TopicFilter, TopicName, MAX_PACKET_SIZE,
 };
 use std::io::Write as _;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -88,6 +90,11 @@ Publishes messages (pub) or prints the messages of subscriptions as
   --session-expiry SECONDS
                     MQTT 5.0: how long the broker keeps the session after a
                     connection ends (default 3600 with --session)
+  --max-packet-size BYTES
+                    the largest packet accepted from the broker (default
+                    1048576, mqttwire's default: a message with a 1 MiB payload
+                    needs more; at most 268435460); announced to a 5.0 broker, which then sends
+                    nothing larger
   -d, --debug       print every packet sent and received, and every save of the
                     session, to stderr
   -h, --help        show this help
@@ -125,6 +132,8 @@ struct Args {
     keep_alive: u16,
     session: Option<PathBuf>,
     session_expiry: u32,
+    /// Our Maximum Packet Size.
+    max_packet_size: NonZeroU32,
     debug: bool,
 }
 
@@ -147,6 +156,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
         keep_alive: 60,
         session: None,
         session_expiry: DEFAULT_SESSION_EXPIRY,
+        max_packet_size: SessionConfig::default().maximum_packet_size,
         debug: false,
     };
     let mut mode = None;
@@ -213,6 +223,16 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String>
                 session_expiry = Some(v.parse::<u32>().ok().filter(|&s| s > 0).ok_or(format!(
                     "--session-expiry: seconds from 1 to 4294967295, not {v:?}"
                 ))?);
+            }
+            "--max-packet-size" => {
+                let v = value("--max-packet-size")?;
+                parsed.max_packet_size = v
+                    .parse::<NonZeroU32>()
+                    .ok()
+                    .filter(|m| m.get() <= MAX_PACKET_SIZE as u32)
+                    .ok_or(format!(
+                        "--max-packet-size: bytes from 1 to {MAX_PACKET_SIZE}, not {v:?}"
+                    ))?;
             }
             "-d" | "--debug" => parsed.debug = true,
             other => return Err(format!("unknown argument {other:?}")),
@@ -303,7 +323,8 @@ impl From<Error> for Failure {
 }
 
 fn run(args: &Args) -> Result<(), Failure> {
-    let config = SessionConfig::default();
+    let mut config = SessionConfig::default();
+    config.maximum_packet_size = args.max_packet_size;
     let saved = match &args.session {
         Some(path) => load_session(path)?,
         None => None,
@@ -614,6 +635,23 @@ mod tests {
             "sub --session s --id c",
         ] {
             assert!(args(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    /// The 1 MiB default refuses a message with a 1 MiB payload; the flag raises the limit
+    /// the decoder enforces and a 5.0 CONNECT announces, within MQTT's 256 MiB.
+    #[test]
+    fn max_packet_size_raises_the_limit() {
+        let default = args("sub -t a").unwrap().unwrap();
+        assert_eq!(default.max_packet_size.get(), 1 << 20);
+        let raised = args("sub -t a --max-packet-size 2000000").unwrap().unwrap();
+        assert_eq!(raised.max_packet_size.get(), 2_000_000);
+        let top = format!("sub -t a --max-packet-size {MAX_PACKET_SIZE}");
+        assert!(args(&top).is_ok());
+        let over = (MAX_PACKET_SIZE + 1).to_string();
+        for bad in ["0", over.as_str(), "1M"] {
+            let line = format!("sub -t a --max-packet-size {bad}");
+            assert!(args(&line).is_err(), "{bad:?} accepted");
         }
     }
 

@@ -67,7 +67,12 @@ impl Publish {
         }
     }
 
-    pub(crate) fn detach(&self) -> Self {
+    /// A copy whose topic, payload and properties own their bytes instead of sharing the
+    /// frame they were decoded from, so that keeping it (a retained message, a message
+    /// queued for an offline client) does not keep a large receive buffer alive. The same
+    /// as [`Packet::detach`](crate::Packet::detach) for a PUBLISH.
+    #[must_use]
+    pub fn detach(&self) -> Self {
         Self {
             topic: self.topic.detach(),
             payload: Bytes::copy_from_slice(&self.payload),

@@ -313,7 +313,8 @@ impl TopicAliases {
         Ok(())
     }
 
-    /// Maps an incoming Topic Alias (MQTT 5.0 section 3.3.2.3.4); `server` is our role.
+    /// Maps an incoming Topic Alias (MQTT 5.0 section 3.3.2.3.4) to its topic and removes
+    /// the alias from the message; `server` is our role.
     pub(crate) fn resolve_incoming(
         &mut self,
         publish: &mut Publish,
@@ -343,6 +344,9 @@ impl TopicAliases {
         } else if !slot.holds(&publish.topic) {
             slot.set(&publish.topic);
         }
+        // The alias served this connection only ([MQTT-3.3.2-7]): a delivered message has
+        // its full topic and no alias, so that forwarding it cannot carry the number on.
+        publish.properties.topic_alias = None;
         Ok(())
     }
 }

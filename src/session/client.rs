@@ -68,7 +68,7 @@ impl Session<ClientRole> {
         core.clean_start = connect.clean_start;
         core.keep_alive = Duration::from_secs(connect.keep_alive.into());
         core.auth_method = connect.properties.authentication_method();
-        core.session_expiry = connect.properties.session_expiry_interval.unwrap_or(0);
+        core.session_expiry = super::core::session_expiry_of(connect);
         core.connect_sent = Some(now);
         core.last_sent = now;
         core.transmit.push_back(packet);

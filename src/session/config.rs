@@ -5,7 +5,10 @@ use crate::types::{ProtocolVersion, QoS};
 use core::num::{NonZeroU16, NonZeroU32};
 use core::time::Duration;
 
-/// Settings of a [`Session`](super::Session), for either role.
+/// Settings of a [`Session`](super::Session), for either role. The defaults a server
+/// usually changes are the 1 MiB [`maximum_packet_size`](Self::maximum_packet_size) and the
+/// [`topic_alias_maximum`](Self::topic_alias_maximum) of 0 (see the
+/// [module documentation](super#defaults-to-know-before-serving-clients)).
 ///
 /// The limits under "ours" are what the session enforces on what it receives; in MQTT 5.0
 /// the session also announces them, writing them into the CONNECT (client) or the CONNACK
@@ -32,9 +35,12 @@ pub struct SessionConfig {
     pub receive_maximum: NonZeroU16,
     /// Ours: the largest packet we accept, in bytes. Configure the [`Decoder`] with it
     /// ([`client_decoder`](Self::client_decoder), [`server_decoder`](Self::server_decoder)).
-    /// Default 1 MiB, the decoder's default.
+    /// Default 1 MiB, the decoder's default: a PUBLISH with a 1 MiB payload is larger and
+    /// is refused, so raise it (up to [`MAX_PACKET_SIZE`](crate::MAX_PACKET_SIZE)) to carry
+    /// such messages.
     pub maximum_packet_size: NonZeroU32,
-    /// Ours: the highest Topic Alias the peer may use towards us. Default 0: none.
+    /// Ours: the highest Topic Alias the peer may use towards us. Default 0: none; a
+    /// server that wants clients to use aliases announces more (MQTT 5.0).
     pub topic_alias_maximum: u16,
     /// How many Topic Aliases the session keeps track of when sending (at most the peer's
     /// Topic Alias Maximum). Default 16.

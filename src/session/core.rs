@@ -12,8 +12,10 @@ use super::{Instant, SessionConfig};
 use crate::codec::{Encoder, MAX_PACKET_SIZE};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::packet::{
-    encoded_len_of, Auth, ConnAck, Disconnect, Packet, PubAck, PubComp, PubRec, PubRel, Publish,
+    encoded_len_of, Auth, ConnAck, Connect, Disconnect, Packet, PubAck, PubComp, PubRec, PubRel,
+    Publish,
 };
+use crate::properties::PublishProperties;
 use crate::types::reason_code::{ConnectReasonCode, DisconnectReasonCode, PubRelReasonCode};
 use crate::types::{MqttString, PacketId, ProtocolVersion, QoS, QosPid};
 use alloc::boxed::Box;
@@ -101,6 +103,18 @@ pub(crate) struct Core {
     pub(crate) held: VecDeque<Packet>,
     /// Server: the CONNECT had an empty client identifier.
     pub(crate) empty_client_id: bool,
+}
+
+/// The Session Expiry Interval a CONNECT asks for, in seconds. Below 5.0 there is no such
+/// property: Clean Session 1 ends the session with the connection (0), and Clean Session 0
+/// keeps it after the connection with no set end (3.1.1 MQTT-3.1.2-4), which 5.0 spells
+/// 0xFFFFFFFF ([MQTT-3.1.2-23] in 5.0).
+pub(crate) fn session_expiry_of(connect: &Connect) -> u32 {
+    match (connect.protocol_version.is_v5(), connect.clean_start) {
+        (true, _) => connect.properties.session_expiry_interval.unwrap_or(0),
+        (false, true) => 0,
+        (false, false) => u32::MAX,
+    }
 }
 
 impl Core {
@@ -219,6 +233,7 @@ impl Core {
         };
         let mut publish = message.clone();
         publish.dup = ever_sent;
+        self.fit_version(&mut publish);
         // The peer of a resumed session may have announced a smaller limit since, or speak
         // a version without the message's properties.
         let size = encoded_len_of(&publish.as_view(), self.version).unwrap_or(usize::MAX);
@@ -256,6 +271,16 @@ impl Core {
         });
     }
 
+    /// Server: a message for a client below 5.0 goes without its properties, which that
+    /// version cannot carry. A server's messages are mostly forwarded from 5.0 publishers,
+    /// and what a 3.1.1 subscriber is owed is the topic, payload, QoS and retain flag. A
+    /// client's own properties are refused instead (an encoding error), never dropped.
+    fn fit_version(&self, message: &mut Publish) {
+        if self.server && !self.version.is_v5() && !message.properties.is_empty() {
+            message.properties = PublishProperties::default();
+        }
+    }
+
     /// Queues a PUBLISH of `size` bytes (without an automatic alias).
     fn send_publish(&mut self, mut publish: Publish, size: usize) {
         self.aliases
@@ -283,6 +308,7 @@ impl Core {
             return Err(SessionError::RetainNotSupported);
         }
         message.dup = false;
+        self.fit_version(&mut message);
         self.aliases.fill_caller_topic(&mut message, &self.peer)?;
         // Any identifier has the same size: measure with a stand-in.
         message.qos = match qos {
@@ -306,23 +332,10 @@ impl Core {
                 max: self.config.max_outgoing,
             });
         }
-        let stage = if qos == QoS::AtLeastOnce {
-            Stage::Qos1(message)
-        } else {
-            Stage::Qos2(message)
-        };
         let id = self
             .state
-            .out
-            .allocate(stage, List::Queued)
+            .push(qos, message)
             .ok_or(SessionError::PacketIdsExhausted)?;
-        if let Some(Stage::Qos1(m) | Stage::Qos2(m)) = self.state.out.stage_mut(id) {
-            m.qos = if qos == QoS::AtLeastOnce {
-                QosPid::AtLeastOnce(id)
-            } else {
-                QosPid::ExactlyOnce(id)
-            };
-        }
         self.pump();
         Ok(Some(id))
     }

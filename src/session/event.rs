@@ -22,14 +22,24 @@ pub enum Event {
     /// [`Server::accept`]: super::Server::accept
     /// [`Server::reject`]: super::Server::reject
     ConnectRequest(Box<Connect>),
-    /// An application message arrived. Its topic is resolved when the peer used a Topic
-    /// Alias. QoS 2 messages are delivered once, when their PUBLISH first arrives; a
+    /// An application message arrived, as the peer sent it but for the Topic Alias: its
+    /// topic is always the full topic, and the Topic Alias property is removed (an alias
+    /// belongs to the connection it came in on, [MQTT-3.3.2-7] in 5.0), so the message can
+    /// be published onward, to any peer, as it is. Its QoS, packet identifier, DUP, RETAIN
+    /// and other properties are the peer's; in the server role, [`Session::publish`]
+    /// replaces QoS, identifier and DUP, and drops the properties for a peer below 5.0.
+    ///
+    /// QoS 2 messages are delivered once, when their PUBLISH first arrives; a
     /// retransmission of one is acknowledged but not delivered again. A copy of a QoS 1
     /// message that arrives before its PUBACK has gone out is the same message: it is
     /// answered by that PUBACK and not delivered again (after the PUBACK, a copy is a new
-    /// message, [MQTT-4.3.2-5] in 5.0). With manual
-    /// acknowledgement, a QoS 1 or 2 message is acknowledged only once the application
-    /// calls `ack` with its packet identifier.
+    /// message, [MQTT-4.3.2-5] in 5.0). With manual acknowledgement, a QoS 1 or 2 message
+    /// is acknowledged only once the application calls `ack` with its packet identifier.
+    ///
+    /// Its topic, payload and properties are slices of the receive buffer: keep an owned
+    /// copy ([`Publish::detach`]) of what must outlive the moment.
+    ///
+    /// [`Session::publish`]: super::Session::publish
     Message(Publish),
     /// Our QoS 1 message was acknowledged by a PUBACK with a success code.
     PublishAcknowledged {
@@ -54,8 +64,8 @@ pub enum Event {
     /// One of our QoS 1 or 2 messages left the session without being acknowledged: the
     /// peer does not have the session any more (Session Present 0, or a clean start), or
     /// the message cannot be sent again on the resumed connection (it no longer fits the
-    /// peer's new Maximum Packet Size, or has properties and the session resumed below
-    /// 5.0).
+    /// peer's new Maximum Packet Size, or, in the client role, has properties and the
+    /// session resumed below 5.0; a server sends it without them).
     ///
     /// A message that was sent before may have reached the peer (and its subscribers)
     /// anyway. For a QoS 2 message the peer may still hold its packet identifier,
@@ -137,7 +147,8 @@ pub enum DisconnectCause {
     ConnectionLost,
 }
 
-/// The limits in force on a connection once CONNECT and CONNACK have been exchanged.
+/// The limits in force on a connection once CONNECT and CONNACK have been exchanged,
+/// reported by [`Event::Connected`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Connected {
@@ -160,6 +171,16 @@ pub struct Connected {
     pub keep_alive: Duration,
     /// The client identifier the server assigned, if it did.
     pub assigned_client_id: Option<crate::MqttString>,
-    /// The Session Expiry Interval in force, seconds.
+    /// The Session Expiry Interval in force, in seconds: how long the session state
+    /// outlives this connection. 0: it ends with the connection; `u32::MAX`: it never
+    /// expires ([MQTT-3.1.2-23] in 5.0).
+    ///
+    /// In 5.0 it is the CONNECT's Session Expiry Interval (absent: 0), or the CONNACK's
+    /// when the server set one (5.0 section 3.2.2.3.2). Below 5.0, which has no such
+    /// property, it follows Clean Session: 0 for Clean Session 1, `u32::MAX` for Clean
+    /// Session 0, whose session is kept after the connection with no set end (3.1.1
+    /// MQTT-3.1.2-4). A 5.0 client may change it in its DISCONNECT:
+    /// [`Session::session_expiry_interval`](super::Session::session_expiry_interval)
+    /// follows that.
     pub session_expiry_interval: u32,
 }

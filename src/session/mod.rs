@@ -25,8 +25,9 @@
 //!
 //! A delivered message's topic and payload are slices of the buffer it was received in
 //! (zero-copy): handle events before reading more bytes, and copy out
-//! ([`Packet::detach`](crate::Packet::detach), `Bytes::copy_from_slice`) what must outlive
-//! the moment, or the decoder cannot reuse its buffer and allocates a new one.
+//! ([`Publish::detach`](crate::Publish::detach), [`Packet::detach`](crate::Packet::detach))
+//! what must outlive the moment, or the decoder cannot reuse its buffer and allocates a
+//! new one.
 //!
 //! A client and a server talking over an in-memory "link", a QoS 1 message from one to the
 //! other:
@@ -81,6 +82,41 @@
 //! );
 //! ```
 //!
+//! # Defaults to know before serving clients
+//!
+//! [`SessionConfig::default`] is conservative, and a broker usually raises two limits:
+//!
+//! - **Maximum Packet Size: 1 MiB** ([`SessionConfig::maximum_packet_size`]), enforced by
+//!   the decoder from [`SessionConfig::server_decoder`]. A PUBLISH with a 1 MiB payload is
+//!   a little more than 1 MiB and is refused (0x95 in 5.0, the connection closes). The
+//!   protocol allows 256 MiB ([`MAX_PACKET_SIZE`](crate::MAX_PACKET_SIZE)).
+//! - **Topic Alias Maximum: 0** ([`SessionConfig::topic_alias_maximum`]): clients may not
+//!   use Topic Aliases towards the server until it announces more (5.0).
+//!
+//! The peer's limits are its own: a client that announces no Topic Alias Maximum (most do
+//! not) gets no aliases from the server, and one that announces a Maximum Packet Size gets
+//! nothing larger ([`Session::publish`] refuses it). [`Connected`] reports what is in force.
+//!
+//! # Serving a broker
+//!
+//! A broker runs one [`Server`] per client connection and does the rest itself: it
+//! decides who may connect ([`Server::accept`], [`Server::reject`]), what a subscription
+//! is granted ([`Server::suback`]), and where each [`Event::Message`] goes. To forward a
+//! message, it [`publish`](Session::publish)es it to each subscriber's session, at the
+//! lower of its QoS and the subscription's. A delivered message carries no Topic Alias (an
+//! alias belongs to one connection), and a server sends a message without its properties
+//! to a client below 5.0, so the same message can go to every subscriber; RETAIN,
+//! Subscription Identifiers and the Message Expiry Interval are the broker's to set per
+//! subscriber. The session state of a client that left with a session that outlives the
+//! connection ([`Connected::session_expiry_interval`],
+//! [`Session::session_expiry_interval`]) comes out with [`Session::take_session`]; the
+//! broker queues QoS 1 and 2 messages into it while the client is away
+//! ([`SessionState::queue`]) and hands it to the engine of the client's next connection
+//! ([`Server::accept`]). The will is the broker's too: [`DisconnectCause::publishes_will`]
+//! says whether an ended connection's will is due, and
+//! [`Will::to_publish`](crate::Will::to_publish) makes it a message. `examples/broker.rs`
+//! is a complete broker built this way.
+//!
 //! # Delivery and flow control
 //!
 //! - **QoS 2 is delivered on PUBLISH.** A received QoS 2 message is handed to the
@@ -129,6 +165,7 @@ mod persist;
 mod role;
 mod server;
 mod state;
+mod will;
 
 pub use self::config::SessionConfig;
 pub use self::error::{AcceptError, ProtocolError, SessionError};

@@ -98,6 +98,18 @@ impl<R> Session<R> {
         self.core.take_session()
     }
 
+    /// The Session Expiry Interval in force on the current (or last) connection, in seconds:
+    /// 0 when the session ends with the connection, `u32::MAX` when it never expires.
+    ///
+    /// It starts as [`Connected::session_expiry_interval`](super::Connected) says, and
+    /// follows a Session Expiry Interval in the client's DISCONNECT (MQTT 5.0 section
+    /// 3.14.2.2.2), so once the connection is over it says how long to keep the session
+    /// state. Before a connection it is 0.
+    #[must_use]
+    pub fn session_expiry_interval(&self) -> u32 {
+        self.core.session_expiry
+    }
+
     /// How many of our QoS 1 and 2 messages have been sent on this connection and await
     /// their acknowledgement: at most the peer's Receive Maximum.
     #[must_use]
@@ -113,14 +125,39 @@ impl<R> Session<R> {
 
     /// Publishes `message` at `qos` and returns the packet identifier it got (QoS 1 and 2).
     ///
-    /// The session sets the message's QoS, packet identifier and DUP flag. A message with
-    /// an empty topic and a Topic Alias property uses the topic that alias maps to; a
-    /// message with a topic and no alias may get one (see
-    /// [`SessionConfig::auto_topic_aliases`]). QoS 1 and 2 messages beyond the peer's
-    /// Receive Maximum are queued and sent as acknowledgements make room.
+    /// The session sets the message's QoS, packet identifier and DUP flag; the rest goes
+    /// as given, the RETAIN flag and properties included (but see the Topic Alias and the
+    /// versions below). So a message delivered by [`Event::Message`] can be published
+    /// onward as it is: its Topic Alias is already gone, and its properties (Payload Format
+    /// Indicator, Message Expiry Interval, Content Type, Response Topic, Correlation Data,
+    /// User Properties) reach a 5.0 peer unaltered ([MQTT-3.3.2-4], [MQTT-3.3.2-15] to
+    /// [MQTT-3.3.2-18], [MQTT-3.3.2-20]). A broker sets RETAIN, the Message Expiry
+    /// Interval and the Subscription Identifiers for each subscriber itself.
     ///
-    /// Errors: [`SessionError::NotConnected`], the peer's Maximum QoS, Retain Available,
-    /// Maximum Packet Size and Topic Alias Maximum, a full queue, no free packet identifier.
+    /// - **Topic Alias.** A message with an empty topic and a Topic Alias property uses the
+    ///   topic that alias maps to on this connection; a message with a topic and no alias
+    ///   may get one (see [`SessionConfig::auto_topic_aliases`]), never above the peer's
+    ///   Topic Alias Maximum, which is 0 (no aliases) unless the peer announced one.
+    /// - **Versions.** On a connection below 5.0 a [`Server`](super::Server) sends the
+    ///   message without its properties, which 3.1.1 cannot carry; a
+    ///   [`Client`](super::Client) refuses a message with properties there
+    ///   ([`SessionError::Encode`]), since they are its own.
+    /// - **Flow control.** QoS 1 and 2 messages beyond the peer's Receive Maximum are
+    ///   queued and sent as acknowledgements make room.
+    ///
+    /// To queue a message for a client that is not connected, see [`SessionState::queue`].
+    ///
+    /// # Errors
+    ///
+    /// Nothing is sent or kept: [`SessionError::NotConnected`]; the peer's Maximum QoS
+    /// ([`SessionError::QosNotSupported`]) and Retain Available
+    /// ([`SessionError::RetainNotSupported`]); the peer's Maximum Packet Size
+    /// ([`SessionError::PacketTooLarge`], a server must not send more, [MQTT-3.1.2-25]);
+    /// the caller's own Topic Alias above the peer's Topic Alias Maximum, or an empty topic
+    /// with an alias not mapped on this connection ([`SessionError::TopicAliasInvalid`]); a
+    /// full queue ([`SessionError::OutgoingQueueFull`]); no free packet identifier
+    /// ([`SessionError::PacketIdsExhausted`]); a client's message the version cannot carry
+    /// ([`SessionError::Encode`]).
     pub fn publish(
         &mut self,
         qos: QoS,
@@ -188,7 +225,19 @@ impl<R> Session<R> {
     }
 
     /// Encodes the next packet to send onto the end of `buf` (within the peer's Maximum
-    /// Packet Size) and returns its size, or `None` if there is nothing to send.
+    /// Packet Size) and returns its size, or `None` if there is nothing to send. It takes
+    /// the same packet [`poll_transmit`](Self::poll_transmit) would.
+    ///
+    /// # Errors
+    ///
+    /// The session checks each packet against the connection's protocol version and the
+    /// peer's Maximum Packet Size when it queues it, so this does not fail for packets it
+    /// built. Should encoding fail all the same, the packet is dropped: it is not yielded
+    /// again, nothing is written to `buf`, and the next call moves on to the next packet.
+    /// The session counts it as sent (a QoS 1 or 2 PUBLISH stays unacknowledged and goes
+    /// again when the session resumes), so the peer may now be out of step: end the
+    /// connection ([`handle_connection_lost`](Self::handle_connection_lost)) rather than
+    /// carry on.
     pub fn poll_transmit_into(
         &mut self,
         now: Instant,
@@ -243,10 +292,14 @@ impl<R> Session<R> {
                 }
             }
         }
+        let expiry = disconnect.properties.session_expiry_interval;
         if v5 || !self.core.server {
             let packet = Packet::Disconnect(disconnect);
             self.core.check_size(&packet)?;
             self.core.transmit.push_back(packet);
+        }
+        if let (true, Some(expiry)) = (v5, expiry) {
+            self.core.session_expiry = expiry;
         }
         self.core.close(super::DisconnectCause::Local(code));
         Ok(())
@@ -306,6 +359,47 @@ mod tests {
             out.push(buf.split_to(n).to_vec());
         }
         out
+    }
+
+    /// `poll_transmit_into` after an encoding error: the packet is dropped, nothing is
+    /// written, and the next call yields the next packet. The session never queues a packet
+    /// it cannot encode, so the failing one is put in its queue by hand: a PUBLISH with
+    /// properties on a 3.1.1 connection.
+    #[test]
+    fn poll_transmit_into_drops_a_packet_it_cannot_encode_and_moves_on() {
+        let mut server = Server::new(SessionConfig::default());
+        let connect = crate::Connect::new(
+            ProtocolVersion::V3_1_1,
+            crate::MqttString::from_static("c").unwrap(),
+        );
+        server
+            .handle_incoming(Instant::ZERO, Packet::from(connect))
+            .unwrap();
+        let _ = server.poll_event();
+        let properties = crate::properties::ConnAckProperties::default();
+        server.accept(None, properties).unwrap();
+        let mut bad = Publish::new(crate::TopicName::from_static("t").unwrap(), "x");
+        bad.properties.message_expiry_interval = Some(5);
+        server.core.transmit.push_back(Packet::Publish(bad));
+        server.core.transmit.push_back(Packet::PingResp);
+        let mut buf = BytesMut::new();
+        assert_eq!(
+            server.poll_transmit_into(Instant::ZERO, &mut buf),
+            Ok(Some(4))
+        );
+        buf.clear();
+        let err = server.poll_transmit_into(Instant::ZERO, &mut buf);
+        assert!(
+            matches!(err, Err(EncodeError::UnsupportedInVersion { .. })),
+            "{err:?}"
+        );
+        assert!(buf.is_empty());
+        assert_eq!(
+            server.poll_transmit_into(Instant::ZERO, &mut buf),
+            Ok(Some(2))
+        );
+        assert_eq!(&buf[..], [0xD0, 0x00]);
+        assert_eq!(server.poll_transmit_into(Instant::ZERO, &mut buf), Ok(None));
     }
 
     /// 3.1.1 MQTT-3.1.2-2 (5.0 MQTT-3.1.2-2 allows it): a CONNECT of a level the server

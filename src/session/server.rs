@@ -161,7 +161,7 @@ impl Session<ServerRole> {
             &none
         };
         core.auth_method = p.authentication_method();
-        core.session_expiry = p.session_expiry_interval.unwrap_or(0);
+        core.session_expiry = super::core::session_expiry_of(&connect);
         core.empty_client_id = connect.client_id.is_empty();
         core.peer = PeerLimits {
             receive_maximum: p.receive_maximum.map_or(u16::MAX, NonZeroU16::get),
@@ -264,6 +264,7 @@ impl Session<ServerRole> {
         };
         let core = &mut self.core;
         core.keep_alive = connected.keep_alive;
+        core.session_expiry = connected.session_expiry_interval;
         // A clean start (or no stored session) begins empty ([MQTT-3.1.2-4] in 5.0,
         // [MQTT-3.1.2-6] in 3.1.1).
         let old = core::mem::take(&mut core.state);
@@ -350,7 +351,10 @@ impl Session<ServerRole> {
             retain_available: core.config.retain_available,
             keep_alive,
             assigned_client_id: properties.assigned_client_identifier(),
-            session_expiry_interval: core.session_expiry,
+            // The server's own value wins (5.0 section 3.2.2.3.2); a 3.1.1 CONNACK has none.
+            session_expiry_interval: properties
+                .session_expiry_interval
+                .unwrap_or(core.session_expiry),
         };
         let mut ack = ConnAck::new(ConnectReasonCode::Success);
         ack.session_present = session_present;
@@ -403,17 +407,22 @@ impl Session<ServerRole> {
         self.answer(Packet::SubAck(ack), packet_id, true, count)
     }
 
-    /// Answers the UNSUBSCRIBE with `packet_id`: one reason code per topic filter in
-    /// MQTT 5.0 ([MQTT-3.11.3-1]); below 5.0 pass an empty list.
+    /// Answers the UNSUBSCRIBE with `packet_id`: one reason code per topic filter, in the
+    /// order of the filters ([MQTT-3.11.3-1] in 5.0). Below 5.0 the UNSUBACK has no reason
+    /// codes: the ones given are left out, so one call serves every version, and an empty
+    /// list is accepted too.
     pub fn unsuback(
         &mut self,
         packet_id: PacketId,
-        reason_codes: Vec<UnsubAckReasonCode>,
+        mut reason_codes: Vec<UnsubAckReasonCode>,
         properties: AckProperties,
     ) -> Result<(), SessionError> {
+        let count = reason_codes.len();
+        if !self.core.version.is_v5() {
+            reason_codes.clear();
+        }
         let mut ack = UnsubAck::new(packet_id, reason_codes);
         ack.properties = properties;
-        let count = ack.reason_codes.len();
         self.answer(Packet::UnsubAck(ack), packet_id, false, count)
     }
 
@@ -456,6 +465,9 @@ impl Session<ServerRole> {
                 DisconnectReasonCode::ProtocolError,
                 "Session Expiry Interval set in DISCONNECT after 0 in CONNECT",
             ));
+        }
+        if let Some(expiry) = disconnect.properties.session_expiry_interval {
+            core.session_expiry = expiry;
         }
         core.close(DisconnectCause::Peer(disconnect));
         Ok(())

@@ -3,8 +3,10 @@
 //! but whose PUBREL has not arrived yet. Topic aliases and the send quota are not part of it.
 
 use super::id_table::IdTable;
-use super::outgoing::{List, OutTable};
-use crate::types::PacketId;
+use super::outgoing::{List, OutTable, Stage};
+use super::SessionError;
+use crate::packet::Publish;
+use crate::types::{PacketId, QoS, QosPid};
 
 /// A received QoS 2 message awaiting its PUBREL ([MQTT-4.3.3-10] in 5.0).
 pub(crate) const RECEIVED: u8 = 1;
@@ -56,6 +58,88 @@ impl SessionState {
         out.iter(List::Released)
             .chain(out.iter(List::Sent))
             .chain(out.iter(List::Queued))
+    }
+
+    /// Queues `message` at `qos` (1 or 2) for a client that is not connected, as a server
+    /// does for a session that outlives its connection (3.1.1 MQTT-3.1.2-5; MQTT 5.0
+    /// section 4.1), and returns the packet identifier it got.
+    ///
+    /// The message goes after everything the state already holds. When the session resumes
+    /// ([`Server::accept`]), the engine sends the PUBRELs of QoS 2 messages past PUBREC
+    /// first, then the PUBLISHes, in the order they were published or queued: those sent
+    /// before with DUP set, the queued ones without, as far as the client's Receive
+    /// Maximum allows. Until then it is one of the state's unacknowledged messages like any
+    /// other, and is saved and restored with it.
+    ///
+    /// The message is stored as given but for its DUP flag (cleared), its QoS and packet
+    /// identifier (set), and its Topic Alias (removed: an alias belongs to one connection,
+    /// [MQTT-3.3.2-7] in 5.0); keep the Subscription Identifiers it should carry. Store an
+    /// owned copy ([`Publish::detach`]) so that a queued message does not keep a receive
+    /// buffer alive. Properties a client below 5.0 cannot receive are left out when it is
+    /// sent, if the session resumes at such a version.
+    ///
+    /// The state does not know [`SessionConfig::max_outgoing`]: bound how much you queue
+    /// with [`unacknowledged`](Self::unacknowledged). An engine given a state that holds
+    /// more sends it all in order and refuses new `publish` calls until it drains.
+    ///
+    /// # Errors
+    ///
+    /// Nothing is queued if:
+    /// - `qos` is 0 ([`SessionError::Forbidden`]): QoS 0 messages are not part of the
+    ///   session state here (MQTT 5.0 section 4.1 makes them optional);
+    /// - the topic is empty ([`SessionError::Forbidden`], [MQTT-4.7.3-1]), as is an aliased
+    ///   message whose topic was not filled in;
+    /// - all 65,535 packet identifiers are in use ([`SessionError::PacketIdsExhausted`]).
+    ///
+    /// ```
+    /// use mqttwire::session::SessionState;
+    /// use mqttwire::{Publish, QoS, TopicName};
+    ///
+    /// let mut stored = SessionState::default();
+    /// let message = Publish::new(TopicName::new("alerts/door").unwrap(), "open");
+    /// let id = stored.queue(QoS::AtLeastOnce, message).unwrap();
+    /// assert_eq!(stored.unacknowledged_ids().collect::<Vec<_>>(), [id]);
+    /// ```
+    ///
+    /// [`Server::accept`]: super::Server::accept
+    /// [`SessionConfig::max_outgoing`]: super::SessionConfig::max_outgoing
+    pub fn queue(&mut self, qos: QoS, mut message: Publish) -> Result<PacketId, SessionError> {
+        if qos == QoS::AtMostOnce {
+            return Err(SessionError::Forbidden {
+                what: "queueing a QoS 0 message in a session state",
+                rule: "section 4.1",
+            });
+        }
+        if message.topic.is_empty() {
+            return Err(SessionError::Forbidden {
+                what: "queueing a message with an empty topic",
+                rule: "MQTT-4.7.3-1",
+            });
+        }
+        message.dup = false;
+        message.properties.topic_alias = None;
+        self.push(qos, message)
+            .ok_or(SessionError::PacketIdsExhausted)
+    }
+
+    /// Appends our QoS 1 or 2 `message` to the messages waiting to be sent, under a fresh
+    /// packet identifier ([MQTT-2.2.1-3] in 5.0, [MQTT-2.3.1-2] in 3.1.1); `None` when all
+    /// are in use.
+    pub(crate) fn push(&mut self, qos: QoS, message: Publish) -> Option<PacketId> {
+        let stage = if qos == QoS::AtLeastOnce {
+            Stage::Qos1(message)
+        } else {
+            Stage::Qos2(message)
+        };
+        let id = self.out.allocate(stage, List::Queued)?;
+        if let Some(Stage::Qos1(m) | Stage::Qos2(m)) = self.out.stage_mut(id) {
+            m.qos = if qos == QoS::AtLeastOnce {
+                QosPid::AtLeastOnce(id)
+            } else {
+                QosPid::ExactlyOnce(id)
+            };
+        }
+        Some(id)
     }
 
     /// Puts a state that enters an engine in its resting form: nothing is on a connection.

@@ -21,7 +21,8 @@ Steps, one per argument (payloads and topics contain no spaces):
     unsub FILTER [FILTER ...]        unsubscribe (one UNSUBSCRIBE), wait for the UNSUBACK
     pub TOPIC PAYLOAD QOS [OPTION ...]   publish; for QoS 1 and 2 wait for the acknowledgement
     fire TOPIC PAYLOAD QOS [OPTION ...]  publish without waiting
-        options: retain, alias=N (5.0 Topic Alias); TOPIC "-" is the empty topic
+        options: retain, alias=N (5.0 Topic Alias), size=N (N bytes of "x" instead of
+        PAYLOAD); TOPIC "-" is the empty topic
     acks N                wait until N publishes in total were acknowledged
     expect N              wait until N messages in total were received
     count N               fail unless exactly N messages in total were received
@@ -90,6 +91,9 @@ class Runner:
         client.on_publish = self.on_publish
         client.on_message = self.on_message
         client.on_disconnect = self.on_disconnect
+        if args.will:
+            topic, payload, qos = args.will
+            client.will_set(topic, payload, int(qos))
         self.client = client
 
     # Callbacks (paho-mqtt 2.x, CallbackAPIVersion.VERSION2).
@@ -216,13 +220,16 @@ class Runner:
             if option.startswith("alias="):
                 properties = Properties(PacketTypes.PUBLISH)
                 properties.TopicAlias = int(option[len("alias="):])
+            elif option.startswith("size="):
+                payload = "x" * int(option[len("size="):])
             elif option != "retain":
                 fail(f"unknown publish option {option!r}")
         retain = "retain" in options
         info = self.client.publish(topic, payload, int(qos), retain, properties)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             fail(f"publish failed: {mqtt.error_string(info.rc)}")
-        emit("publish", mid=info.mid, topic=topic, payload=payload, qos=int(qos))
+        shown = payload if len(payload) <= 64 else f"<{len(payload)} bytes>"
+        emit("publish", mid=info.mid, topic=topic, payload=shown, qos=int(qos))
         return info.mid
 
     def step_pub(self, topic, payload, qos, *options):
@@ -289,6 +296,9 @@ def main():
     )
     parser.add_argument("--keepalive", type=int, default=60)
     parser.add_argument("--manual-ack", action="store_true")
+    parser.add_argument(
+        "--will", nargs=3, metavar=("TOPIC", "PAYLOAD", "QOS"), help="a will message"
+    )
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per wait")
     parser.add_argument("steps", nargs="*")
     args = parser.parse_args()

@@ -1,35 +1,27 @@
 //! The server side of the paho-mqtt interop tests, and the runner for the paho side.
 //!
-//! [`TestBroker`] is a small MQTT broker over `std::net` built from mqttwire's sans-IO
-//! [`Server`] session: one thread per TCP connection, each owning the `Server` of its
-//! connection and following the run loop of `mqttwire::session` (decode, `handle_incoming`,
-//! drain `poll_transmit_into` and write, drain `poll_event`, `handle_timeout` at
-//! `poll_timeout`, `handle_connection_lost` on EOF or error). What connections share sits
-//! behind one mutex: subscriptions, retained messages, the sessions of clients that left
-//! with Clean Start 0 (or Clean Session 0), who is online, and a record of every packet and
-//! event. A message for another connection travels through that connection's channel, and
-//! its own thread publishes it into its own session.
+//! [`TestBroker`] is the example broker, `examples/broker.rs` (one broker, not two), on a
+//! free loopback port, watched by a [`Tap`] that records every packet and event of every
+//! connection and can cut a client's link at a chosen packet. The broker's own faults
+//! (a command its session refused, bytes it cannot decode or produced that do not decode)
+//! are recorded too, and [`TestBroker::check`] fails a test on them.
 //!
 //! [`PahoClient`] runs `tests/paho/client.py` (paho-mqtt 2.x) with a script of steps and
 //! parses the JSON line it prints per event.
 
 #![allow(dead_code)]
 
-use bytes::{Bytes, BytesMut};
-use mqttwire::properties::{AckProperties, ConnAckProperties};
-use mqttwire::session::{DisconnectCause, Event, Instant, Server, SessionConfig, SessionState};
-use mqttwire::{
-    Connect, Disconnect, DisconnectReasonCode, MqttString, Packet, PacketType, ProtocolVersion,
-    Publish, QoS, RetainHandling, SubAckReasonCode, Subscribe, TopicFilter, TopicName,
-    UnsubAckReasonCode, Unsubscribe,
-};
-use std::collections::{BTreeMap, HashMap};
-use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+#[path = "../../examples/broker.rs"]
+mod broker;
+
+use broker::{Broker, Dir, Link, Tap};
+use bytes::Bytes;
+use mqttwire::session::{Event, SessionConfig};
+use mqttwire::{Packet, PacketType, ProtocolVersion, Publish, QoS, QosPid, TopicName};
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::process::{Child, Command as Process, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -37,15 +29,9 @@ use std::time::Duration;
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a paho script may run in all (each of its waits has its own 5 s limit).
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The longest a connection thread blocks in `read`, so that it sees messages routed to it.
-const TICK: Duration = Duration::from_millis(5);
-
-fn now() -> Instant {
-    Instant::from(std::time::Instant::now())
-}
 
 // ------------------------------------------------------------------------------------------
-// The broker
+// The broker, recorded
 // ------------------------------------------------------------------------------------------
 
 /// What the broker saw on one connection.
@@ -84,173 +70,88 @@ pub enum Cut {
     Sending(PacketType),
 }
 
-/// A subscription: filter → client, granted QoS.
-#[derive(Debug, Clone)]
-struct Subscription {
-    filter: TopicFilter,
-    client_id: String,
-    qos: QoS,
-    no_local: bool,
-    retain_as_published: bool,
-}
-
-/// What other threads ask of a connection's thread.
-enum Command {
-    /// Publish this message into the session at this QoS.
-    Deliver(QoS, Box<Publish>),
-    /// A new connection with the same client identifier takes the session over.
-    TakeOver,
-}
-
-struct Online {
-    conn: u64,
-    commands: Sender<Command>,
-}
-
 #[derive(Default)]
-struct State {
-    subscriptions: Vec<Subscription>,
-    /// Topic → (QoS, message).
-    retained: BTreeMap<String, (QoS, Publish)>,
-    /// Sessions of clients that left and may come back (they never expire here).
-    sessions: HashMap<String, SessionState>,
-    online: HashMap<String, Online>,
+struct Recorded {
+    records: Vec<Record>,
     /// Armed link failures: client, cut, how many matching packets still pass first.
     cuts: Vec<(String, Cut, usize)>,
-    records: Vec<Record>,
 }
 
-struct Shared {
-    config: SessionConfig,
-    state: Mutex<State>,
-    /// Notified whenever `state` changes.
+/// The broker's tap: records everything, and fires the armed cuts.
+#[derive(Default)]
+struct Recorder {
+    recorded: Mutex<Recorded>,
+    /// Notified whenever something is recorded.
     changed: Condvar,
-    stopping: AtomicBool,
 }
 
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+impl Recorder {
+    fn lock(&self) -> MutexGuard<'_, Recorded> {
+        self.recorded.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn record(&self, conn: u64, client_id: &str, seen: Seen) {
+    fn record(&self, link: &Link, seen: Seen) {
         self.lock().records.push(Record {
-            conn,
-            client_id: client_id.to_owned(),
+            conn: link.conn,
+            client_id: link.client_id.to_owned(),
             seen,
         });
         self.changed.notify_all();
     }
 
-    /// Registers `conn` as the connection of `client_id` and hands it the stored session
-    /// unless `clean_start`. A connection already there for the client is taken over first
-    /// ([MQTT-3.1.4-3] in 5.0, [MQTT-3.1.4-2] in 3.1.1): its thread closes it, stores the
-    /// session, and leaves.
-    fn claim(
-        &self,
-        client_id: &str,
-        conn: u64,
-        commands: Sender<Command>,
-        clean_start: bool,
-    ) -> Option<SessionState> {
-        let mut state = self.lock();
-        if let Some(old) = state.online.get(client_id) {
-            let _ = old.commands.send(Command::TakeOver);
-        }
-        let deadline = std::time::Instant::now() + TIMEOUT;
-        while state.online.contains_key(client_id) {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                let fault = Seen::Fault(format!("{client_id}: take-over timed out"));
-                state.records.push(Record {
-                    conn,
-                    client_id: client_id.to_owned(),
-                    seen: fault,
-                });
-                break;
+    /// Whether an armed cut fires for this packet.
+    fn take_cut(&self, client_id: &str, cut: Cut) -> bool {
+        let mut recorded = self.lock();
+        let armed = recorded.cuts.iter_mut().enumerate();
+        let mut armed = armed.filter(|(_, (id, c, _))| id == client_id && *c == cut);
+        match armed.next() {
+            Some((_, (_, _, pass))) if *pass > 0 => {
+                *pass -= 1;
+                false
             }
-            state = self.changed.wait_timeout(state, left).unwrap().0;
-        }
-        state
-            .online
-            .insert(client_id.to_owned(), Online { conn, commands });
-        if clean_start {
-            state.subscriptions.retain(|s| s.client_id != client_id);
-            state.sessions.remove(client_id);
-            return None;
-        }
-        state.sessions.remove(client_id)
-    }
-
-    /// The connection `conn` of `client_id` is over: keep its session for a later resume
-    /// or forget it (and its subscriptions).
-    fn release(&self, client_id: &str, conn: u64, session: Option<SessionState>) {
-        let mut state = self.lock();
-        if state.online.get(client_id).is_some_and(|o| o.conn == conn) {
-            state.online.remove(client_id);
-            match session {
-                Some(session) => {
-                    state.sessions.insert(client_id.to_owned(), session);
-                }
-                None => state.subscriptions.retain(|s| s.client_id != client_id),
+            Some((i, _)) => {
+                recorded.cuts.remove(i);
+                true
             }
-        }
-        drop(state);
-        self.changed.notify_all();
-    }
-
-    /// Hands `message` (from `from`, a client identifier, or `None` for the test itself)
-    /// to every online subscriber with a matching filter, once per subscriber at the
-    /// highest QoS its matching subscriptions grant, at most the message's QoS
-    /// ([MQTT-3.8.4-8] in 5.0, [MQTT-3.8.4-6] in 3.1.1). Keeps it if retained.
-    fn route(&self, from: Option<&str>, message: &Publish) {
-        let message = owned(message);
-        let qos = message.qos.qos();
-        let mut state = self.lock();
-        if message.retain {
-            if message.payload.is_empty() {
-                state.retained.remove(message.topic.as_str());
-            } else {
-                let key = message.topic.as_str().to_owned();
-                state.retained.insert(key, (qos, message.clone()));
-            }
-        }
-        let mut targets: BTreeMap<&str, (QoS, bool)> = BTreeMap::new();
-        for sub in &state.subscriptions {
-            if !sub.filter.matches(&message.topic)
-                || (sub.no_local && from == Some(sub.client_id.as_str()))
-            {
-                continue;
-            }
-            let target = targets
-                .entry(&sub.client_id)
-                .or_insert((QoS::AtMostOnce, false));
-            target.0 = target.0.max(sub.qos.min(qos));
-            target.1 |= sub.retain_as_published;
-        }
-        for (client_id, (qos, retain_as_published)) in targets {
-            if let Some(online) = state.online.get(client_id) {
-                let mut copy = message.clone();
-                // RETAIN 0 when forwarding (3.1.1 [MQTT-3.3.1-9]), or as published if the
-                // subscription asked for it (5.0 [MQTT-3.3.1-12], [MQTT-3.3.1-13]).
-                copy.retain = message.retain && retain_as_published;
-                let _ = online.commands.send(Command::Deliver(qos, Box::new(copy)));
-            }
+            None => false,
         }
     }
 }
 
-/// A copy of `message` that owns its bytes, without what belongs to the connection it
-/// came in on (Topic Alias, Subscription Identifiers).
-fn owned(message: &Publish) -> Publish {
-    let Packet::Publish(mut copy) = Packet::Publish(message.clone()).detach() else {
-        unreachable!()
-    };
-    copy.properties.topic_alias = None;
-    copy.properties
-        .set_subscription_identifiers(Default::default());
-    copy.dup = false;
-    copy
+impl Tap for &'static Recorder {
+    fn packet(&self, link: &Link, dir: Dir, frame: &[u8]) -> bool {
+        let bytes = Bytes::copy_from_slice(frame);
+        let packet = match Packet::decode(&bytes, link.version) {
+            Ok((packet, n)) if n == bytes.len() => packet,
+            other => {
+                let what = format!("{dir:?} bytes {bytes:02x?} decode as {other:?}");
+                self.record(link, Seen::Fault(what));
+                return true;
+            }
+        };
+        let cut = match dir {
+            Dir::In => Cut::Receiving(packet.packet_type()),
+            Dir::Out => Cut::Sending(packet.packet_type()),
+        };
+        if self.take_cut(link.client_id, cut) {
+            self.record(link, Seen::Cut(cut));
+            return false;
+        }
+        let seen = match dir {
+            Dir::In => Seen::Received(packet),
+            Dir::Out => Seen::Sent(packet),
+        };
+        self.record(link, seen);
+        true
+    }
+
+    fn event(&self, link: &Link, event: &Event) {
+        self.record(link, Seen::Event(detached(event)));
+    }
+
+    fn fault(&self, link: &Link, what: &str) {
+        self.record(link, Seen::Fault(what.to_owned()));
+    }
 }
 
 /// `event` with every message, CONNECT, SUBSCRIBE or UNSUBSCRIBE owning its bytes, so that
@@ -272,39 +173,34 @@ fn detached(event: &Event) -> Event {
     }
 }
 
-/// A broker listening on 127.0.0.1 (a free port), every connection served by a
-/// [`Server`] session with the same configuration. Stops when dropped.
+/// The example broker on 127.0.0.1 (a free port), every connection served by a [`Server`]
+/// session with the same configuration, recorded. It serves until the test process ends.
+///
+/// [`Server`]: mqttwire::session::Server
 pub struct TestBroker {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
+    port: u16,
+    broker: Broker,
+    recorder: &'static Recorder,
 }
 
 impl TestBroker {
     pub fn start(config: SessionConfig) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a test port");
-        let addr = listener.local_addr().expect("local address");
-        let shared = Arc::new(Shared {
-            config,
-            state: Mutex::default(),
-            changed: Condvar::new(),
-            stopping: AtomicBool::new(false),
-        });
-        let accepting = Arc::clone(&shared);
-        thread::spawn(move || {
-            for (conn, stream) in (1..).zip(listener.incoming()) {
-                if accepting.stopping.load(Ordering::Relaxed) {
-                    return;
-                }
-                let Ok(stream) = stream else { continue };
-                let shared = Arc::clone(&accepting);
-                thread::spawn(move || Connection::new(shared, conn, stream).run());
-            }
-        });
-        Self { addr, shared }
+        let port = listener.local_addr().expect("local address").port();
+        // Leaked: the broker's threads outlive the test, which ends with its process.
+        let recorder: &'static Recorder = Box::leak(Box::default());
+        let broker = Broker::new(config, Some(Box::new(recorder)));
+        let serving = broker.clone();
+        thread::spawn(move || serving.serve(listener));
+        Self {
+            port,
+            broker,
+            recorder,
+        }
     }
 
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.port
     }
 
     /// Arms a one-shot link failure for `client_id` (see [`Cut`]) at the next matching
@@ -317,7 +213,7 @@ impl TestBroker {
     /// through first.
     pub fn cut_link_after(&self, client_id: &str, cut: Cut, pass: usize) {
         let armed = (client_id.to_owned(), cut, pass);
-        self.shared.lock().cuts.push(armed);
+        self.recorder.lock().cuts.push(armed);
     }
 
     /// Publishes a message as if a client had: to every matching subscriber, and into the
@@ -325,24 +221,19 @@ impl TestBroker {
     pub fn publish(&self, topic: &str, payload: &str, qos: QoS, retain: bool) {
         let mut message = Publish::new(TopicName::new(topic).unwrap(), payload.to_owned());
         message.retain = retain;
-        // The identifier is a stand-in: each subscriber's session allocates its own.
-        message.qos = match qos {
-            QoS::AtMostOnce => mqttwire::QosPid::AtMostOnce,
-            QoS::AtLeastOnce => mqttwire::QosPid::AtLeastOnce(mqttwire::PacketId::MIN),
-            QoS::ExactlyOnce => mqttwire::QosPid::ExactlyOnce(mqttwire::PacketId::MIN),
-        };
-        self.shared.route(None, &message);
+        message.qos = QosPid::AtMostOnce; // each subscriber's session sets its own
+        self.broker.publish(qos, &message);
     }
 
     /// Everything recorded so far.
     pub fn records(&self) -> Vec<Record> {
-        self.shared.lock().records.clone()
+        self.recorder.lock().records.clone()
     }
 
     /// The events the sessions of `client_id`'s connections reported, in order.
     pub fn events(&self, client_id: &str) -> Vec<Event> {
-        let records = self.shared.lock();
-        let mine = records.records.iter().filter(|r| r.client_id == client_id);
+        let recorded = self.recorder.lock();
+        let mine = recorded.records.iter().filter(|r| r.client_id == client_id);
         mine.filter_map(|r| match &r.seen {
             Seen::Event(e) => Some(e.clone()),
             _ => None,
@@ -367,8 +258,8 @@ impl TestBroker {
     }
 
     fn packets(&self, client_id: &str, pick: impl Fn(&Seen) -> Option<Packet>) -> Vec<Packet> {
-        let state = self.shared.lock();
-        let mine = state.records.iter().filter(|r| r.client_id == client_id);
+        let recorded = self.recorder.lock();
+        let mine = recorded.records.iter().filter(|r| r.client_id == client_id);
         mine.filter_map(|r| pick(&r.seen)).collect()
     }
 
@@ -385,21 +276,26 @@ impl TestBroker {
 
     /// Whether the broker holds a stored session for `client_id`.
     pub fn has_session(&self, client_id: &str) -> bool {
-        self.shared.lock().sessions.contains_key(client_id)
+        self.broker.has_session(client_id)
     }
 
     /// Waits (at most [`TIMEOUT`]) until `done` holds for the record; panics otherwise.
     pub fn wait_until(&self, what: &str, mut done: impl FnMut(&[Record]) -> bool) {
         let deadline = std::time::Instant::now() + TIMEOUT;
-        let mut state = self.shared.lock();
-        while !done(&state.records) {
+        let mut recorded = self.recorder.lock();
+        while !done(&recorded.records) {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
-                let records = state.records.clone();
-                drop(state);
+                let records = recorded.records.clone();
+                drop(recorded);
                 panic!("timed out waiting for the broker: {what}\n{records:#?}");
             }
-            state = self.shared.changed.wait_timeout(state, left).unwrap().0;
+            recorded = self
+                .recorder
+                .changed
+                .wait_timeout(recorded, left)
+                .unwrap()
+                .0;
         }
     }
 
@@ -414,11 +310,12 @@ impl TestBroker {
     /// Waits until `client_id` has no connection left.
     pub fn wait_offline(&self, client_id: &str) {
         let deadline = std::time::Instant::now() + TIMEOUT;
-        let mut state = self.shared.lock();
-        while state.online.contains_key(client_id) {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            assert!(!left.is_zero(), "{client_id} still connected");
-            state = self.shared.changed.wait_timeout(state, left).unwrap().0;
+        while self.broker.is_online(client_id) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{client_id} still connected"
+            );
+            thread::sleep(Duration::from_millis(5));
         }
     }
 
@@ -433,363 +330,12 @@ impl TestBroker {
     }
 }
 
-impl Drop for TestBroker {
-    fn drop(&mut self) {
-        self.shared.stopping.store(true, Ordering::Relaxed);
-        let _ = TcpStream::connect(self.addr); // wakes the accept loop
-    }
-}
-
 /// How many packets of type `kind` the broker sent to `client_id`.
 pub fn count_sent(records: &[Record], client_id: &str, kind: PacketType) -> usize {
     let mine = records.iter().filter(|r| r.client_id == client_id);
     mine.filter(|r| matches!(&r.seen, Seen::Sent(p) if p.packet_type() == kind))
         .count()
 }
-
-/// One client connection: its thread, its socket and its `Server` session.
-struct Connection {
-    shared: Arc<Shared>,
-    conn: u64,
-    stream: TcpStream,
-    server: Server,
-    decoder: mqttwire::Decoder,
-    input: BytesMut,
-    output: BytesMut,
-    commands: Sender<Command>,
-    inbox: Receiver<Command>,
-    client_id: String,
-    clean_start: bool,
-    /// Whether the session outlives the connection (Clean Session 0, or Session Expiry
-    /// Interval above 0 in 5.0).
-    persistent: bool,
-    /// The session ended the connection: send what is left, then close.
-    ending: bool,
-    /// The transport is gone.
-    lost: bool,
-}
-
-impl Connection {
-    fn new(shared: Arc<Shared>, conn: u64, stream: TcpStream) -> Self {
-        let config = shared.config.clone();
-        let (commands, inbox) = mpsc::channel();
-        let _ = stream.set_nodelay(true);
-        Self {
-            shared,
-            conn,
-            stream,
-            decoder: config.server_decoder(),
-            server: Server::new(config),
-            input: BytesMut::with_capacity(4096),
-            output: BytesMut::with_capacity(4096),
-            commands,
-            inbox,
-            client_id: String::new(),
-            clean_start: true,
-            persistent: false,
-            ending: false,
-            lost: false,
-        }
-    }
-
-    fn run(mut self) {
-        let mut chunk = [0u8; 4096];
-        while !self.ending && !self.lost && !self.shared.stopping.load(Ordering::Relaxed) {
-            while let Ok(command) = self.inbox.try_recv() {
-                self.command(command);
-            }
-            self.pump();
-            if self.ending || self.lost {
-                break;
-            }
-            let before = now();
-            let wait = self
-                .server
-                .poll_timeout()
-                .map_or(TICK, |t| t.saturating_duration_since(before))
-                .clamp(Duration::from_millis(1), TICK);
-            let _ = self.stream.set_read_timeout(Some(wait));
-            match self.stream.read(&mut chunk) {
-                Ok(0) => self.link_lost(),
-                Ok(n) => {
-                    self.input.extend_from_slice(&chunk[..n]);
-                    self.decode();
-                }
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => self.link_lost(),
-            }
-            self.server.handle_timeout(now());
-        }
-        self.finish();
-    }
-
-    /// Hands every whole packet in the input buffer to the session, handling what each
-    /// one causes before the next (delivered messages borrow the buffer).
-    fn decode(&mut self) {
-        while !self.ending && !self.lost {
-            match self.decoder.decode(&mut self.input) {
-                Ok(Some(packet)) => self.incoming(packet),
-                Ok(None) => return,
-                Err(error) => {
-                    // Bytes from paho that mqttwire refuses: an interop finding either way.
-                    self.fault(format!("decoding the client's bytes: {error}"));
-                    self.server.handle_decode_error(&error);
-                    self.pump();
-                    return;
-                }
-            }
-        }
-    }
-
-    fn incoming(&mut self, packet: Packet) {
-        if let Packet::Connect(connect) = &packet {
-            self.client_id = connect.client_id.as_str().to_owned();
-        }
-        if self.take_cut(Cut::Receiving(packet.packet_type())) {
-            return self.link_lost();
-        }
-        self.record(Seen::Received(packet.detach()));
-        // A violation also comes out as `Event::Disconnected`.
-        let _ = self.server.handle_incoming(now(), packet);
-        self.pump();
-    }
-
-    /// Sends what the session has to send, then handles its events, until neither has more.
-    fn pump(&mut self) {
-        loop {
-            self.transmit();
-            let Some(event) = self.server.poll_event() else {
-                return;
-            };
-            self.event(event);
-        }
-    }
-
-    fn transmit(&mut self) {
-        while !self.lost {
-            self.output.clear();
-            match self.server.poll_transmit_into(now(), &mut self.output) {
-                Ok(Some(_)) => {}
-                Ok(None) => return,
-                Err(e) => return self.fault(format!("poll_transmit_into: {e}")),
-            }
-            let bytes = Bytes::copy_from_slice(&self.output);
-            let packet = match Packet::decode(&bytes, self.server.protocol_version()) {
-                Ok((packet, n)) if n == bytes.len() => packet,
-                other => return self.fault(format!("sent bytes {bytes:02x?} decode as {other:?}")),
-            };
-            if self.take_cut(Cut::Sending(packet.packet_type())) {
-                return self.link_lost();
-            }
-            self.record(Seen::Sent(packet));
-            if self.stream.write_all(&self.output).is_err() {
-                self.link_lost();
-            }
-        }
-    }
-
-    fn event(&mut self, event: Event) {
-        self.record(Seen::Event(detached(&event)));
-        match event {
-            Event::ConnectRequest(connect) => self.connect(&connect),
-            Event::Connected(connected) => {
-                self.persistent = if connected.protocol_version.is_v5() {
-                    connected.session_expiry_interval > 0
-                } else {
-                    !self.clean_start
-                };
-            }
-            Event::Subscribe(subscribe) => self.subscribe(subscribe),
-            Event::Unsubscribe(unsubscribe) => self.unsubscribe(unsubscribe),
-            Event::Message(message) => self.shared.route(Some(&self.client_id), &message),
-            Event::Disconnected(cause) => {
-                // A 5.0 client may change the Session Expiry Interval on DISCONNECT.
-                if let DisconnectCause::Peer(d) = &cause {
-                    if let Some(expiry) = d.properties.session_expiry_interval {
-                        self.persistent = expiry > 0;
-                    }
-                }
-                self.ending = true;
-            }
-            _ => {}
-        }
-    }
-
-    fn connect(&mut self, connect: &Connect) {
-        let mut properties = ConnAckProperties::default();
-        if connect.client_id.is_empty() {
-            self.client_id = format!("mqttwire-{}", self.conn);
-            if connect.protocol_version.is_v5() {
-                let assigned = MqttString::new(&self.client_id).unwrap();
-                properties.set_assigned_client_identifier(Some(assigned));
-            }
-        }
-        self.clean_start = connect.clean_start;
-        let session = self.shared.claim(
-            &self.client_id,
-            self.conn,
-            self.commands.clone(),
-            connect.clean_start,
-        );
-        if let Err(e) = self.server.accept(session, properties) {
-            self.fault(format!("accept: {e}"));
-        }
-    }
-
-    fn subscribe(&mut self, subscribe: Subscribe) {
-        let v5 = self.server.protocol_version().is_v5();
-        let maximum = self.shared.config.maximum_qos;
-        let mut codes = Vec::new();
-        let mut retained = Vec::new();
-        let mut state = self.shared.lock();
-        for s in &subscribe.subscriptions {
-            let qos = s.options.qos.min(maximum);
-            codes.push(SubAckReasonCode::from_code(qos.bits()).unwrap());
-            let sub = Subscription {
-                filter: s.filter.clone(),
-                client_id: self.client_id.clone(),
-                qos,
-                no_local: s.options.no_local,
-                retain_as_published: s.options.retain_as_published,
-            };
-            // The same filter again replaces the subscription ([MQTT-3.8.4-3]).
-            let existing = state
-                .subscriptions
-                .iter_mut()
-                .find(|x| x.client_id == sub.client_id && x.filter == sub.filter);
-            let existed = existing.is_some();
-            match existing {
-                Some(x) => *x = sub,
-                None => state.subscriptions.push(sub),
-            }
-            let send_retained = !v5
-                || match s.options.retain_handling {
-                    RetainHandling::SendAtSubscribe => true,
-                    RetainHandling::SendIfNew => !existed,
-                    RetainHandling::DoNotSend => false,
-                };
-            if send_retained {
-                let matching = state
-                    .retained
-                    .values()
-                    .filter(|(_, m)| s.filter.matches(&m.topic));
-                retained.extend(matching.map(|(q, m)| (qos.min(*q), m.clone())));
-            }
-        }
-        drop(state);
-        let answer = self
-            .server
-            .suback(subscribe.packet_id, codes, AckProperties::default());
-        if let Err(e) = answer {
-            self.fault(format!("suback: {e}"));
-        }
-        for (qos, message) in retained {
-            self.deliver(qos, message);
-        }
-    }
-
-    fn unsubscribe(&mut self, unsubscribe: Unsubscribe) {
-        let mut state = self.shared.lock();
-        let mut codes = Vec::new();
-        for filter in &unsubscribe.filters {
-            let before = state.subscriptions.len();
-            let mine = |s: &Subscription| s.client_id == self.client_id && s.filter == *filter;
-            state.subscriptions.retain(|s| !mine(s));
-            codes.push(if state.subscriptions.len() < before {
-                UnsubAckReasonCode::Success
-            } else {
-                UnsubAckReasonCode::NoSubscriptionExisted
-            });
-        }
-        drop(state);
-        if !self.server.protocol_version().is_v5() {
-            codes.clear(); // a 3.1.1 UNSUBACK carries no codes
-        }
-        let answer = self
-            .server
-            .unsuback(unsubscribe.packet_id, codes, AckProperties::default());
-        if let Err(e) = answer {
-            self.fault(format!("unsuback: {e}"));
-        }
-    }
-
-    fn command(&mut self, command: Command) {
-        match command {
-            Command::Deliver(qos, message) => self.deliver(qos, *message),
-            // 5.0 sends DISCONNECT 0x8E first ([MQTT-3.1.4-3]); 3.1.1 just closes
-            // ([MQTT-3.1.4-2]), which `disconnect` does below 5.0.
-            Command::TakeOver => {
-                let taken = Disconnect::new(DisconnectReasonCode::SessionTakenOver);
-                if let Err(e) = self.server.disconnect(taken) {
-                    self.fault(format!("disconnect on take-over: {e}"));
-                    self.ending = true;
-                }
-            }
-        }
-    }
-
-    fn deliver(&mut self, qos: QoS, message: Publish) {
-        if let Err(e) = self.server.publish(qos, message) {
-            self.fault(format!("publish at {qos:?}: {e}"));
-        }
-    }
-
-    /// Whether an armed cut fires for this packet.
-    fn take_cut(&self, cut: Cut) -> bool {
-        let mut state = self.shared.lock();
-        let armed = state.cuts.iter_mut().enumerate();
-        let mut armed = armed.filter(|(_, (id, c, _))| *id == self.client_id && *c == cut);
-        match armed.next() {
-            Some((_, (_, _, pass))) if *pass > 0 => {
-                *pass -= 1;
-                false
-            }
-            Some((i, _)) => {
-                state.cuts.remove(i);
-                state.records.push(Record {
-                    conn: self.conn,
-                    client_id: self.client_id.clone(),
-                    seen: Seen::Cut(cut),
-                });
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn link_lost(&mut self) {
-        let _ = self.stream.shutdown(Shutdown::Both);
-        self.lost = true;
-        self.server.handle_connection_lost();
-        while let Some(event) = self.server.poll_event() {
-            self.event(event);
-        }
-    }
-
-    fn finish(mut self) {
-        self.pump();
-        let _ = self.stream.shutdown(Shutdown::Both);
-        if !self.lost {
-            self.server.handle_connection_lost();
-            while let Some(event) = self.server.poll_event() {
-                self.event(event);
-            }
-        }
-        let session = self.server.take_session();
-        let keep = self.persistent.then_some(session);
-        self.shared.release(&self.client_id, self.conn, keep);
-    }
-
-    fn record(&self, seen: Seen) {
-        self.shared.record(self.conn, &self.client_id, seen);
-    }
-
-    fn fault(&self, what: String) {
-        self.record(Seen::Fault(what));
-    }
-}
-
 // ------------------------------------------------------------------------------------------
 // The paho side
 // ------------------------------------------------------------------------------------------
@@ -855,6 +401,8 @@ pub struct PahoClient {
     pub receive_maximum: Option<u16>,
     /// Acknowledge received messages only at the script's `ack` steps.
     pub manual_ack: bool,
+    /// A will: topic, payload, QoS.
+    pub will: Option<(String, String, u8)>,
 }
 
 impl PahoClient {
@@ -866,6 +414,7 @@ impl PahoClient {
             session_expiry: None,
             receive_maximum: None,
             manual_ack: false,
+            will: None,
         }
     }
 
@@ -881,6 +430,11 @@ impl PahoClient {
 
     pub fn manual_ack(mut self) -> Self {
         self.manual_ack = true;
+        self
+    }
+
+    pub fn with_will(mut self, topic: &str, payload: &str, qos: u8) -> Self {
+        self.will = Some((topic.to_owned(), payload.to_owned(), qos));
         self
     }
 
@@ -908,6 +462,9 @@ impl PahoClient {
         }
         if self.manual_ack {
             cmd.arg("--manual-ack");
+        }
+        if let Some((topic, payload, qos)) = &self.will {
+            cmd.args(["--will", topic, payload, &qos.to_string()]);
         }
         cmd.arg("--").args(steps);
         cmd.stdin(Stdio::null())
