@@ -1,6 +1,7 @@
 //! Codec throughput: decode and encode of every packet type, PUBLISH across payload sizes,
-//! property-heavy packets, and a realistic mixed stream arriving whole and in 7-byte
-//! chunks; and the session engine's publish cycles between a connected client and server.
+//! property-heavy packets, a realistic mixed stream arriving whole and in 7-byte chunks,
+//! a large PUBLISH arriving in pieces; and the session engine's publish cycles between a
+//! connected client and server.
 //! Before timing, it reports heap allocations per packet and per session cycle.
 //!
 //! `cargo bench --bench codec`; `cargo bench --bench codec -- publish` for one group,
@@ -132,6 +133,53 @@ fn mixed_stream(c: &mut Criterion) {
     }
 }
 
+/// Copies up to `max` bytes of `src` into `rx`'s spare capacity and no further, the way a
+/// socket read into a `BytesMut` does; panics when there is no room, a stalled reader.
+fn read_into_spare(rx: &mut BytesMut, src: &mut &[u8], max: usize) {
+    let n = src.len().min(max).min(rx.capacity() - rx.len());
+    assert!(n > 0, "no room to read into");
+    rx.extend_from_slice(&src[..n]);
+    *src = &src[n..];
+}
+
+/// One large PUBLISH arriving on a new connection (an 8 KiB receive buffer, as tokio-util's
+/// `FramedRead` starts with): in 1460-byte segments appended to the buffer, and in reads of
+/// at most 16 KiB into the buffer's spare capacity only.
+fn large_packet_in_pieces(c: &mut Criterion) {
+    let v = ProtocolVersion::V5;
+    let mut g = c.benchmark_group("stream-large/5.0");
+    for (label, size) in [("64KiB", 64 * 1024), ("1MiB", 1 << 20)] {
+        let bytes = fixtures::encode_one(&fixtures::publish_qos0(size), v);
+        g.throughput(Throughput::Bytes(bytes.len() as u64));
+        g.bench_function(format!("{label}-1460-byte-chunks"), |b| {
+            b.iter(|| {
+                let mut decoder = Decoder::new(v).with_max_packet_size(2 << 20);
+                let mut rx = BytesMut::with_capacity(8 * 1024);
+                for chunk in bytes.chunks(1460) {
+                    rx.extend_from_slice(chunk);
+                    if let Some(packet) = decoder.decode(&mut rx).unwrap() {
+                        black_box(packet);
+                    }
+                }
+            })
+        });
+        g.bench_function(format!("{label}-16KiB-reads-into-spare-capacity"), |b| {
+            b.iter(|| {
+                let mut decoder = Decoder::new(v).with_max_packet_size(2 << 20);
+                let mut rx = BytesMut::with_capacity(8 * 1024);
+                let mut src = &bytes[..];
+                while !src.is_empty() {
+                    read_into_spare(&mut rx, &mut src, 16 * 1024);
+                    if let Some(packet) = decoder.decode(&mut rx).unwrap() {
+                        black_box(packet);
+                    }
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
 /// The session publish cycles measured: QoS 0, 1 and 2 at 5.0 and QoS 1 at 3.1.1, each
 /// with packets handed across as values and over the wire.
 fn session_cases() -> Vec<(&'static str, ProtocolVersion, QoS)> {
@@ -241,6 +289,7 @@ fn main() {
     every_packet(&mut c);
     publish(&mut c);
     mixed_stream(&mut c);
+    large_packet_in_pieces(&mut c);
     session(&mut c);
     c.final_summary();
 }

@@ -9,7 +9,8 @@
 //!   decoding and when encoding. A [`DecodeError`] names the MQTT 5.0 reason code to
 //!   disconnect with and the normative statement it enforces.
 //! - **Safe on hostile input**: no input panics, and the [`Decoder`] checks a packet's size
-//!   against its maximum at the fixed header, before it reserves anything.
+//!   against its maximum at the fixed header, then grows its buffer with the bytes that
+//!   arrive (at most twice them plus 4 KiB), never to the size a header claims.
 //! - **Zero-copy**: topics, payloads, strings and binary properties of a decoded packet are
 //!   [`Bytes`](bytes::Bytes) slices of the received frame; [`Packet::detach`] copies a
 //!   packet out when it must outlive a large buffer.

@@ -155,8 +155,9 @@ fn one_shot(input: &Bytes, version: ProtocolVersion, context: &str) -> Outcome {
 
 /// Feeds all of `input` at once to a fresh `Decoder` at `version` and checks it agrees with
 /// the one-shot `outcome`: the same packet (consuming as many bytes), a wait that consumes
-/// nothing and reserves no more than the packet (or `PacketTooLarge` beyond the limit,
-/// with the buffer untouched), or the same error.
+/// nothing and leaves room for the next read, reserving no more than the packet and than
+/// what arrived allows (or `PacketTooLarge` beyond the limit, with the buffer untouched),
+/// or the same error.
 fn check_decoder_agrees(input: &Bytes, version: ProtocolVersion, outcome: &Outcome, context: &str) {
     let mut decoder = Decoder::new(version);
     let mut buf = BytesMut::from(&input[..]);
@@ -183,10 +184,14 @@ fn check_decoder_agrees(input: &Bytes, version: ProtocolVersion, outcome: &Outco
                     assert_eq!(result, Ok(None), "{context}");
                     assert_eq!(decoder.bytes_needed(&buf), *needed, "{context}");
                     if let Some(total) = total {
-                        // Room for the whole packet, and never beyond the maximum packet
-                        // size (or what the buffer already had).
-                        assert!(buf.capacity() >= total, "{context}: not reserved");
-                        assert!(buf.capacity() <= capacity.max(LIMIT), "{context}: reserved");
+                        // Room for the next read (2 KiB, or the rest of the packet), and
+                        // never beyond twice what arrived plus 4 KiB nor beyond the packet,
+                        // so the maximum packet size (or what the buffer already had).
+                        let len = buf.len();
+                        let room = buf.capacity() - len;
+                        assert!(room >= (total - len).min(2048), "{context}: no room");
+                        let bound = total.min((2 * len).max(len + 4096));
+                        assert!(buf.capacity() <= capacity.max(bound), "{context}: reserved");
                     }
                 }
             }

@@ -14,11 +14,10 @@
 //!   `PacketRef::decode` or a `Decoder` (every level, `for_server`, strict strings); the
 //!   borrowed `PacketRef::decode` agrees with the owned decode field for field and error for
 //!   error, the `Decoder` agrees with one-shot decoding packet for packet and error for
-//!   error, whatever decodes
-//!   round-trips, and the `Decoder` grows its buffer only to make room for a packet it
-//!   waits for (never for one over the maximum packet size); the stricter bound, never
-//!   beyond max(capacity before the call, maximum packet size), is an ignored property
-//!   until the library stops `BytesMut::reserve` from doubling past the maximum;
+//!   error, whatever decodes round-trips, and the `Decoder` grows its buffer only to keep
+//!   room for the next read of a packet it waits for, by no more than twice what arrived
+//!   plus 4 KiB (never for one over the maximum packet size, never beyond max(capacity
+//!   before the call, maximum packet size));
 //! - `encode_with_limit` and `Encoder::with_max_packet_size` never write more than the
 //!   limit, leave out only the Reason String and then the User Properties (of the packets
 //!   MQTT 5.0 lets them be left out of), and fail with `PacketTooLarge` only when even the
@@ -615,9 +614,10 @@ fn feed() -> impl Strategy<Value = Feed> {
 
 /// Feeds `input` to `decoder` in the chunks of `feed`, calling `decode` until it waits or
 /// fails after every chunk; returns each packet with the bytes consumed once it is out, and
-/// how it ended. Checks on every call that waiting consumes nothing, that the buffer grows
-/// only while waiting for a packet that does not fit it yet, and then has room for the
-/// whole packet, and that a packet over the maximum makes the decoder reserve nothing.
+/// how it ended. Checks on every call that waiting consumes nothing, that the buffer then
+/// has room for the next read (2 KiB, or the rest of the packet), that it grows only when
+/// short of that room and by no more than what arrived allows, and that a packet over the
+/// maximum makes the decoder reserve nothing.
 /// With `strict_capacity`, also that the decoder never grows the buffer beyond
 /// max(capacity before the call, maximum packet size).
 fn run_decoder(
@@ -631,10 +631,13 @@ fn run_decoder(
     let mut packets = Vec::new();
     let mut fed = 0;
     let mut chunks = feed.chunks.iter().cycle();
+    // The largest capacity the buffer has had: no allocation of its is larger.
+    let mut largest = 0;
     loop {
         loop {
             let before = buf.clone();
             let capacity = buf.capacity();
+            largest = largest.max(capacity);
             let result = decoder.decode(&mut buf);
             let context = || {
                 format!(
@@ -660,15 +663,31 @@ fn run_decoder(
                 }
                 Ok(None) => {
                     assert_eq!(buf, before, "consumed bytes while waiting");
-                    if let Some(needed) = decoder.bytes_needed(&buf) {
-                        let total = buf.len() + needed;
-                        assert!(total <= limit, "waits for {total} bytes: {}", context());
-                        assert!(buf.capacity() >= total, "no room reserved: {}", context());
-                        if buf.capacity() > capacity {
-                            assert!(capacity < total, "grew needlessly: {}", context());
+                    let len = buf.len();
+                    // The packet waited for: its size once the fixed header is in; before
+                    // that, as large as the maximum (and at least one byte more).
+                    let total = match decoder.bytes_needed(&buf) {
+                        Some(needed) => {
+                            let total = len + needed;
+                            assert!(total <= limit, "waits for {total} bytes: {}", context());
+                            total
                         }
-                    } else {
-                        assert!(buf.capacity() <= capacity, "grew: {}", context());
+                        None => limit.max(len + 1),
+                    };
+                    if len > 0 {
+                        // Room for the next read: 2 KiB, or the rest of the packet.
+                        let room = buf.capacity() - len;
+                        let want = (total - len).min(2048);
+                        assert!(room >= want, "no room for the next read: {}", context());
+                    }
+                    if buf.capacity() > capacity {
+                        // Grown only when short of that room, and then to at most twice
+                        // what arrived or 4 KiB more, never past the packet's end.
+                        let short = capacity < total.min(len + 2048);
+                        assert!(short, "grew needlessly: {}", context());
+                        // (A larger capacity is an allocation the buffer already had.)
+                        let bound = total.min((2 * len).max(len + 4096)).max(largest);
+                        assert!(buf.capacity() <= bound, "grew too much: {}", context());
                     }
                     break;
                 }

@@ -2645,6 +2645,43 @@ fn v5_auth_with_a_different_method_is_disconnect_82_mqtt_4_12_0_5() {
     assert!(!server.is_connected());
 }
 
+/// Section 3.15.2.1: AUTH Success without properties has a short form, `F0 00`, and a full
+/// one, `F0 02 00 00`; both decode to the same packet, so a session treats them alike. With
+/// Authentication Method "M" negotiated, either lacks the method the AUTH must repeat
+/// (MQTT-4.12.0-5): DISCONNECT 0x82 on either side.
+#[test]
+fn v5_bare_auth_success_is_refused_alike_in_short_and_full_form_mqtt_4_12_0_5() {
+    let short = parse(V5, &[0xF0, 0x00]);
+    assert_eq!(parse(V5, &[0xF0, 0x02, 0x00, 0x00]), short);
+    for client_side in [true, false] {
+        let mut pair = Pair::new(V5);
+        let mut connect = pair.connect_packet(true);
+        connect
+            .properties
+            .set_authentication_method(Some(mstr("M")));
+        pair.connect_with(connect);
+        assert!(pair.client.is_connected());
+        let err = if client_side {
+            pair.client.handle_incoming(pair.now, short.clone())
+        } else {
+            pair.server.handle_incoming(pair.now, short.clone())
+        }
+        .unwrap_err();
+        assert_eq!(
+            err.rule(),
+            Some("MQTT-4.12.0-5"),
+            "client side: {client_side}"
+        );
+        assert_eq!(err.reason_code(), DisconnectReasonCode::ProtocolError);
+        let sent = if client_side {
+            drain_bytes(&mut pair.client, pair.now)
+        } else {
+            drain_bytes(&mut pair.server, pair.now)
+        };
+        assert_eq!(sent, [vec![0xE0, 0x01, 0x82]], "client side: {client_side}");
+    }
+}
+
 /// A 3.1.1 CONNECT has no properties (3.1.1 section 3.1.2); one built by hand with 5.0
 /// limits in its property set is not obeyed by a server: no Receive Maximum, Maximum
 /// Packet Size or Topic Alias Maximum comes from it, so the server never adds an alias a

@@ -170,6 +170,65 @@ fn decoder_reserves_room_for_the_whole_packet_once_the_header_is_in() {
     assert_eq!(&buf[..], [0x30, 0xE8, 0x07]);
 }
 
+/// A caller that reads only into the buffer's spare capacity, as `read_buf` does, always
+/// finds room while a packet is incomplete: the decoder keeps room for the next read (2 KiB,
+/// or the rest of the packet when less is missing) rather than the room for the whole
+/// packet up front, large packets included. Only an empty buffer is the caller's to size.
+#[test]
+fn a_reader_into_spare_capacity_always_has_room_while_a_packet_is_incomplete() {
+    let mut rng = XorShift::new(0x5EED_0015);
+    for version in LEVELS {
+        let (mut bytes, mut expected) = stream_of(version);
+        // A QoS 0 PUBLISH to "big" with 300 KiB of payload, then the stream once more.
+        let payload = 300 * 1024;
+        let body = 5 + usize::from(version.is_v5()) + payload;
+        let mut big = vec![0x30];
+        let mut rest = body;
+        while rest >= 0x80 {
+            big.push(0x80 | (rest & 0x7F) as u8);
+            rest >>= 7;
+        }
+        big.push(rest as u8);
+        big.extend_from_slice(&[0x00, 0x03, b'b', b'i', b'g']);
+        if version.is_v5() {
+            big.push(0x00); // no properties
+        }
+        big.resize(big.len() + payload, 0xA5);
+        expected.push(
+            Packet::decode(&Bytes::from(big.clone()), version)
+                .unwrap()
+                .0,
+        );
+        expected.extend(expected[..expected.len() - 1].to_vec());
+        let again = bytes.clone();
+        bytes.extend_from_slice(&big);
+        bytes.extend_from_slice(&again);
+
+        let mut decoder = Decoder::new(version);
+        let mut buf = BytesMut::with_capacity(16);
+        let (mut got, mut at) = (Vec::new(), 0);
+        while at < bytes.len() {
+            if buf.is_empty() && buf.capacity() == 0 {
+                buf.reserve(64);
+            }
+            let room = buf.capacity() - buf.len();
+            assert!(
+                room > 0,
+                "{version}: no room to read into with {} bytes buffered",
+                buf.len()
+            );
+            let n = room.min(1 + rng.below(8192)).min(bytes.len() - at);
+            buf.extend_from_slice(&bytes[at..at + n]);
+            at += n;
+            while let Some(packet) = decoder.decode(&mut buf).unwrap() {
+                got.push(packet);
+            }
+        }
+        assert_eq!(got, expected, "{version}");
+        assert!(buf.is_empty(), "{version}");
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // Several packets in one buffer
 // ------------------------------------------------------------------------------------------

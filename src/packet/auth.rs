@@ -5,7 +5,7 @@
 //! fixed header    0xF0, Remaining Length
 //! variable header Reason Code  byte        (absent when Remaining Length is 0: Success)
 //!                 Properties   (always present after a Reason Code; they must hold the
-//!                               Authentication Method)
+//!                               Authentication Method, unless Success has none at all)
 //! ```
 //!
 //! Unlike DISCONNECT, AUTH has no Remaining Length 1 form: section 3.15.2.1 lets a sender
@@ -75,7 +75,12 @@ impl<'a> AuthRef<'a> {
             DecodeError::new(DecodeErrorKind::InvalidReasonCode { code }).with_rule("MQTT-3.15.2-1")
         })?;
         let properties = AuthPropertiesRef::decode(r)?;
-        if properties.authentication_method().is_none() {
+        // Success without properties may drop both fields (`F0 00`, section 3.15.2.1, of
+        // [MQTT-3.15.2-1]); written out (`F0 02 00 00`) it is the same packet. Any other
+        // AUTH must name the method (section 3.15.2.2.2); that it is the CONNECT's is the
+        // session's check ([MQTT-4.12.0-5]), the same for both forms.
+        let bare_success = reason_code == AuthReasonCode::Success && properties.is_empty();
+        if properties.authentication_method().is_none() && !bare_success {
             return Err(DecodeErrorKind::MissingAuthenticationMethod.into());
         }
         Ok(Self {
@@ -167,6 +172,18 @@ mod tests {
         both_ways("F0 00", V5, &Packet::Auth(Auth::new(C::Success)));
     }
 
+    /// Section 3.15.2.1 (of [MQTT-3.15.2-1]): Success without properties may leave out the
+    /// reason code and the Property Length. Written out in full it is the same packet, and
+    /// both forms decode alike; the encoder writes the short one.
+    #[test]
+    fn success_without_properties_decodes_alike_in_short_and_full_form_section_3_15_2_1() {
+        let bare = Packet::Auth(Auth::new(C::Success));
+        assert_eq!(decode(&hex("F0 00"), V5), Ok(bare.clone()));
+        assert_eq!(decode(&hex("F0 02 00 00"), V5), Ok(bare.clone()));
+        assert_eq!(encode(&bare, V5).unwrap(), hex("F0 00"));
+        assert_eq!(encode_limited(&bare, V5, 2).unwrap(), hex("F0 00"));
+    }
+
     #[test]
     fn continue_and_re_authenticate_with_method() {
         // Authentication Method "M": 15 00 01 4D.
@@ -244,10 +261,21 @@ mod tests {
         assert_eq!(err.packet_type(), Some(PacketType::Auth));
     }
 
+    /// Every AUTH but a bare Success (see
+    /// `success_without_properties_decodes_alike_in_short_and_full_form_section_3_15_2_1`)
+    /// names the method, Success with other properties included.
     #[test]
     fn rejects_auth_without_authentication_method_section_3_15_2_2_2() {
         rejects("F0 02 18 00", V5, K::MissingAuthenticationMethod, P, None);
-        rejects("F0 02 00 00", V5, K::MissingAuthenticationMethod, P, None);
+        rejects("F0 02 19 00", V5, K::MissingAuthenticationMethod, P, None);
+        // Success with a Reason String "r" (1F 00 01 72) and no method.
+        rejects(
+            "F0 06 00 04 1F 00 01 72",
+            V5,
+            K::MissingAuthenticationMethod,
+            P,
+            None,
+        );
         // Authentication Data alone: 16 00 02 AB CD.
         rejects(
             "F0 07 18 05 16 00 02 AB CD",
