@@ -9,7 +9,8 @@
 #                                               build the firmware and run it under QEMU:
 #                                               thumbv7m-none-eabi (Cortex-M3, lm3s6965evb) or
 #                                               thumbv6m-none-eabi (Cortex-M0, microbit, with
-#                                               --features portable-atomic for the owned API)
+#                                               --features portable-atomic for the owned API),
+#                                               thumbv7em-none-eabihf (Cortex-M4F, mps2-an386)
 #   .ci/embedded.sh size                        flash and RAM with and without the codec, at
 #                                               opt-level "s" and "z", per target
 #   .ci/embedded.sh ci                          what .ci/run checks: install, library builds,
@@ -140,9 +141,10 @@ size() {
         done
     done
     echo
+    local heap
+    heap=$(($(grep -o 'HEAP_SIZE: usize = [^;]*' src/main.rs | sed 's/.*= //')))
     echo "Firmware size (bytes; flash = text + data, RAM = data + bss, stack not included;"
-    echo "the owned codec's RAM includes its heap, $(grep -o 'HEAP_SIZE: usize = [^;]*' \
-        src/main.rs | sed 's/.*= //') bytes):"
+    echo "the owned codec's RAM includes its $heap-byte heap):"
     echo
     echo "| target                | codec | opt |    text |  data |    bss |   flash |    RAM |"
     echo "| --------------------- | ----- | --- | ------: | ----: | -----: | ------: | -----: |"
@@ -174,5 +176,5 @@ case "${1:-}" in
     size) size ;;
     ci) ci ;;
     env) echo "export RUSTC=$RUSTC RUSTDOC=$RUSTDOC RUSTC_BOOTSTRAP=1 CARGO=$CARGO_DEB" ;;
-    *) sed -n '2,28p' "$0"; exit 2 ;;
+    *) sed -n '2,29p' "$0"; exit 2 ;;
 esac
