@@ -37,7 +37,6 @@ PACKAGES=(rustc-web cargo-web rust-web-src gcc-arm-none-eabi binutils-arm-none-e
     libnewlib-arm-none-eabi qemu-system-arm)
 TARGETS=(thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/embedded}"
-export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # A firmware that hangs (a fault loop) fails instead of blocking CI.
 QEMU_TIMEOUT="${QEMU_TIMEOUT:-60}"
