@@ -183,6 +183,27 @@
 //!   (`<Decoder as tokio_util::codec::Decoder>::decode(&mut decoder, &mut buf)`).
 //!   `examples/tokio_client.rs` drives a [`session::Client`] over a tokio `TcpStream`.
 //!   Enables `std`. tokio-util 0.7.20 and later need Rust 1.85.
+//! - `portable-atomic`: the `no_std` build on targets without atomic compare-and-swap, such
+//!   as Cortex-M0 and M0+ (`thumbv6m-none-eabi`: RP2040, STM32F0/L0, nRF51), whose `bytes`
+//!   otherwise does not compile. It turns on `bytes`' `extra-platforms`, whose reference
+//!   counts then use [`portable-atomic`](https://docs.rs/portable-atomic/1). The firmware
+//!   decides how those operations are made atomic, and must say so or the build fails:
+//!   either portable-atomic's `critical-section` feature together with one
+//!   [`critical-section`](https://docs.rs/critical-section/1) implementation (on a
+//!   single-core Cortex-M, `cortex-m`'s `critical-section-single-core` feature, which a heap
+//!   allocator such as `embedded-alloc` needs anyway):
+//!
+//!   ```toml
+//!   [dependencies]
+//!   mqttwire = { version = "0.1", default-features = false, features = ["portable-atomic"] }
+//!   portable-atomic = { version = "1.3", default-features = false, features = ["critical-section"] }
+//!   cortex-m = { version = "0.7", features = ["critical-section-single-core"] }
+//!   ```
+//!
+//!   or, on a single-core chip whose code runs privileged, portable-atomic's
+//!   `unsafe-assume-single-core` feature (or `--cfg portable_atomic_unsafe_assume_single_core`
+//!   in `rustflags`), which disables interrupts itself. Both run the firmware in the
+//!   repository's `firmware/` on an emulated Cortex-M0 (the BBC micro:bit under QEMU).
 //!
 //! ## Minimum supported Rust version
 //!
