@@ -92,14 +92,20 @@ macro_rules! ack_packet {
         }
 
         impl<'a> $view<'a> {
-            #[inline]
-            pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
-                let packet_id = r.packet_id(PacketType::$packet_type)?;
-                let mut ack = Self {
+            /// A successful acknowledgement of `packet_id`, without properties.
+            #[must_use]
+            pub fn new(packet_id: PacketId) -> Self {
+                Self {
                     packet_id,
                     reason_code: $reason::Success,
                     properties: AckPropertiesRef::default(),
-                };
+                }
+            }
+
+            #[inline]
+            pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+                let packet_id = r.packet_id(PacketType::$packet_type)?;
+                let mut ack = Self::new(packet_id);
                 // 5.0 short forms: Remaining Length 2 means Success and no properties,
                 // 3 means a reason code and no properties.
                 if r.version.is_v5() && r.has_remaining() {

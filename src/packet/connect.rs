@@ -14,6 +14,7 @@
 //!                 Password binary                                                      if password flag
 //! ```
 
+use super::publish::has_wildcard;
 use super::{v5_only, EncodeBody};
 use crate::codec::fixed_header::check_connect_flags;
 use crate::codec::reader::Reader;
@@ -448,6 +449,12 @@ impl EncodeBody for ConnectRef<'_> {
                 return Err(EncodeError::invalid(
                     "will topic is empty",
                     Some("MQTT-4.7.3-1"),
+                ));
+            }
+            if has_wildcard(will.topic.as_bytes()) {
+                return Err(EncodeError::invalid(
+                    "wildcard in the will topic",
+                    Some(version.tag("MQTT-4.7.1-1", "MQTT-4.7.0-1")),
                 ));
             }
             check_binary(will.payload, "will payload")?;

@@ -116,6 +116,20 @@ pub struct PublishRef<'a> {
 }
 
 impl<'a> PublishRef<'a> {
+    /// A QoS 0 message on `topic`, neither retained nor duplicate, without properties: a
+    /// PUBLISH to encode, built from borrowed parts.
+    #[must_use]
+    pub fn new(topic: MqttStr<'a>, payload: &'a [u8]) -> Self {
+        Self {
+            dup: false,
+            qos: QosPid::AtMostOnce,
+            retain: false,
+            topic,
+            payload,
+            properties: PublishPropertiesRef::default(),
+        }
+    }
+
     #[inline]
     pub(crate) fn decode(r: &mut Reader<'a>, flags: u8) -> Result<Self, DecodeError> {
         // The fixed header parser has already refused QoS 3 and DUP on QoS 0.
@@ -208,6 +222,14 @@ impl EncodeBody for PublishRef<'_> {
                 Some("MQTT-3.3.1-2"),
             ));
         }
+        // A view built from parts may hold any string; a TopicName or a decoded topic never
+        // holds a wildcard, and the check costs a pass over a few bytes.
+        if has_wildcard(self.topic.as_bytes()) {
+            return Err(EncodeError::invalid(
+                "wildcard in a topic name",
+                Some("MQTT-3.3.2-2"),
+            ));
+        }
         let mut len = self.topic.wire_len() + self.payload.len();
         if self.qos.packet_id().is_some() {
             len += 2;
@@ -242,6 +264,12 @@ impl EncodeBody for PublishRef<'_> {
     fn payload(&self) -> &[u8] {
         self.payload
     }
+}
+
+/// Whether a topic name holds `+` or `#`, which it may not ([MQTT-3.3.2-2], and
+/// [MQTT-4.7.0-1] for a will's).
+pub(crate) fn has_wildcard(topic: &[u8]) -> bool {
+    topic.iter().any(|&b| b == b'+' || b == b'#')
 }
 
 fn no_topic() -> EncodeError {
