@@ -717,7 +717,7 @@ impl<'a> Arbitrary<'a> for Publish {
             let mut fixed =
                 topic.as_mqtt_str().wire_len() + 2 * usize::from(qos != QosPid::AtMostOnce);
             if !properties.is_empty() || flag(u)? {
-                fixed += properties.as_view().wire_len(crate::codec::Trim::Nothing);
+                fixed += properties.as_view().wire_len(crate::wire::Trim::Nothing);
             }
             match rl_edge_fill(u, fixed)? {
                 Some(n) => Bytes::copy_from_slice(u.bytes(n)?),
@@ -819,7 +819,7 @@ fn code_list_len(u: &mut Unstructured<'_>, properties: &AckProperties) -> Result
     if one_in(u, 12)? {
         let mut fixed = 2;
         if !properties.is_empty() || flag(u)? {
-            fixed += properties.as_view().wire_len(crate::codec::Trim::Nothing);
+            fixed += properties.as_view().wire_len(crate::wire::Trim::Nothing);
         }
         if let Some(n) = rl_edge_fill(u, fixed)? {
             return Ok(n);

@@ -5,8 +5,8 @@
 //! where one exists, the normative statement it enforces ([`DecodeError::rule`]), tagged for
 //! the protocol version being decoded (tag numbers differ between 3.1.1 and 5.0).
 
-use crate::packet::PacketType;
 use crate::types::reason_code::ReasonCode;
+use crate::types::PacketType;
 use crate::types::ProtocolVersion;
 
 /// What is wrong with the bytes.

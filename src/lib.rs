@@ -231,6 +231,7 @@ pub mod properties;
 #[cfg(feature = "alloc")]
 pub mod session;
 pub mod types;
+mod wire;
 
 #[cfg(feature = "arbitrary")]
 mod arbitrary;

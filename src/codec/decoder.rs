@@ -1,9 +1,9 @@
 //! The streaming decoder: one per connection, fed from the connection's receive buffer.
 
-use super::fixed_header::FixedHeader;
 use crate::error::DecodeError;
 use crate::packet::{check_first_packet, decode_owned, Packet};
 use crate::types::ProtocolVersion;
+use crate::wire::fixed_header::FixedHeader;
 use alloc::vec::Vec;
 use bytes::BytesMut;
 

@@ -11,16 +11,16 @@
 //! MQTT 3.1.1 acknowledgements are always exactly the packet identifier.
 
 use super::EncodeBody;
-use crate::codec::reader::Reader;
-use crate::codec::writer::Sink;
-use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::packet::PacketType;
 #[cfg(feature = "alloc")]
 use crate::properties::AckProperties;
 use crate::properties::AckPropertiesRef;
 use crate::types::reason_code::{PubAckReasonCode, PubRelReasonCode};
+use crate::types::PacketType;
 use crate::types::{PacketId, ProtocolVersion};
+use crate::wire::reader::Reader;
+use crate::wire::writer::Sink;
+use crate::wire::Trim;
 #[cfg(feature = "alloc")]
 use bytes::Bytes;
 

@@ -13,16 +13,16 @@
 //! as malformed.
 
 use super::EncodeBody;
-use crate::codec::reader::Reader;
-use crate::codec::writer::Sink;
-use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::packet::PacketType;
 #[cfg(feature = "alloc")]
 use crate::properties::AuthProperties;
 use crate::properties::AuthPropertiesRef;
 use crate::types::reason_code::AuthReasonCode;
+use crate::types::PacketType;
 use crate::types::ProtocolVersion;
+use crate::wire::reader::Reader;
+use crate::wire::writer::Sink;
+use crate::wire::Trim;
 #[cfg(feature = "alloc")]
 use bytes::Bytes;
 
@@ -150,9 +150,9 @@ mod tests {
     use crate::packet::test_util::{
         both_ways, decode, encode, encode_limited, hex, rejects, s, M, P, V3, V4, V5,
     };
-    use crate::packet::PacketType;
     #[cfg(feature = "alloc")]
     use crate::properties::UserProperties;
+    use crate::types::PacketType;
     use crate::Packet;
     #[cfg(feature = "alloc")]
     use bytes::Bytes;

@@ -16,22 +16,22 @@
 
 use super::publish::has_wildcard;
 use super::{v5_only, EncodeBody};
-use crate::codec::fixed_header::check_connect_flags;
-use crate::codec::reader::Reader;
-use crate::codec::writer::Sink;
-use crate::codec::writer::{put_binary, put_str};
-use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::packet::PacketType;
 use crate::properties::check_binary;
 #[cfg(feature = "alloc")]
 use crate::properties::{ConnectProperties, WillProperties};
 use crate::properties::{ConnectPropertiesRef, WillPropertiesRef};
 #[cfg(feature = "alloc")]
 use crate::types::string::slice_of;
+use crate::types::PacketType;
 use crate::types::{InvalidTopic, MqttStr, ProtocolVersion, QoS};
 #[cfg(feature = "alloc")]
 use crate::types::{MqttString, TopicName};
+use crate::wire::fixed_header::check_connect_flags;
+use crate::wire::reader::Reader;
+use crate::wire::writer::Sink;
+use crate::wire::writer::{put_binary, put_str};
+use crate::wire::Trim;
 #[cfg(feature = "alloc")]
 use bytes::Bytes;
 

@@ -7,16 +7,16 @@
 //! ```
 
 use super::EncodeBody;
-use crate::codec::reader::Reader;
-use crate::codec::writer::Sink;
-use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::packet::PacketType;
 #[cfg(feature = "alloc")]
 use crate::properties::DisconnectProperties;
 use crate::properties::DisconnectPropertiesRef;
 use crate::types::reason_code::DisconnectReasonCode;
+use crate::types::PacketType;
 use crate::types::ProtocolVersion;
+use crate::wire::reader::Reader;
+use crate::wire::writer::Sink;
+use crate::wire::Trim;
 #[cfg(feature = "alloc")]
 use bytes::Bytes;
 

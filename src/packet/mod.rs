@@ -162,128 +162,26 @@ pub use {
     unsubscribe::{TopicFilters, TopicFiltersIter, Unsubscribe},
 };
 
-use crate::codec::fixed_header::FixedHeader;
-use crate::codec::reader::Reader;
-#[cfg(feature = "alloc")]
-use crate::codec::writer::{put_small, Staged};
-use crate::codec::writer::{Cursor, Sink};
-#[cfg(feature = "alloc")]
-use crate::codec::Encoder;
-use crate::codec::{varint, Trim, MAX_PACKET_SIZE};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+pub use crate::types::PacketType;
 use crate::types::{ProtocolVersion, VarInt};
+use crate::wire::fixed_header::FixedHeader;
+use crate::wire::reader::Reader;
+#[cfg(feature = "alloc")]
+use crate::wire::writer::{put_small, Staged};
+use crate::wire::writer::{Cursor, Sink};
+use crate::wire::{varint, Trim, MAX_PACKET_SIZE};
 #[cfg(feature = "alloc")]
 use alloc::boxed::Box;
 #[cfg(feature = "alloc")]
 use bytes::{BufMut, Bytes, BytesMut};
-
-/// The type of a control packet: the upper four bits of its first byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PacketType {
-    /// 1: client request to connect.
-    Connect = 1,
-    /// 2: connect acknowledgement.
-    ConnAck = 2,
-    /// 3: publish message.
-    Publish = 3,
-    /// 4: publish acknowledgement (QoS 1).
-    PubAck = 4,
-    /// 5: publish received (QoS 2, part 1).
-    PubRec = 5,
-    /// 6: publish release (QoS 2, part 2).
-    PubRel = 6,
-    /// 7: publish complete (QoS 2, part 3).
-    PubComp = 7,
-    /// 8: subscribe request.
-    Subscribe = 8,
-    /// 9: subscribe acknowledgement.
-    SubAck = 9,
-    /// 10: unsubscribe request.
-    Unsubscribe = 10,
-    /// 11: unsubscribe acknowledgement.
-    UnsubAck = 11,
-    /// 12: ping request.
-    PingReq = 12,
-    /// 13: ping response.
-    PingResp = 13,
-    /// 14: disconnect notification.
-    Disconnect = 14,
-    /// 15: authentication exchange (MQTT 5.0 only).
-    Auth = 15,
-}
-
-impl PacketType {
-    /// The type for its four-bit value; `None` for 0, which is reserved.
-    #[must_use]
-    pub const fn from_bits(bits: u8) -> Option<Self> {
-        use PacketType::*;
-        Some(match bits {
-            1 => Connect,
-            2 => ConnAck,
-            3 => Publish,
-            4 => PubAck,
-            5 => PubRec,
-            6 => PubRel,
-            7 => PubComp,
-            8 => Subscribe,
-            9 => SubAck,
-            10 => Unsubscribe,
-            11 => UnsubAck,
-            12 => PingReq,
-            13 => PingResp,
-            14 => Disconnect,
-            15 => Auth,
-            _ => return None,
-        })
-    }
-
-    /// The upper-case name the specification uses, such as `PUBLISH`.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        use PacketType::*;
-        match self {
-            Connect => "CONNECT",
-            ConnAck => "CONNACK",
-            Publish => "PUBLISH",
-            PubAck => "PUBACK",
-            PubRec => "PUBREC",
-            PubRel => "PUBREL",
-            PubComp => "PUBCOMP",
-            Subscribe => "SUBSCRIBE",
-            SubAck => "SUBACK",
-            Unsubscribe => "UNSUBSCRIBE",
-            UnsubAck => "UNSUBACK",
-            PingReq => "PINGREQ",
-            PingResp => "PINGRESP",
-            Disconnect => "DISCONNECT",
-            Auth => "AUTH",
-        }
-    }
-
-    /// The fixed header flags this type requires ([MQTT-2.1.3-1], [MQTT-2.2.2-1] in 3.1.1);
-    /// `None` for PUBLISH, whose flags carry DUP, QoS and RETAIN.
-    #[must_use]
-    pub const fn required_flags(self) -> Option<u8> {
-        match self {
-            Self::Publish => None,
-            Self::PubRel | Self::Subscribe | Self::Unsubscribe => Some(0b0010),
-            _ => Some(0),
-        }
-    }
-}
-
-impl core::fmt::Display for PacketType {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 #[cfg(feature = "alloc")]
 /// An MQTT control packet.
 ///
 /// Decode one with [`Packet::decode`] or a [`Decoder`](crate::Decoder); encode one with
 /// [`Packet::encode`] (or [`Packet::encode_with_limit`] to respect the peer's Maximum
-/// Packet Size) or an [`Encoder`].
+/// Packet Size) or an [`Encoder`](crate::Encoder).
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -511,7 +409,7 @@ impl Packet {
     ///
     /// `buf` must have room for the whole packet; a growable buffer such as `BytesMut` or
     /// `Vec<u8>` always has, and reserving `encoded_len` first avoids any reallocation (the
-    /// [`Encoder`] does that).
+    /// [`Encoder`](crate::Encoder) does that).
     pub fn encode<B: BufMut + ?Sized>(
         &self,
         version: ProtocolVersion,
@@ -551,24 +449,25 @@ impl Packet {
     /// one match on the packet, then sizing and writing specialised to its type.
     pub(crate) fn append(
         &self,
-        encoder: &Encoder,
+        version: ProtocolVersion,
+        max: Option<usize>,
         buf: &mut BytesMut,
     ) -> Result<usize, EncodeError> {
         match self {
-            Packet::Connect(p) => append_body(&p.as_view(), encoder, buf),
-            Packet::ConnAck(p) => append_body(&p.as_view(), encoder, buf),
-            Packet::Publish(p) => append_body(&p.as_view(), encoder, buf),
-            Packet::PubAck(p) => append_body(&p.as_view(), encoder, buf),
-            Packet::PubRec(p) => append_body(&p.as_view(), encoder, buf),
-            Packet::PubRel(p) => append_body(&p.as_view(), encoder, buf),
-            Packet::PubComp(p) => append_body(&p.as_view(), encoder, buf),
-            Packet::Subscribe(p) => append_body(&p.as_view(), encoder, buf),
-            Packet::SubAck(p) => append_body(&p.as_view(), encoder, buf),
-            Packet::Unsubscribe(p) => append_body(&p.as_view(), encoder, buf),
-            Packet::UnsubAck(p) => append_body(&p.as_view(), encoder, buf),
-            Packet::Disconnect(p) => append_body(&p.as_view(), encoder, buf),
-            Packet::Auth(p) => append_body(&p.as_view(), encoder, buf),
-            Packet::PingReq | Packet::PingResp => append_ping(self.packet_type(), encoder, buf),
+            Packet::Connect(p) => append_body(&p.as_view(), version, max, buf),
+            Packet::ConnAck(p) => append_body(&p.as_view(), version, max, buf),
+            Packet::Publish(p) => append_body(&p.as_view(), version, max, buf),
+            Packet::PubAck(p) => append_body(&p.as_view(), version, max, buf),
+            Packet::PubRec(p) => append_body(&p.as_view(), version, max, buf),
+            Packet::PubRel(p) => append_body(&p.as_view(), version, max, buf),
+            Packet::PubComp(p) => append_body(&p.as_view(), version, max, buf),
+            Packet::Subscribe(p) => append_body(&p.as_view(), version, max, buf),
+            Packet::SubAck(p) => append_body(&p.as_view(), version, max, buf),
+            Packet::Unsubscribe(p) => append_body(&p.as_view(), version, max, buf),
+            Packet::UnsubAck(p) => append_body(&p.as_view(), version, max, buf),
+            Packet::Disconnect(p) => append_body(&p.as_view(), version, max, buf),
+            Packet::Auth(p) => append_body(&p.as_view(), version, max, buf),
+            Packet::PingReq | Packet::PingResp => append_ping(self.packet_type(), max, buf),
         }
     }
 
@@ -801,12 +700,12 @@ const HEAD_STAGE: usize = 64;
 #[inline(never)]
 fn append_body<T: EncodeBody>(
     body: &T,
-    encoder: &Encoder,
+    version: ProtocolVersion,
+    max: Option<usize>,
     buf: &mut BytesMut,
 ) -> Result<usize, EncodeError> {
-    let version = encoder.version();
     let (len, total) = size_of(body, version, Trim::Nothing)?;
-    let fitted = match encoder.max_packet_size() {
+    let fitted = match max {
         Some(max) if total > max => fit(body, version, Some(max))?,
         _ => Fitted {
             trim: Trim::Nothing,
@@ -822,8 +721,12 @@ fn append_body<T: EncodeBody>(
 #[cfg(feature = "alloc")]
 /// Appends PINGREQ or PINGRESP, which have no body.
 #[inline(never)]
-fn append_ping(t: PacketType, encoder: &Encoder, buf: &mut BytesMut) -> Result<usize, EncodeError> {
-    let fitted = fit_ping(t, encoder.max_packet_size())?;
+fn append_ping(
+    t: PacketType,
+    max: Option<usize>,
+    buf: &mut BytesMut,
+) -> Result<usize, EncodeError> {
+    let fitted = fit_ping(t, max)?;
     buf.extend_from_slice(&[fitted.first, 0]);
     Ok(2)
 }
@@ -1191,20 +1094,6 @@ impl_from_packet!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(feature = "alloc")]
-    use crate::properties::ConnAckProperties;
-    use crate::{ConnectReasonCode, PacketId, QosPid};
-    #[cfg(feature = "alloc")]
-    use crate::{MqttString, TopicName};
-    use alloc::vec;
-    use core::num::NonZeroU16;
-
-    /// Every protocol level, for the tests that must hold at each.
-    const LEVELS: [ProtocolVersion; 3] = [
-        ProtocolVersion::V3_1,
-        ProtocolVersion::V3_1_1,
-        ProtocolVersion::V5,
-    ];
 
     /// Every decode and every session event moves a `Packet`: it stays within 120 bytes on
     /// 64-bit targets (three `Bytes` and a few words), because variable-length properties
@@ -1215,229 +1104,5 @@ mod tests {
         assert!(core::mem::size_of::<Packet>() <= 120);
         assert!(core::mem::size_of::<crate::properties::PublishProperties>() <= 48);
         assert!(core::mem::size_of::<crate::properties::ConnAckProperties>() <= 64);
-    }
-
-    /// The encoder's PUBLISH without properties is what the general encoding writes, at
-    /// every level: each QoS, DUP and RETAIN, topics either side of what its stage holds,
-    /// payloads either side of a one-byte Remaining Length, and a peer maximum at and just
-    /// below the packet's size. What it refuses (DUP on QoS 0 [MQTT-3.3.1-2], an empty
-    /// topic [MQTT-4.7.3-1]) is refused alike, with nothing written.
-    #[test]
-    fn encoder_plain_publish_agrees_with_the_general_path() {
-        let id = PacketId::new(0x0102).unwrap();
-        let qoses = [
-            QosPid::AtMostOnce,
-            QosPid::AtLeastOnce(id),
-            QosPid::ExactlyOnce(id),
-        ];
-        let mut cases = 0;
-        for version in LEVELS {
-            for topic_len in [0, 1, 20, 48, 49, 50, 51, 60, 300] {
-                for payload_len in [0, 1, 64, 123, 200] {
-                    for qos in qoses {
-                        for (dup, retain) in [(false, false), (true, false), (false, true)] {
-                            let topic = TopicName::new(&"t".repeat(topic_len)).unwrap();
-                            let mut publish = Publish::new(topic, vec![0xA5; payload_len]);
-                            publish.qos = qos;
-                            publish.dup = dup;
-                            publish.retain = retain;
-                            let packet = Packet::Publish(publish);
-                            let size = packet.encoded_len(version).unwrap_or(10);
-                            for max in [None, Some(size), Some(size - 1)] {
-                                let mut general = BytesMut::new();
-                                let want = match max {
-                                    Some(max) => {
-                                        packet.encode_with_limit(version, max, &mut general)
-                                    }
-                                    None => packet.encode(version, &mut general),
-                                };
-                                let encoder = match max {
-                                    Some(max) => Encoder::new(version).with_max_packet_size(max),
-                                    None => Encoder::new(version),
-                                };
-                                let mut out = BytesMut::from(&b"xy"[..]);
-                                let got = encoder.encode(&packet, &mut out);
-                                assert_eq!(got, want, "{packet:?} at {version:?} within {max:?}");
-                                assert_eq!(&out[2..], &general[..], "{packet:?} at {version:?}");
-                                cases += 1;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        assert_eq!(cases, 3 * 9 * 5 * 3 * 3 * 3);
-    }
-
-    /// What the encoder's PUBLISH path must leave to the general one is encoded (or refused)
-    /// alike: properties (which 3.1.1 cannot carry: `UnsupportedInVersion`), an empty topic
-    /// with or without a Topic Alias, Remaining Lengths of three and four bytes, and heads
-    /// longer than the stack stage.
-    #[test]
-    fn encoder_plain_publish_leaves_the_rest_to_the_general_path() {
-        let mut cases = 0;
-        for version in LEVELS {
-            for topic_len in [0, 20, 55] {
-                for payload_len in [0, 16_384, 2_097_152] {
-                    for (expiry, alias) in [(None, None), (Some(60), None), (None, Some(4))] {
-                        let topic = TopicName::new(&"t".repeat(topic_len)).unwrap();
-                        let mut publish = Publish::new(topic, vec![0xA5; payload_len]);
-                        publish.properties.message_expiry_interval = expiry;
-                        publish.properties.topic_alias = alias.and_then(NonZeroU16::new);
-                        let packet = Packet::Publish(publish);
-                        let mut general = BytesMut::new();
-                        let want = packet.encode(version, &mut general);
-                        let mut out = BytesMut::from(&b"xy"[..]);
-                        let got = Encoder::new(version).encode(&packet, &mut out);
-                        // Compared without printing: the largest packet is 2 MiB.
-                        let what = alloc::format!("{topic_len} {payload_len} {expiry:?} {alias:?}");
-                        assert!(got == want, "{what} at {version:?}: {got:?}, {want:?}");
-                        assert!(out[2..] == general[..], "{what} at {version:?}");
-                        cases += 1;
-                    }
-                }
-            }
-        }
-        assert_eq!(cases, 3 * 3 * 3 * 3);
-    }
-
-    /// The encoder's four-byte acknowledgements are what the general encoding writes, at
-    /// every level, and obey a Maximum Packet Size below four bytes.
-    #[test]
-    fn encoder_short_acks_agree_with_the_general_path() {
-        let id = PacketId::new(0x1234).unwrap();
-        let acks = [
-            Packet::PubAck(PubAck::new(id)),
-            Packet::PubRec(PubRec::new(id)),
-            Packet::PubRel(PubRel::new(id)),
-            Packet::PubComp(PubComp::new(id)),
-        ];
-        for version in LEVELS {
-            for ack in &acks {
-                let mut general = BytesMut::new();
-                ack.encode(version, &mut general).unwrap();
-                let mut out = BytesMut::from(&b"xy"[..]);
-                assert_eq!(Encoder::new(version).encode(ack, &mut out), Ok(4));
-                assert_eq!(&out[2..], &general[..], "{ack:?} at {version:?}");
-                for max in [3, 4] {
-                    let limited = Encoder::new(version).with_max_packet_size(max);
-                    let mut out = BytesMut::new();
-                    let want = ack.encode_with_limit(version, max, &mut BytesMut::new());
-                    assert_eq!(limited.encode(ack, &mut out), want, "{ack:?} within {max}");
-                    assert_eq!(out.len(), if max == 4 { 4 } else { 0 });
-                }
-            }
-        }
-    }
-
-    /// The encoder's short CONNACKs are what the general encoding writes, for every code
-    /// and both Session Present values at every level, and obey a Maximum Packet Size just
-    /// below them; whatever the short form cannot write goes the general way with its error.
-    #[test]
-    fn encoder_short_connack_agrees_with_the_general_path() {
-        let mut short = 0;
-        for version in LEVELS {
-            for code in (0..=u8::MAX).filter_map(ConnectReasonCode::from_code) {
-                for session_present in [false, true] {
-                    let packet = Packet::ConnAck(ConnAck {
-                        session_present,
-                        ..ConnAck::new(code)
-                    });
-                    let mut general = BytesMut::new();
-                    let want = packet.encode(version, &mut general);
-                    let mut out = BytesMut::from(&b"xy"[..]);
-                    let got = Encoder::new(version).encode(&packet, &mut out);
-                    assert_eq!(got, want, "{packet:?} at {version:?}");
-                    assert_eq!(&out[2..], &general[..], "{packet:?} at {version:?}");
-                    let Ok(len) = want else { continue };
-                    short += 1;
-                    for max in [len - 1, len] {
-                        let limited = Encoder::new(version).with_max_packet_size(max);
-                        let want = packet.encode_with_limit(version, max, &mut BytesMut::new());
-                        let mut out = BytesMut::new();
-                        assert_eq!(limited.encode(&packet, &mut out), want, "within {max}");
-                        assert_eq!(out.len(), if max == len { len } else { 0 });
-                    }
-                }
-            }
-        }
-        // With a property, the general path writes it (or, below 5.0, refuses it).
-        let props =
-            ConnAckProperties::default().with_reason_string(MqttString::from_static("r").unwrap());
-        let packet = Packet::ConnAck(ConnAck {
-            properties: props,
-            ..ConnAck::default()
-        });
-        for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
-            let want = packet.encode(version, &mut BytesMut::new());
-            assert_eq!(
-                Encoder::new(version).encode(&packet, &mut BytesMut::new()),
-                want
-            );
-            assert_eq!(want.is_ok(), version.is_v5());
-        }
-        // 3.1: six codes; 3.1.1: six, one of them with Session Present; 5.0: every code,
-        // Session Present with those below 0x80.
-        let v5_codes = (0..=u8::MAX).filter(|&c| ConnectReasonCode::from_code(c).is_some());
-        let v5 = v5_codes
-            .map(|c| if c < 0x80 { 2 } else { 1 })
-            .sum::<usize>();
-        assert_eq!(short, 6 + 7 + v5);
-    }
-
-    /// A PUBLISH of every Remaining Length size (one to four bytes), with and without
-    /// properties, with an ASCII and a non-ASCII topic, decodes alike through every entry
-    /// point (`PacketRef::decode`, `Packet::decode`, `Packet::decode_slice`, `Decoder`).
-    #[test]
-    fn publish_decodes_alike_at_every_length_through_every_entry() {
-        #[cfg(feature = "alloc")]
-        use crate::properties::UserProperties;
-        #[cfg(feature = "alloc")]
-        use crate::types::MqttString;
-        let id = PacketId::new(9).unwrap();
-        let mut cases = 0;
-        for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
-            for payload_len in [0, 124, 125, 16_380, 16_381, 2_097_148] {
-                for topic in ["sensors/house-7/temp", "température/é"] {
-                    for with_properties in [false, true] {
-                        if with_properties && !version.is_v5() {
-                            continue;
-                        }
-                        let mut publish =
-                            Publish::new(TopicName::new(topic).unwrap(), vec![0x5A; payload_len]);
-                        publish.qos = QosPid::AtLeastOnce(id);
-                        if with_properties {
-                            let p = &mut publish.properties;
-                            p.message_expiry_interval = Some(60);
-                            p.set_content_type(Some(MqttString::new("text/plain").unwrap()));
-                            let pairs = UserProperties::from_pairs([("a", "1"), ("b", "2")]);
-                            p.set_user_properties(pairs.unwrap());
-                        }
-                        let packet = Packet::Publish(publish);
-                        let mut bytes = BytesMut::new();
-                        packet.encode(version, &mut bytes).unwrap();
-                        let bytes = bytes.freeze();
-                        let header = FixedHeader::parse(&bytes, Some(version), MAX_PACKET_SIZE)
-                            .unwrap()
-                            .unwrap();
-                        // Compared without printing: the largest packet is 2 MiB.
-                        let what = alloc::format!("{topic}, {payload_len} B at {version:?}");
-                        let view = decode_frame(&bytes, &header, Some(version), false).unwrap();
-                        assert!(Packet::from_view(&view, &bytes) == packet, "{what}");
-                        let whole = Decoded::Complete(view, bytes.len());
-                        assert!(PacketRef::decode(&bytes, version) == Ok(whole), "{what}");
-                        let whole = Ok((packet.clone(), bytes.len()));
-                        assert!(Packet::decode(&bytes, version) == whole, "{what}");
-                        assert!(Packet::decode_slice(&bytes, version) == whole, "{what}");
-                        let mut decoder =
-                            crate::Decoder::new(version).with_max_packet_size(4 << 20);
-                        let decoded = decoder.decode(&mut BytesMut::from(&bytes[..]));
-                        assert!(decoded == Ok(Some(packet)), "{what}");
-                        cases += 1;
-                    }
-                }
-            }
-        }
-        assert_eq!(cases, 6 * 2 + 6 * 2 * 2);
     }
 }

@@ -9,19 +9,19 @@
 //! ```
 
 use super::{v5_only, EncodeBody};
-use crate::codec::reader::Reader;
-use crate::codec::writer::{put_str, Sink};
-use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::packet::PacketType;
 #[cfg(feature = "alloc")]
 use crate::properties::PublishProperties;
 use crate::properties::PublishPropertiesRef;
 #[cfg(feature = "alloc")]
 use crate::types::string::slice_of;
+use crate::types::PacketType;
 use crate::types::{InvalidTopic, MqttStr, ProtocolVersion, QoS, QosPid};
 #[cfg(feature = "alloc")]
 use crate::types::{MqttString, TopicName};
+use crate::wire::reader::Reader;
+use crate::wire::writer::{put_str, Sink};
+use crate::wire::Trim;
 use crate::ReasonCode;
 #[cfg(feature = "alloc")]
 use bytes::Bytes;

@@ -11,21 +11,21 @@
 //! ```
 
 use super::{v5_only, EncodeBody};
-use crate::codec::reader::Reader;
-use crate::codec::writer::put_str;
-use crate::codec::writer::Sink;
-use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::packet::PacketType;
 #[cfg(feature = "alloc")]
 use crate::properties::SubscribeProperties;
 use crate::properties::SubscribePropertiesRef;
 #[cfg(feature = "alloc")]
 use crate::types::string::slice_of;
 use crate::types::topic::{check_filter_bytes, check_shared};
+use crate::types::PacketType;
 use crate::types::{InvalidTopic, MqttStr, PacketId, ProtocolVersion, QoS};
 #[cfg(feature = "alloc")]
 use crate::types::{MqttString, TopicFilter};
+use crate::wire::reader::Reader;
+use crate::wire::writer::put_str;
+use crate::wire::writer::Sink;
+use crate::wire::Trim;
 use crate::ReasonCode;
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;

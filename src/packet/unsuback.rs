@@ -8,16 +8,16 @@
 //! ```
 
 use super::{v5_only, EncodeBody};
-use crate::codec::reader::Reader;
-use crate::codec::writer::Sink;
-use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::packet::PacketType;
 #[cfg(feature = "alloc")]
 use crate::properties::AckProperties;
 use crate::properties::AckPropertiesRef;
 use crate::types::reason_code::UnsubAckReasonCode;
+use crate::types::PacketType;
 use crate::types::{PacketId, ProtocolVersion};
+use crate::wire::reader::Reader;
+use crate::wire::writer::Sink;
+use crate::wire::Trim;
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 #[cfg(feature = "alloc")]

@@ -10,20 +10,20 @@
 
 use super::subscribe::{check_filter, read_filter, split_string, List};
 use super::{v5_only, EncodeBody};
-use crate::codec::reader::Reader;
-use crate::codec::writer::put_str;
-use crate::codec::writer::Sink;
-use crate::codec::Trim;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::packet::PacketType;
 #[cfg(feature = "alloc")]
 use crate::properties::UnsubscribeProperties;
 use crate::properties::UnsubscribePropertiesRef;
 #[cfg(feature = "alloc")]
 use crate::types::string::slice_of;
+use crate::types::PacketType;
 use crate::types::{MqttStr, PacketId, ProtocolVersion};
 #[cfg(feature = "alloc")]
 use crate::types::{MqttString, TopicFilter};
+use crate::wire::reader::Reader;
+use crate::wire::writer::put_str;
+use crate::wire::writer::Sink;
+use crate::wire::Trim;
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 #[cfg(feature = "alloc")]

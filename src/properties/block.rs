@@ -12,8 +12,8 @@
 //! block's own entries, and equals the block's length when nothing else is inside.
 
 use super::value_len;
-use crate::codec::writer::Sink;
-use crate::codec::Trim;
+use crate::wire::writer::Sink;
+use crate::wire::Trim;
 #[cfg(feature = "alloc")]
 use bytes::{Bytes, BytesMut};
 

@@ -6,14 +6,14 @@
 
 use super::block::Entries;
 use super::id;
-use crate::codec::reader::Reader;
-use crate::codec::varint;
-#[cfg(feature = "alloc")]
-use crate::codec::writer::Sink;
 use crate::error::DecodeError;
 use crate::types::SubscriptionId;
 #[cfg(feature = "alloc")]
 use crate::types::{InvalidString, MqttString};
+use crate::wire::reader::Reader;
+use crate::wire::varint;
+#[cfg(feature = "alloc")]
+use crate::wire::writer::Sink;
 #[cfg(feature = "alloc")]
 use bytes::{Bytes, BytesMut};
 
@@ -130,8 +130,8 @@ impl UserProperties {
         self.0.push_encoded(
             id::USER_PROPERTY,
             |buf| {
-                crate::codec::writer::put_str(buf, name.as_borrowed());
-                crate::codec::writer::put_str(buf, value.as_borrowed());
+                crate::wire::writer::put_str(buf, name.as_borrowed());
+                crate::wire::writer::put_str(buf, value.as_borrowed());
             },
             len,
         );
@@ -152,8 +152,8 @@ impl UserProperties {
 #[cfg(feature = "alloc")]
 fn put_pair(buf: &mut BytesMut, name: &MqttString, value: &MqttString) {
     buf.put_u8(id::USER_PROPERTY);
-    crate::codec::writer::put_str(buf, name.as_borrowed());
-    crate::codec::writer::put_str(buf, value.as_borrowed());
+    crate::wire::writer::put_str(buf, name.as_borrowed());
+    crate::wire::writer::put_str(buf, value.as_borrowed());
 }
 
 #[cfg(feature = "alloc")]

@@ -47,8 +47,8 @@ pub use sets::{
 pub(crate) use value::check_binary;
 pub use value::PayloadFormat;
 
-use crate::codec::reader::Reader;
 use crate::error::{DecodeError, DecodeErrorKind};
+use crate::wire::reader::Reader;
 
 /// Property identifiers (MQTT 5.0 Table 2-4).
 pub mod id {

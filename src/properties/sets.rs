@@ -8,13 +8,13 @@ use super::value::{skip_variable, FixedValue, PropValue, ViewValue};
 use super::{id, read_id, PayloadFormat, SubscriptionIdsRef, UserPropertiesRef};
 #[cfg(feature = "alloc")]
 use super::{SubscriptionIds, UserProperties};
-use crate::codec::reader::Reader;
-use crate::codec::writer::Sink;
-use crate::codec::{varint, Trim};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::types::{MqttStr, QoS, SubscriptionId};
 #[cfg(feature = "alloc")]
 use crate::types::{MqttString, TopicName};
+use crate::wire::reader::Reader;
+use crate::wire::writer::Sink;
+use crate::wire::{varint, Trim};
 #[cfg(feature = "alloc")]
 use bytes::Bytes;
 use core::num::{NonZeroU16, NonZeroU32};

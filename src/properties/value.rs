@@ -1,15 +1,15 @@
 //! Property value types: how each is read, checked, sized and written.
 
-use crate::codec::reader::Reader;
-use crate::codec::varint;
-use crate::codec::writer::Sink;
-#[cfg(feature = "alloc")]
-use crate::codec::writer::{put_binary, put_str};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::properties::{id, name};
 use crate::types::{MqttStr, QoS, SubscriptionId};
 #[cfg(feature = "alloc")]
 use crate::types::{MqttString, TopicName};
+use crate::wire::reader::Reader;
+use crate::wire::varint;
+use crate::wire::writer::Sink;
+#[cfg(feature = "alloc")]
+use crate::wire::writer::{put_binary, put_str};
 use crate::ReasonCode;
 #[cfg(feature = "alloc")]
 use bytes::Bytes;

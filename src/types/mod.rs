@@ -2,14 +2,16 @@
 //! variable byte integers and reason codes.
 
 mod packet_id;
+mod packet_type;
 mod qos;
 pub mod reason_code;
 pub(crate) mod string;
 pub(crate) mod topic;
-mod varint;
+pub(crate) mod varint;
 mod version;
 
 pub use packet_id::PacketId;
+pub use packet_type::PacketType;
 pub use qos::{QoS, QosPid};
 #[cfg(feature = "alloc")]
 pub use string::MqttString;

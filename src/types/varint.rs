@@ -26,7 +26,7 @@ impl VarInt {
     /// How many bytes the value takes on the wire (1 to 4).
     #[must_use]
     pub const fn encoded_len(self) -> usize {
-        crate::codec::varint::len(self.0 as usize)
+        len(self.0 as usize)
     }
 }
 
@@ -55,5 +55,19 @@ impl SubscriptionId {
 impl core::fmt::Display for SubscriptionId {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         self.0.fmt(f)
+    }
+}
+
+/// Bytes a Variable Byte Integer of `value` takes on the wire (1 to 4; values beyond
+/// 268,435,455 cannot be encoded and are refused before this is asked).
+pub(crate) const fn len(value: usize) -> usize {
+    if value < 0x80 {
+        1
+    } else if value < 0x4000 {
+        2
+    } else if value < 0x20_0000 {
+        3
+    } else {
+        4
     }
 }

@@ -6,8 +6,8 @@
 use super::fixed_header::FixedHeader;
 use super::varint;
 use crate::error::{DecodeError, DecodeErrorKind};
-use crate::packet::PacketType;
 use crate::types::string::has_discouraged_char;
+use crate::types::PacketType;
 use crate::types::{MqttStr, PacketId, ProtocolVersion};
 
 pub(crate) struct Reader<'a> {

@@ -12,7 +12,7 @@
 
 use super::varint;
 use crate::error::{DecodeError, DecodeErrorKind};
-use crate::packet::PacketType;
+use crate::types::PacketType;
 use crate::types::ProtocolVersion;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

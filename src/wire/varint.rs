@@ -2,9 +2,9 @@
 //! byte, least significant group first, at most four bytes, and (mqttwire's strict choice)
 //! always in the shortest form.
 
-use crate::codec::writer::Sink;
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::types::ProtocolVersion;
+use crate::wire::writer::Sink;
 
 /// The rule a Variable Byte Integer check enforces: tagged in 5.0, untagged in 3.1.1.
 pub(crate) fn rule(version: Option<ProtocolVersion>) -> Option<&'static str> {
@@ -56,17 +56,7 @@ fn with_rule(err: DecodeError, version: Option<ProtocolVersion>) -> DecodeError 
 }
 
 /// Bytes needed for `value`, which the caller keeps at or below 268,435,455.
-pub(crate) const fn len(value: usize) -> usize {
-    if value < 0x80 {
-        1
-    } else if value < 0x4000 {
-        2
-    } else if value < 0x20_0000 {
-        3
-    } else {
-        4
-    }
-}
+pub(crate) use crate::types::varint::len;
 
 /// Writes `value`, which the caller keeps at or below 268,435,455.
 pub(crate) fn put<B: Sink + ?Sized>(buf: &mut B, mut value: usize) {
