@@ -18,7 +18,12 @@
 //! - **A QoS engine**: the [`session`] module runs MQTT's QoS 0, 1 and 2 flows, connection
 //!   set-up, flow control, topic aliases and keep alive for a client or for the server side
 //!   of a connection, driven by your transport and your clock.
-//! - **`no_std`** with `alloc`: disable the default `std` feature.
+//! - **Two ways in**, over one decoder and one encoder: the owned API ([`Packet`],
+//!   [`Decoder`], [`Encoder`], the [`session`] engine; feature `alloc`) for servers and
+//!   async code, and the borrowed core ([`PacketRef`]: views into your `&[u8]`, encoded into
+//!   your `&mut [u8]`) for firmware and peak speed, which needs `core` alone: no allocator,
+//!   no atomics. The owned packets are made from the views, so both check exactly the same
+//!   rules and report the same errors.
 //!
 //! ## Decoding a stream
 //!
@@ -148,6 +153,35 @@
 //! }
 //! ```
 //!
+//! ## The borrowed core, without an allocator
+//!
+//! With `default-features = false` the crate needs `core` alone (it builds for
+//! `thumbv6m-none-eabi`). [`PacketRef::decode`] answers a complete packet, with the bytes it
+//! used, or how many more bytes it needs; [`PacketRef::encode`] writes into a slice, and
+//! writes nothing if the packet does not fit:
+//!
+//! ```
+//! use mqttwire::{Decoded, MqttStr, PacketId, PacketRef, ProtocolVersion, PublishRef, QosPid};
+//!
+//! let version = ProtocolVersion::V5;
+//! let mut publish = PublishRef::new(MqttStr::new("sensors/7").unwrap(), b"21.5");
+//! publish.qos = QosPid::AtLeastOnce(PacketId::new(1).unwrap());
+//! let mut tx = [0u8; 64];
+//! let n = PacketRef::Publish(publish).encode(version, &mut tx).unwrap();
+//!
+//! // The peer's answer, which may arrive in pieces.
+//! let rx = [0x40, 0x02, 0x00, 0x01];
+//! assert_eq!(PacketRef::decode(&rx[..3], version), Ok(Decoded::Partial { needed: Some(1) }));
+//! let Ok(Decoded::Complete(PacketRef::PubAck(ack), 4)) = PacketRef::decode(&rx, version) else {
+//!     panic!("a PUBACK")
+//! };
+//! assert_eq!(ack.packet_id.get(), 1);
+//! # assert_eq!(&tx[..n], b"\x32\x12\x00\x09sensors/7\x00\x01\x0021.5");
+//! ```
+//!
+//! `firmware/` in the repository runs this core on emulated Cortex-M0 and M3 boards with no
+//! heap at all.
+//!
 //! ## Errors name the rule
 //!
 //! ```
@@ -163,8 +197,11 @@
 //!
 //! ## Crate features
 //!
-//! - `std` (default): `std` support in `bytes` and `thiserror`. Without it the crate is
-//!   `no_std` and needs only `alloc`.
+//! - `std` (default): `std` support in `bytes` and `thiserror`; implies `alloc`.
+//! - `alloc` (on through `std`): the owned API, which needs a heap allocator: [`Packet`] and
+//!   the packet types with [`Bytes`](bytes::Bytes) fields, [`MqttString`], [`TopicName`],
+//!   [`TopicFilter`], [`Decoder`], [`Encoder`] and the [`session`] engine. Without it the
+//!   crate is the borrowed core and needs `core` alone.
 //! - `arbitrary`: implements [`Arbitrary`](https://docs.rs/arbitrary/1/arbitrary/trait.Arbitrary.html)
 //!   for [`Packet`], its packet structs, [`PacketType`] and every value type they hold
 //!   (property sets, reason codes, strings, topics, identifiers), so that code using
@@ -183,7 +220,7 @@
 //!   (`<Decoder as tokio_util::codec::Decoder>::decode(&mut decoder, &mut buf)`).
 //!   `examples/tokio_client.rs` drives a [`session::Client`] over a tokio `TcpStream`.
 //!   Enables `std`. tokio-util 0.7.20 and later need Rust 1.85.
-//! - `portable-atomic`: the `no_std` build on targets without atomic compare-and-swap, such
+//! - `portable-atomic` (implies `alloc`): the owned API on targets without atomic compare-and-swap, such
 //!   as Cortex-M0 and M0+ (`thumbv6m-none-eabi`: RP2040, STM32F0/L0, nRF51), whose `bytes`
 //!   otherwise does not compile. It turns on `bytes`' `extra-platforms`, whose reference
 //!   counts then use [`portable-atomic`](https://docs.rs/portable-atomic/1). The firmware
