@@ -182,6 +182,7 @@ macro_rules! property_set {
 
             /// Whether no property is set (the set encodes as a single zero byte).
             #[must_use]
+            #[inline]
             pub fn is_empty(&self) -> bool {
                 $( self.$field.is_none() && )* self.block_len == 0
             }
@@ -205,7 +206,12 @@ macro_rules! property_set {
             }
 
             /// Bytes on the wire, Property Length included.
+            #[inline]
             pub(crate) fn wire_len(&self, trim: Trim) -> usize {
+                // Most packets carry none: the single byte 0.
+                if self.is_empty() {
+                    return 1;
+                }
                 let n = self.content_len(trim);
                 varint::len(n) + n
             }
@@ -216,7 +222,12 @@ macro_rules! property_set {
                 Ok(())
             }
 
+            #[inline]
             pub(crate) fn put<B: Sink + ?Sized>(&self, buf: &mut B, trim: Trim) {
+                if self.is_empty() {
+                    buf.put_u8(0);
+                    return;
+                }
                 varint::put(buf, self.content_len(trim));
                 $(
                     if let Some(v) = &self.$field {
