@@ -22,7 +22,7 @@ pub(crate) struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// A reader over the body of the packet whose fixed header is `header`, at the front of
     /// `frame` (which holds all of it, and may hold more).
-    #[inline(always)]
+    #[inline]
     pub(crate) fn new(
         frame: &'a [u8],
         header: &FixedHeader,
@@ -38,12 +38,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    #[inline(always)]
+    #[inline]
     pub(crate) fn remaining(&self) -> usize {
         self.end - self.pos
     }
 
-    #[inline(always)]
+    #[inline]
     pub(crate) fn has_remaining(&self) -> bool {
         self.pos < self.end
     }
@@ -53,7 +53,7 @@ impl<'a> Reader<'a> {
         self.version.tag(v3, v5)
     }
 
-    #[inline(always)]
+    #[inline]
     fn take(&mut self, n: usize, field: &'static str) -> Result<usize, DecodeError> {
         if self.remaining() < n {
             return Err(DecodeErrorKind::UnexpectedEnd { field }.into());
@@ -63,13 +63,13 @@ impl<'a> Reader<'a> {
         Ok(start)
     }
 
-    #[inline(always)]
+    #[inline]
     pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
         let at = self.take(1, field)?;
         Ok(self.frame[at])
     }
 
-    #[inline(always)]
+    #[inline]
     pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
         let at = self.take(2, field)?;
         Ok(u16::from_be_bytes([self.frame[at], self.frame[at + 1]]))
@@ -99,7 +99,7 @@ impl<'a> Reader<'a> {
         zero
     }
 
-    #[inline(always)]
+    #[inline]
     pub(crate) fn packet_id(&mut self, packet_type: PacketType) -> Result<PacketId, DecodeError> {
         let id = self.u16("packet identifier")?;
         PacketId::new(id).ok_or_else(|| zero_packet_id(packet_type, self.version))
@@ -112,7 +112,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The rest of the packet as a slice of the frame.
-    #[inline(always)]
+    #[inline]
     pub(crate) fn rest(&mut self) -> &'a [u8] {
         let at = self.pos;
         self.pos = self.end;
@@ -138,7 +138,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string, and whether it holds `+` or `#`.
-    #[inline(always)]
+    #[inline]
     pub(crate) fn string_and_wildcards(
         &mut self,
         field: &'static str,
@@ -156,7 +156,7 @@ impl<'a> Reader<'a> {
     /// Reads a string's length, checks its bytes and steps over them: where they start, how
     /// many, and whether they hold `+` or `#`. One pass settles the common case, since most
     /// MQTT strings are plain ASCII: no U+0000, nothing to decode as UTF-8.
-    #[inline(always)]
+    #[inline]
     fn checked_string(&mut self, field: &'static str) -> Result<(usize, usize, bool), DecodeError> {
         let n = usize::from(self.u16(field)?);
         let at = self.take(n, field)?;
@@ -207,24 +207,24 @@ impl<'a> Reader<'a> {
     }
 
     /// The bytes not read yet.
-    #[inline(always)]
+    #[inline]
     pub(crate) fn remaining_bytes(&self) -> &'a [u8] {
         &self.frame[self.pos..self.end]
     }
 
-    #[inline(always)]
+    #[inline]
     pub(crate) fn position(&self) -> usize {
         self.pos
     }
 
     /// Bytes `start..end` of the frame, as a slice of it.
-    #[inline(always)]
+    #[inline]
     pub(crate) fn slice(&self, start: usize, end: usize) -> &'a [u8] {
         &self.frame[start..end]
     }
 
     /// Fails if anything is left: the fields must fill the Remaining Length exactly.
-    #[inline(always)]
+    #[inline]
     pub(crate) fn finish(&self) -> Result<(), DecodeError> {
         if self.has_remaining() {
             return Err(DecodeErrorKind::TrailingBytes {
