@@ -236,31 +236,39 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// [`scan`] of the first `n` (below 16) bytes of `window`, without copying them out: two
-/// eight-byte words, the bytes past the string replaced by `a`, tested a word at a time.
+/// [`scan`] of the first `n` (below 16) bytes of `window`, without copying them out: one
+/// or two eight-byte words, the bytes past the string replaced by `a`, tested a word at a
+/// time.
 #[inline(always)]
 fn scan_prefix(window: &[u8; 16], n: usize) -> (bool, bool) {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Bytes that are 0: the exact test for words without high bits, which fail anyway.
+    const FILL: u64 = 0x6161_6161_6161_6161; // `a`
+    const PLUS: u64 = 0x2B2B_2B2B_2B2B_2B2B;
+    const HASH: u64 = 0x2323_2323_2323_2323;
+    // Bytes that are 0: exact for whether any is, which is all that is asked.
     let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    // The first `kept` (0 to 8) bytes of `w`, the rest `a`.
+    let masked = |w: u64, kept: usize| {
+        if kept >= 8 {
+            return w;
+        }
+        let keep = (1u64 << (8 * kept)) - 1;
+        (w & keep) | (FILL & !keep)
+    };
     let word = |half: usize| {
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(&window[half * 8..half * 8 + 8]);
-        let w = u64::from_le_bytes(bytes);
-        let kept = n.saturating_sub(half * 8).min(8);
-        let keep = if kept == 8 {
-            u64::MAX
-        } else {
-            (1u64 << (8 * kept)) - 1
-        };
-        (w & keep) | ((u64::from(b'a') * ONES) & !keep)
+        u64::from_le_bytes(bytes)
     };
-    let (lo, hi) = (word(0), word(1));
-    let odd = (lo | hi) & HIGH | zero(lo) | zero(hi);
-    let plus = u64::from(b'+') * ONES;
-    let hash = u64::from(b'#') * ONES;
-    let wild = zero(lo ^ plus) | zero(hi ^ plus) | zero(lo ^ hash) | zero(hi ^ hash);
+    let test = |w: u64| (w & HIGH | zero(w), zero(w ^ PLUS) | zero(w ^ HASH));
+    let (odd, wild) = if n <= 8 {
+        test(masked(word(0), n))
+    } else {
+        let (odd_lo, wild_lo) = test(word(0));
+        let (odd_hi, wild_hi) = test(masked(word(1), n - 8));
+        (odd_lo | odd_hi, wild_lo | wild_hi)
+    };
     (odd == 0, wild != 0)
 }
 
