@@ -239,11 +239,19 @@ macro_rules! property_set {
             }
 
             /// Reads the Property Length and the properties it covers.
+            #[inline]
             pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
-                // Most packets carry none: Property Length 0, one byte.
+                // Most packets carry none: Property Length 0, one byte, checked where the
+                // packet is decoded; the rest out of line.
                 if r.skip_zero_byte() {
                     return Ok(Self::default());
                 }
+                Self::decode_block(r)
+            }
+
+            /// [`decode`](Self::decode) of a Property Length other than 0.
+            #[inline(never)]
+            fn decode_block(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
                 let len = r.varint("property length")?;
                 let mut p = r.sub(len as usize, "properties")?;
                 let mut out = Self::default();
