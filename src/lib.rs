@@ -161,10 +161,10 @@
 //! writes nothing if the packet does not fit:
 //!
 //! ```
-//! use mqttwire::{Decoded, MqttStr, PacketId, PacketRef, ProtocolVersion, PublishRef, QosPid};
+//! use mqttwire::{Decoded, PacketId, PacketRef, ProtocolVersion, PublishRef, QosPid, TopicStr};
 //!
 //! let version = ProtocolVersion::V5;
-//! let mut publish = PublishRef::new(MqttStr::new("sensors/7").unwrap(), b"21.5");
+//! let mut publish = PublishRef::new(TopicStr::new("sensors/7").unwrap(), b"21.5");
 //! publish.qos = QosPid::AtLeastOnce(PacketId::new(1).unwrap());
 //! let mut tx = [0u8; 64];
 //! let n = PacketRef::Publish(publish).encode(version, &mut tx).unwrap();
@@ -303,7 +303,7 @@ pub use types::reason_code::{
 };
 pub use types::{
     InvalidString, InvalidTopic, MqttStr, PacketId, ProtocolVersion, QoS, QosPid, SubscriptionId,
-    VarInt,
+    TopicStr, VarInt,
 };
 #[cfg(feature = "alloc")]
 pub use types::{MqttString, TopicFilter, TopicName};

@@ -14,7 +14,6 @@
 //!                 Password binary                                                      if password flag
 //! ```
 
-use super::publish::has_wildcard;
 use super::{v5_only, EncodeBody};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::properties::check_binary;
@@ -24,7 +23,7 @@ use crate::properties::{ConnectPropertiesRef, WillPropertiesRef};
 #[cfg(feature = "alloc")]
 use crate::types::string::slice_of;
 use crate::types::PacketType;
-use crate::types::{InvalidTopic, MqttStr, ProtocolVersion, QoS};
+use crate::types::{InvalidTopic, MqttStr, ProtocolVersion, QoS, TopicStr};
 #[cfg(feature = "alloc")]
 use crate::types::{MqttString, TopicName};
 use crate::wire::fixed_header::check_connect_flags;
@@ -180,7 +179,7 @@ pub struct ConnectRef<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WillRef<'a> {
     /// Will Topic; not empty, no wildcards.
-    pub topic: MqttStr<'a>,
+    pub topic: TopicStr<'a>,
     /// Will Payload.
     pub payload: &'a [u8],
     /// Will QoS.
@@ -355,7 +354,7 @@ fn decode_will<'a>(
     }
     let payload = r.binary("will payload").map_err(missing(present))?;
     Ok(WillRef {
-        topic,
+        topic: TopicStr::from_checked(topic),
         payload,
         qos: QoS::from_bits(qos_bits).unwrap_or_default(),
         retain,
@@ -374,7 +373,7 @@ impl Connect {
             keep_alive: self.keep_alive,
             client_id: self.client_id.as_borrowed(),
             will: self.will.as_ref().map(|will| WillRef {
-                topic: will.topic.as_mqtt_str().as_borrowed(),
+                topic: will.topic.as_borrowed(),
                 payload: &will.payload,
                 qos: will.qos,
                 retain: will.retain,
@@ -395,7 +394,7 @@ impl Connect {
             keep_alive: view.keep_alive,
             client_id: string(view.client_id),
             will: view.will.as_ref().map(|will| Will {
-                topic: TopicName::from_checked(string(will.topic)),
+                topic: TopicName::from_checked(string(will.topic.as_mqtt_str())),
                 payload: slice_of(frame, will.payload),
                 qos: will.qos,
                 retain: will.retain,
@@ -451,17 +450,11 @@ impl EncodeBody for ConnectRef<'_> {
                     Some("MQTT-4.7.3-1"),
                 ));
             }
-            if has_wildcard(will.topic.as_bytes()) {
-                return Err(EncodeError::invalid(
-                    "wildcard in the will topic",
-                    Some(version.tag("MQTT-4.7.1-1", "MQTT-4.7.0-1")),
-                ));
-            }
             check_binary(will.payload, "will payload")?;
             if v5 {
                 len += will.properties.wire_len(Trim::Nothing);
             }
-            len += will.topic.wire_len() + 2 + will.payload.len();
+            len += will.topic.as_mqtt_str().wire_len() + 2 + will.payload.len();
         }
         if let Some(user) = &self.user_name {
             len += user.wire_len();
@@ -489,7 +482,7 @@ impl EncodeBody for ConnectRef<'_> {
             if version.is_v5() {
                 will.properties.put(buf, Trim::Nothing);
             }
-            put_str(buf, will.topic);
+            put_str(buf, will.topic.as_mqtt_str());
             put_binary(buf, will.payload);
         }
         if let Some(user) = self.user_name {

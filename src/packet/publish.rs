@@ -16,7 +16,7 @@ use crate::properties::PublishPropertiesRef;
 #[cfg(feature = "alloc")]
 use crate::types::string::slice_of;
 use crate::types::PacketType;
-use crate::types::{InvalidTopic, MqttStr, ProtocolVersion, QoS, QosPid};
+use crate::types::{InvalidTopic, ProtocolVersion, QoS, QosPid, TopicStr};
 #[cfg(feature = "alloc")]
 use crate::types::{MqttString, TopicName};
 use crate::wire::reader::Reader;
@@ -108,7 +108,7 @@ pub struct PublishRef<'a> {
     /// RETAIN.
     pub retain: bool,
     /// Topic Name, free of wildcards; empty only with a Topic Alias property (MQTT 5.0).
-    pub topic: MqttStr<'a>,
+    pub topic: TopicStr<'a>,
     /// The application message.
     pub payload: &'a [u8],
     /// Properties (MQTT 5.0).
@@ -119,7 +119,7 @@ impl<'a> PublishRef<'a> {
     /// A QoS 0 message on `topic`, neither retained nor duplicate, without properties: a
     /// PUBLISH to encode, built from borrowed parts.
     #[must_use]
-    pub fn new(topic: MqttStr<'a>, payload: &'a [u8]) -> Self {
+    pub fn new(topic: TopicStr<'a>, payload: &'a [u8]) -> Self {
         Self {
             dup: false,
             qos: QosPid::AtMostOnce,
@@ -171,7 +171,7 @@ impl<'a> PublishRef<'a> {
             dup: flags & 0b1000 != 0,
             qos,
             retain: flags & 1 != 0,
-            topic,
+            topic: TopicStr::from_checked(topic),
             payload: r.rest(),
             properties,
         })
@@ -187,7 +187,7 @@ impl Publish {
             dup: view.dup,
             qos: view.qos,
             retain: view.retain,
-            topic: TopicName::from_checked(MqttString::in_frame(frame, view.topic)),
+            topic: TopicName::from_checked(MqttString::in_frame(frame, view.topic.as_mqtt_str())),
             payload: slice_of(frame, view.payload),
             properties: PublishProperties::from_view(&view.properties, frame),
         }
@@ -200,7 +200,7 @@ impl Publish {
             dup: self.dup,
             qos: self.qos,
             retain: self.retain,
-            topic: self.topic.as_mqtt_str().as_borrowed(),
+            topic: self.topic.as_borrowed(),
             payload: &self.payload,
             properties: self.properties.as_view(),
         }
@@ -222,15 +222,7 @@ impl EncodeBody for PublishRef<'_> {
                 Some("MQTT-3.3.1-2"),
             ));
         }
-        // A view built from parts may hold any string; a TopicName or a decoded topic never
-        // holds a wildcard, and the check costs a pass over a few bytes.
-        if has_wildcard(self.topic.as_bytes()) {
-            return Err(EncodeError::invalid(
-                "wildcard in a topic name",
-                Some("MQTT-3.3.2-2"),
-            ));
-        }
-        let mut len = self.topic.wire_len() + self.payload.len();
+        let mut len = self.topic.as_mqtt_str().wire_len() + self.payload.len();
         if self.qos.packet_id().is_some() {
             len += 2;
         }
@@ -250,7 +242,7 @@ impl EncodeBody for PublishRef<'_> {
     }
 
     fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, _trim: Trim, buf: &mut B) {
-        put_str(buf, self.topic);
+        put_str(buf, self.topic.as_mqtt_str());
         if let Some(id) = self.qos.packet_id() {
             buf.put_u16(id.get());
         }
@@ -264,25 +256,6 @@ impl EncodeBody for PublishRef<'_> {
     fn payload(&self) -> &[u8] {
         self.payload
     }
-}
-
-/// Whether a topic name holds `+` or `#`, which it may not ([MQTT-3.3.2-2], and
-/// [MQTT-4.7.0-1] for a will's). (The zero-byte test on a word may misplace a zero, never
-/// invent one, so it is exact for whether there is any.)
-#[inline]
-pub(crate) fn has_wildcard(topic: &[u8]) -> bool {
-    // Eight bytes at a time: a byte equal to `+` or `#` is a zero byte of the word XORed
-    // with that byte repeated.
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH != 0;
-    let (plus, hash) = (u64::from(b'+') * ONES, u64::from(b'#') * ONES);
-    let mut words = topic.chunks_exact(8);
-    let found = words.by_ref().any(|w| {
-        let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        zero(w ^ plus) | zero(w ^ hash)
-    });
-    found || words.remainder().iter().any(|&b| b == b'+' || b == b'#')
 }
 
 fn no_topic() -> EncodeError {
@@ -953,21 +926,5 @@ mod tests {
             .set_correlation_data(Some(Bytes::from(vec![0u8; 65_535])))
             .unwrap();
         assert_eq!(encode(&p, V5).unwrap().len(), 2 + 4 + 3 + 1 + 3 + 65_535);
-    }
-
-    /// The word-at-a-time wildcard test agrees with a byte-by-byte one at every length and
-    /// position, next to every byte value.
-    #[test]
-    fn has_wildcard_sees_every_byte() {
-        for len in 0..=20 {
-            for at in 0..len {
-                for byte in 0..=u8::MAX {
-                    let mut topic = vec![b'a'; len];
-                    topic[at] = byte;
-                    let want = topic.iter().any(|&b| b == b'+' || b == b'#');
-                    assert_eq!(has_wildcard(&topic), want, "{byte:#04x} at {at} of {len}");
-                }
-            }
-        }
     }
 }

@@ -16,7 +16,7 @@ pub use qos::{QoS, QosPid};
 #[cfg(feature = "alloc")]
 pub use string::MqttString;
 pub use string::{InvalidString, MqttStr};
-pub use topic::InvalidTopic;
+pub use topic::{InvalidTopic, TopicStr};
 #[cfg(feature = "alloc")]
 pub use topic::{TopicFilter, TopicName};
 pub use varint::{SubscriptionId, VarInt};

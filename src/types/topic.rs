@@ -1,6 +1,6 @@
-use super::InvalidString;
 #[cfg(feature = "alloc")]
 use super::MqttString;
+use super::{InvalidString, MqttStr};
 #[cfg(feature = "alloc")]
 use alloc::string::String;
 
@@ -84,6 +84,12 @@ impl TopicName {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The name as a borrowed [`TopicStr`].
+    #[must_use]
+    pub fn as_borrowed(&self) -> TopicStr<'_> {
+        TopicStr::from_checked(self.0.as_borrowed())
     }
 
     pub(crate) fn detach(&self) -> Self {
@@ -206,6 +212,90 @@ impl TopicFilter {
         }
         topic_levels.next().is_none()
     }
+}
+
+/// A borrowed topic name: what [`TopicName`] is, as a slice of someone else's buffer (the
+/// received packet, when decoded): an MQTT string without wildcards, checked when made. The
+/// borrowed views ([`PublishRef`](crate::PublishRef), [`WillRef`](crate::WillRef)) carry
+/// their topic as one, so encoding them needs no second check.
+///
+/// ```
+/// use mqttwire::TopicStr;
+///
+/// assert_eq!(TopicStr::new("sport/tennis").unwrap(), "sport/tennis");
+/// assert!(TopicStr::new("sport/+").is_err());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct TopicStr<'a>(MqttStr<'a>);
+
+impl<'a> TopicStr<'a> {
+    /// Checks `name` (an MQTT string without `+` or `#`, [MQTT-3.3.2-2]) and borrows it.
+    pub fn new(name: &'a str) -> Result<Self, InvalidTopic> {
+        let s = MqttStr::new(name)?;
+        if has_wildcard(s.as_bytes()) {
+            return Err(InvalidTopic::WildcardInName);
+        }
+        Ok(Self(s))
+    }
+
+    /// Wraps a string the decoder, or a [`TopicName`], has found free of wildcards.
+    pub(crate) fn from_checked(name: MqttStr<'a>) -> Self {
+        debug_assert!(!has_wildcard(name.as_bytes()));
+        Self(name)
+    }
+
+    /// The name as a string slice.
+    #[must_use]
+    pub fn as_str(&self) -> &'a str {
+        self.0.as_str()
+    }
+
+    /// The name as an [`MqttStr`].
+    #[must_use]
+    pub fn as_mqtt_str(&self) -> MqttStr<'a> {
+        self.0
+    }
+
+    /// The UTF-8 bytes, without the length prefix.
+    #[must_use]
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0.as_bytes()
+    }
+
+    /// Whether the name is empty (valid only with a Topic Alias in MQTT 5.0).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl core::fmt::Debug for TopicStr<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl core::fmt::Display for TopicStr<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for TopicStr<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for TopicStr<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+/// Whether a topic name holds `+` or `#`.
+pub(crate) fn has_wildcard(topic: &[u8]) -> bool {
+    topic.iter().any(|&b| b == b'+' || b == b'#')
 }
 
 /// The filter behind the share name of a valid shared subscription, as
