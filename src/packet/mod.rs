@@ -811,6 +811,7 @@ impl<'a> PacketRef<'a> {
     ///
     /// Malformed input, with the reason code and the rule it breaks. Input that is merely
     /// short is [`Decoded::Partial`], never an error.
+    #[inline]
     pub fn decode(input: &'a [u8], version: ProtocolVersion) -> Result<Decoded<'a>, DecodeError> {
         Self::decode_limited(input, Some(version), MAX_PACKET_SIZE, false)
     }
@@ -823,6 +824,7 @@ impl<'a> PacketRef<'a> {
     /// # Errors
     ///
     /// As [`decode`](Self::decode).
+    #[inline]
     pub fn decode_limited(
         input: &'a [u8],
         version: Option<ProtocolVersion>,
