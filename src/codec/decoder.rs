@@ -1,11 +1,18 @@
 //! The streaming decoder: one per connection, fed from the connection's receive buffer.
 
 use crate::error::DecodeError;
-use crate::packet::{check_first_packet, decode_owned, Packet};
+use crate::packet::{check_first_packet, decode_owned, decode_owned_in, Packet};
+use crate::types::PacketType;
 use crate::types::ProtocolVersion;
 use crate::wire::fixed_header::FixedHeader;
 use alloc::vec::Vec;
-use bytes::BytesMut;
+use bytes::{Buf, Bytes, BytesMut};
+
+/// Packets this short, PUBLISH aside, hold no string or binary field: a 5.0 acknowledgement
+/// with a reason code and Property Length 0 takes six bytes, and the shortest packet with a
+/// non-empty field but a PUBLISH (an UNSUBSCRIBE of a one-character filter) seven. The
+/// `Decoder` decodes them in place; a field it did meet would be copied, never lost.
+const SLICE_FREE: usize = 6;
 
 /// Decodes packets one after another from a connection's receive buffer, with the contract
 /// of tokio-util's `Decoder`: `Ok(Some(packet))` when a whole packet was there (its bytes
@@ -176,8 +183,22 @@ impl Decoder {
         }
         self.pending = None;
         self.quiet_below = 0;
-        let frame = buf.split_to(total).freeze();
-        let packet = decode_owned(&frame, &header, self.version, self.strict_strings)?;
+        let packet = if total <= SLICE_FREE && header.packet_type != PacketType::Publish {
+            // Too short for a string or binary field (a PUBLISH is the one type that fits a
+            // one-byte topic in five bytes): decoded in place, no frame split off and freed.
+            let packet = decode_owned_in(
+                &buf[..total],
+                &Bytes::new(),
+                &header,
+                self.version,
+                self.strict_strings,
+            );
+            buf.advance(total);
+            packet?
+        } else {
+            let frame = buf.split_to(total).freeze();
+            decode_owned(&frame, &header, self.version, self.strict_strings)?
+        };
         if let Packet::Connect(connect) = &packet {
             self.version = Some(connect.protocol_version);
         }

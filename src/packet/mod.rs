@@ -949,7 +949,23 @@ pub(crate) fn decode_owned(
     version: Option<ProtocolVersion>,
     strict_strings: bool,
 ) -> Result<Packet, DecodeError> {
-    read_body(frame, header, version, strict_strings, |r, header| {
+    decode_owned_in(frame, frame, header, version, strict_strings)
+}
+
+/// [`decode_owned`] reading `bytes`, with the owned fields' bytes sliced from `frame` where
+/// they lie in it and copied where not: the `Decoder` decodes a packet too short to hold a
+/// string or binary field (an acknowledgement, a ping, a bare DISCONNECT) straight from its
+/// receive buffer with an empty `frame`, without splitting a frame off for nothing.
+#[cfg(feature = "alloc")]
+#[inline]
+pub(crate) fn decode_owned_in(
+    bytes: &[u8],
+    frame: &Bytes,
+    header: &FixedHeader,
+    version: Option<ProtocolVersion>,
+    strict_strings: bool,
+) -> Result<Packet, DecodeError> {
+    read_body(bytes, header, version, strict_strings, |r, header| {
         decode_body_owned(r, header, frame)
     })
 }
