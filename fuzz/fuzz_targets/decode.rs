@@ -10,6 +10,9 @@
 //!   client identifier and no clean session, which a server must answer with CONNACK 0x02
 //!   ([MQTT-3.1.3-8]) and a client must not send ([MQTT-3.1.3-7]);
 //! - `Packet::decode_slice` agrees with `Packet::decode`;
+//! - the borrowed `PacketRef::decode` agrees with `Packet::decode`, error for error, bytes
+//!   used and "need more bytes" alike, and a view it decodes encodes into a slice exactly
+//!   as the owned packet encodes (or fails alike), writing nothing on failure;
 //! - the same bytes through `Decoder::for_server()` and a `Decoder` with a small maximum
 //!   packet size: no panic, the first packet agrees with `Packet::decode`, and the receive
 //!   buffer's capacity never grows past what it started with plus the maximum packet size.
@@ -18,7 +21,9 @@
 
 use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
-use mqttwire::{DecodeErrorKind, Decoder, EncodeError, Packet, ProtocolVersion};
+use mqttwire::{
+    DecodeErrorKind, Decoded, Decoder, EncodeError, Packet, PacketRef, ProtocolVersion,
+};
 
 const LEVELS: [ProtocolVersion; 3] = [
     ProtocolVersion::V3_1,
@@ -46,6 +51,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(*used <= bytes.len());
         round_trip(packet, version);
     }
+    borrowed_agrees(bytes, version, &decoded);
 
     let decoders = [
         Decoder::for_server(),
@@ -150,4 +156,34 @@ fn is_documented_asymmetry(packet: &Packet, e: &EncodeError) -> bool {
                 ..
             }
         )
+}
+
+/// `PacketRef::decode` answers what `Packet::decode` answers, and its view encodes into a
+/// slice as the owned packet encodes.
+fn borrowed_agrees(
+    bytes: &[u8],
+    version: ProtocolVersion,
+    owned: &Result<(Packet, usize), mqttwire::DecodeError>,
+) {
+    match (PacketRef::decode(bytes, version), owned) {
+        (Ok(Decoded::Complete(view, n)), Ok((packet, used))) => {
+            assert_eq!(n, *used);
+            let mut want = Vec::new();
+            let want = packet.encode(version, &mut want).map(|_| want);
+            let mut out = vec![0xEE; bytes.len() + 16];
+            match (view.encode(version, &mut out), want) {
+                (Ok(written), Ok(want)) => assert_eq!(&out[..written], &want[..]),
+                (Err(a), Err(b)) => {
+                    assert_eq!(a, b);
+                    assert!(out.iter().all(|&b| b == 0xEE), "written before {a:?}");
+                }
+                (a, b) => panic!("borrowed encode {a:?}, owned {b:?}"),
+            }
+        }
+        (Ok(Decoded::Partial { needed }), Err(e)) => {
+            assert_eq!(e.kind(), &DecodeErrorKind::Incomplete { needed });
+        }
+        (Err(a), Err(b)) => assert_eq!(&a, b),
+        (a, b) => panic!("PacketRef::decode gave {a:?}, Packet::decode {b:?}"),
+    }
 }
