@@ -183,22 +183,16 @@ impl Decoder {
         }
         self.pending = None;
         self.quiet_below = 0;
-        let packet = if total <= SLICE_FREE && header.packet_type != PacketType::Publish {
+        if total <= SLICE_FREE && header.packet_type != PacketType::Publish {
             // Too short for a string or binary field (a PUBLISH is the one type that fits a
-            // one-byte topic in five bytes): decoded in place, no frame split off and freed.
-            let packet = decode_owned_in(
-                &buf[..total],
-                &Bytes::new(),
-                &header,
-                self.version,
-                self.strict_strings,
-            );
+            // one-byte topic in five bytes, a CONNECT is longer): decoded in place, no frame
+            // split off and freed.
+            let packet = decode_in_place(&buf[..total], &header, self.version, self.strict_strings);
             buf.advance(total);
-            packet?
-        } else {
-            let frame = buf.split_to(total).freeze();
-            decode_owned(&frame, &header, self.version, self.strict_strings)?
-        };
+            return packet.map(Some);
+        }
+        let frame = buf.split_to(total).freeze();
+        let packet = decode_owned(&frame, &header, self.version, self.strict_strings)?;
         if let Packet::Connect(connect) = &packet {
             self.version = Some(connect.protocol_version);
         }
@@ -221,6 +215,18 @@ impl Decoder {
         };
         Some(header.total_len().saturating_sub(buf.len()))
     }
+}
+
+/// Decodes a packet of no string or binary field from the receive buffer itself. Not
+/// inlined: the general path stays the one `decode_available` holds.
+#[inline(never)]
+fn decode_in_place(
+    bytes: &[u8],
+    header: &FixedHeader,
+    version: Option<ProtocolVersion>,
+    strict_strings: bool,
+) -> Result<Packet, DecodeError> {
+    decode_owned_in(bytes, &Bytes::new(), header, version, strict_strings)
 }
 
 /// While a packet is incomplete, `buf` keeps room for at least this many more bytes (or

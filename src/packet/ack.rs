@@ -61,6 +61,7 @@ macro_rules! ack_packet {
             }
 
             /// The owned acknowledgement whose fields are `view`'s, sliced from `frame`.
+            #[inline]
             pub(crate) fn from_view(view: &$view<'_>, frame: &Bytes) -> Self {
                 Self {
                     packet_id: view.packet_id,

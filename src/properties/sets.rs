@@ -336,6 +336,7 @@ macro_rules! property_set {
             }
 
             /// The owned set whose bytes are `view`'s, sliced from `frame`, which holds them.
+            #[inline]
             pub(crate) fn from_view(view: &$view<'_>, frame: &Bytes) -> Self {
                 Self {
                     $( $field: view.$field, )*

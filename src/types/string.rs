@@ -229,6 +229,7 @@ impl MqttString {
     }
 
     /// `s`'s bytes as a slice of `frame`, which holds them: no copy, no check.
+    #[inline]
     pub(crate) fn in_frame(frame: &Bytes, s: MqttStr<'_>) -> Self {
         Self(slice_of(frame, s.0))
     }
