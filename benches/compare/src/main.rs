@@ -598,7 +598,9 @@ fn best_peer(
 ) -> Option<(String, f64)> {
     cells
         .iter()
-        .filter(|((c, k), cell)| c == case && k != "mqttwire" && !is_floor(k) && !cell.na)
+        .filter(|((c, k), cell)| {
+            c == case && !k.starts_with("mqttwire") && !is_floor(k) && !cell.na
+        })
         .filter_map(|((_, k), cell)| value(cell).map(|v| (k.clone(), v)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
 }

@@ -6,6 +6,7 @@
 /// `strict` adds the checks the specification requires of a PUBLISH.
 pub const CODECS: &[&str] = &[
     "mqttwire",
+    "mqttwire_ref",
     "rumqttc",
     "mqttbytes",
     "mqttrs",

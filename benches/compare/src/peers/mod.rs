@@ -6,6 +6,7 @@ pub mod mqtt_protocol_core;
 pub mod mqttbytes;
 pub mod mqttrs;
 pub mod mqttwire;
+pub mod mqttwire_ref;
 pub mod rmqtt_codec;
 pub mod rumqttc;
 pub mod strict;
@@ -16,6 +17,7 @@ use crate::harness::{NotApplicable, Spec};
 pub fn spec(codec: &str, case: &Case) -> Result<Spec, NotApplicable> {
     match codec {
         "mqttwire" => mqttwire::spec(case),
+        "mqttwire_ref" => mqttwire_ref::spec(case),
         "rumqttc" => rumqttc::spec(case),
         "mqttbytes" => mqttbytes::spec(case),
         "mqttrs" => mqttrs::spec(case),
@@ -31,6 +33,7 @@ pub fn spec(codec: &str, case: &Case) -> Result<Spec, NotApplicable> {
 pub fn display(codec: &str) -> &'static str {
     match codec {
         "mqttwire" => "mqttwire",
+        "mqttwire_ref" => "mqttwire (borrowed)",
         "rumqttc" => "rumqttc (mqttbytes v4/v5)",
         "mqttbytes" => "mqttbytes 0.6",
         "mqttrs" => "mqttrs",
