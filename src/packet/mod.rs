@@ -121,6 +121,8 @@ pub(crate) enum CodeIter<'a, C> {
     Codes(core::slice::Iter<'a, C>),
 }
 
+#[macro_use]
+mod wire_list;
 mod ack;
 mod auth;
 mod connack;
@@ -311,15 +313,10 @@ impl Packet {
     /// [`Incomplete`](DecodeErrorKind::Incomplete); to wait for more bytes instead, use a
     /// [`Decoder`](crate::Decoder). No size limit applies beyond the protocol's.
     pub fn decode(input: &Bytes, version: ProtocolVersion) -> Result<(Packet, usize), DecodeError> {
-        let needed = match FixedHeader::parse(input, Some(version), MAX_PACKET_SIZE)? {
-            Some(header) if header.total_len() <= input.len() => {
-                let packet = decode_owned(input, &header, Some(version), false)?;
-                return Ok((packet, header.total_len()));
-            }
-            Some(header) => Some(header.total_len() - input.len()),
-            None => None,
-        };
-        Err(DecodeErrorKind::Incomplete { needed }.into())
+        let header = whole_packet(input, Some(version), MAX_PACKET_SIZE)?
+            .map_err(|needed| DecodeError::from(DecodeErrorKind::Incomplete { needed }))?;
+        let packet = decode_owned(input, &header, Some(version), false)?;
+        Ok((packet, header.total_len()))
     }
 
     /// Like [`Packet::decode`], for a byte slice: the packet's bytes are copied once into a
@@ -328,16 +325,11 @@ impl Packet {
         input: &[u8],
         version: ProtocolVersion,
     ) -> Result<(Packet, usize), DecodeError> {
-        let needed = match FixedHeader::parse(input, Some(version), MAX_PACKET_SIZE)? {
-            Some(header) if header.total_len() <= input.len() => {
-                let frame = Bytes::copy_from_slice(&input[..header.total_len()]);
-                let packet = decode_owned(&frame, &header, Some(version), false)?;
-                return Ok((packet, header.total_len()));
-            }
-            Some(header) => Some(header.total_len() - input.len()),
-            None => None,
-        };
-        Err(DecodeErrorKind::Incomplete { needed }.into())
+        let header = whole_packet(input, Some(version), MAX_PACKET_SIZE)?
+            .map_err(|needed| DecodeError::from(DecodeErrorKind::Incomplete { needed }))?;
+        let frame = Bytes::copy_from_slice(&input[..header.total_len()]);
+        let packet = decode_owned(&frame, &header, Some(version), false)?;
+        Ok((packet, header.total_len()))
     }
 
     /// The owned packet with `view`'s fields: those that are slices of `frame` share its
@@ -834,17 +826,12 @@ impl<'a> PacketRef<'a> {
         if version.is_none() {
             check_first_packet(input)?;
         }
-        let Some(header) = FixedHeader::parse(input, version, max_packet_size)? else {
-            return Ok(Decoded::Partial { needed: None });
+        let header = match whole_packet(input, version, max_packet_size)? {
+            Ok(header) => header,
+            Err(needed) => return Ok(Decoded::Partial { needed }),
         };
-        let total = header.total_len();
-        if input.len() < total {
-            return Ok(Decoded::Partial {
-                needed: Some(total - input.len()),
-            });
-        }
         let packet = decode_frame(input, &header, version, strict_strings)?;
-        Ok(Decoded::Complete(packet, total))
+        Ok(Decoded::Complete(packet, header.total_len()))
     }
 
     /// The packet's type.
@@ -912,6 +899,21 @@ impl<'a> PacketRef<'a> {
     ) -> Result<Fitted, EncodeError> {
         dispatch!(self, p => fit(p, version, max), ping => fit_ping(self.packet_type(), max))
     }
+}
+
+/// The fixed header of the packet at the front of `input` when all its bytes are there, or
+/// how many more it needs (`None` while the fixed header itself is cut short).
+#[inline]
+fn whole_packet(
+    input: &[u8],
+    version: Option<ProtocolVersion>,
+    max_packet_size: usize,
+) -> Result<Result<FixedHeader, Option<usize>>, DecodeError> {
+    Ok(match FixedHeader::parse(input, version, max_packet_size)? {
+        Some(header) if header.total_len() <= input.len() => Ok(header),
+        Some(header) => Err(Some(header.total_len() - input.len())),
+        None => Err(None),
+    })
 }
 
 /// Before the version is known, only a CONNECT may come ([MQTT-3.1.0-1]): the first byte is

@@ -10,13 +10,14 @@
 //!                 2 No Local, 1-0 Maximum QoS (3.1.1: bits 7-2 reserved, 1-0 QoS)
 //! ```
 
+#[cfg(feature = "alloc")]
+use super::wire_list::OwnedEntry;
+use super::wire_list::WireEntry;
 use super::{v5_only, EncodeBody};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 #[cfg(feature = "alloc")]
 use crate::properties::SubscribeProperties;
 use crate::properties::SubscribePropertiesRef;
-#[cfg(feature = "alloc")]
-use crate::types::string::slice_of;
 use crate::types::topic::{check_filter_bytes, check_shared};
 use crate::types::PacketType;
 use crate::types::{InvalidTopic, MqttStr, PacketId, ProtocolVersion, QoS};
@@ -28,9 +29,7 @@ use crate::wire::writer::Sink;
 use crate::wire::Trim;
 use crate::ReasonCode;
 #[cfg(feature = "alloc")]
-use alloc::vec::Vec;
-#[cfg(feature = "alloc")]
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 #[cfg(feature = "alloc")]
 /// SUBSCRIBE: one or more topic filters with their options.
@@ -227,10 +226,7 @@ impl Subscribe {
     pub(crate) fn detach(&self) -> Self {
         Self {
             packet_id: self.packet_id,
-            subscriptions: Subscriptions {
-                bytes: Bytes::copy_from_slice(&self.subscriptions.bytes),
-                count: self.subscriptions.count,
-            },
+            subscriptions: self.subscriptions.detach(),
             properties: self.properties.detach(),
         }
     }
@@ -252,152 +248,6 @@ impl Subscribe {
             subscriptions: Subscriptions::from_view(view.subscriptions, frame),
             properties: SubscribeProperties::from_view(&view.properties, frame),
         }
-    }
-}
-
-#[cfg(feature = "alloc")]
-/// The subscriptions of a [`Subscribe`], kept as they go on the wire (each topic filter and
-/// its options byte, one after another) in one buffer, a slice of the received frame when
-/// decoded: a SUBSCRIBE takes no more memory than its bytes, however many filters it holds.
-/// Iterating yields each [`Subscription`] (its filter a slice of that buffer).
-///
-/// ```
-/// use mqttwire::{QoS, Subscription, Subscriptions, TopicFilter};
-///
-/// let list: Subscriptions = [
-///     Subscription::new(TopicFilter::new("a/+").unwrap(), QoS::AtLeastOnce),
-///     Subscription::new(TopicFilter::new("b/#").unwrap(), QoS::ExactlyOnce),
-/// ]
-/// .into_iter()
-/// .collect();
-/// assert_eq!(list.len(), 2);
-/// assert_eq!(list.iter().nth(1).unwrap().filter, "b/#");
-/// ```
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Subscriptions {
-    bytes: Bytes,
-    count: usize,
-}
-
-#[cfg(feature = "alloc")]
-impl Subscriptions {
-    /// No subscriptions.
-    #[must_use]
-    pub const fn new() -> Self {
-        Self {
-            bytes: Bytes::new(),
-            count: 0,
-        }
-    }
-
-    /// How many subscriptions there are.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
-    /// Whether there are none.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// The subscriptions, in order.
-    pub fn iter(&self) -> SubscriptionsIter<'_> {
-        SubscriptionsIter {
-            bytes: &self.bytes,
-            rest: SubscriptionsRef::from_wire(&self.bytes).iter(),
-        }
-    }
-
-    /// The list as a borrowed view.
-    #[must_use]
-    pub fn as_view(&self) -> SubscriptionsRef<'_> {
-        SubscriptionsRef::from_wire(&self.bytes)
-    }
-
-    /// The list `view` holds, its bytes sliced from `frame` when they are received ones.
-    fn from_view(view: SubscriptionsRef<'_>, frame: &Bytes) -> Self {
-        match view.list {
-            List::Wire(bytes) => Self {
-                bytes: slice_of(frame, bytes),
-                count: view.len(),
-            },
-            List::Parts(_) => {
-                let mut out = BytesMut::new();
-                view.iter().for_each(|s| put_subscription(&mut out, s));
-                Self {
-                    bytes: out.freeze(),
-                    count: view.len(),
-                }
-            }
-        }
-    }
-}
-
-fn put_subscription<B: Sink + ?Sized>(buf: &mut B, s: SubscriptionRef<'_>) {
-    put_str(buf, s.filter);
-    buf.put_u8(s.options.byte());
-}
-
-#[cfg(feature = "alloc")]
-impl FromIterator<Subscription> for Subscriptions {
-    fn from_iter<I: IntoIterator<Item = Subscription>>(iter: I) -> Self {
-        let mut out = BytesMut::new();
-        let mut count = 0;
-        for s in iter {
-            put_subscription(&mut out, s.as_view());
-            count += 1;
-        }
-        Self {
-            bytes: out.freeze(),
-            count,
-        }
-    }
-}
-
-#[cfg(feature = "alloc")]
-impl From<Vec<Subscription>> for Subscriptions {
-    fn from(list: Vec<Subscription>) -> Self {
-        list.into_iter().collect()
-    }
-}
-
-#[cfg(feature = "alloc")]
-impl<'a> IntoIterator for &'a Subscriptions {
-    type Item = Subscription;
-    type IntoIter = SubscriptionsIter<'a>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
-}
-
-#[cfg(feature = "alloc")]
-impl core::fmt::Debug for Subscriptions {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-#[cfg(feature = "alloc")]
-/// Iterator over [`Subscriptions`].
-#[derive(Clone, Debug)]
-#[must_use = "iterators are lazy and do nothing unless consumed"]
-pub struct SubscriptionsIter<'a> {
-    bytes: &'a Bytes,
-    rest: SubscriptionsRefIter<'a>,
-}
-
-#[cfg(feature = "alloc")]
-impl Iterator for SubscriptionsIter<'_> {
-    type Item = Subscription;
-
-    fn next(&mut self) -> Option<Subscription> {
-        let s = self.rest.next()?;
-        Some(Subscription {
-            filter: TopicFilter::from_plain(MqttString::in_frame(self.bytes, s.filter)),
-            options: s.options,
-        })
     }
 }
 
@@ -464,127 +314,63 @@ pub struct SubscriptionRef<'a> {
     pub options: SubscriptionOptions,
 }
 
-/// The subscriptions of a [`SubscribeRef`]: the received entries, checked once when the
-/// packet was decoded and read again, without checks, as they are iterated; or
-/// subscriptions given by the sender ([`from_parts`](Self::from_parts)), checked when
-/// encoded.
-#[derive(Clone, Copy)]
-pub struct SubscriptionsRef<'a> {
-    list: List<'a, SubscriptionRef<'a>>,
+wire_list! {
+    /// The subscriptions of a [`SubscribeRef`]: the received entries, checked once when the
+    /// packet was decoded and read again, without checks, as they are iterated; or
+    /// subscriptions given by the sender ([`from_parts`](Self::from_parts)), checked when
+    /// encoded.
+    view SubscriptionsRef, SubscriptionsRefIter => SubscriptionRef<'a>;
+    /// The subscriptions of a [`Subscribe`], kept as they go on the wire (each topic filter and
+    /// its options byte, one after another) in one buffer, a slice of the received frame when
+    /// decoded: a SUBSCRIBE takes no more memory than its bytes, however many filters it holds.
+    /// Iterating yields each [`Subscription`] (its filter a slice of that buffer).
+    ///
+    /// ```
+    /// use mqttwire::{QoS, Subscription, Subscriptions, TopicFilter};
+    ///
+    /// let list: Subscriptions = [
+    ///     Subscription::new(TopicFilter::new("a/+").unwrap(), QoS::AtLeastOnce),
+    ///     Subscription::new(TopicFilter::new("b/#").unwrap(), QoS::ExactlyOnce),
+    /// ]
+    /// .into_iter()
+    /// .collect();
+    /// assert_eq!(list.len(), 2);
+    /// assert_eq!(list.iter().nth(1).unwrap().filter, "b/#");
+    /// ```
+    owned Subscriptions, SubscriptionsIter => Subscription;
 }
 
-/// Where a borrowed list lives: received (or owned) bytes as on the wire, or entries given
-/// by the sender.
-#[derive(Clone, Copy)]
-pub(crate) enum List<'a, T> {
-    Wire(&'a [u8]),
-    Parts(&'a [T]),
+/// A subscription on the wire: its topic filter, then its options byte.
+impl<'a> WireEntry<'a> for SubscriptionRef<'a> {
+    fn split(bytes: &'a [u8]) -> Option<(Self, &'a [u8])> {
+        let (filter, rest) = MqttStr::split(bytes)?;
+        let (&options, rest) = rest.split_first()?;
+        // Checked when written: a 3.1.1 options byte has only QoS bits set, read alike at
+        // 5.0.
+        let options = SubscriptionOptions::from_byte(options, ProtocolVersion::V5).ok()?;
+        Some((SubscriptionRef { filter, options }, rest))
+    }
+
+    fn put<B: Sink + ?Sized>(self, buf: &mut B) {
+        put_str(buf, self.filter);
+        buf.put_u8(self.options.byte());
+    }
 }
 
-impl<'a> SubscriptionsRef<'a> {
-    /// Subscriptions to encode, such as a client without an allocator builds on its stack.
-    #[must_use]
-    pub fn from_parts(parts: &'a [SubscriptionRef<'a>]) -> Self {
-        Self {
-            list: List::Parts(parts),
+#[cfg(feature = "alloc")]
+impl OwnedEntry for Subscription {
+    type Entry<'a> = SubscriptionRef<'a>;
+
+    fn from_entry(frame: &Bytes, entry: SubscriptionRef<'_>) -> Self {
+        Subscription {
+            filter: TopicFilter::from_plain(MqttString::in_frame(frame, entry.filter)),
+            options: entry.options,
         }
     }
 
-    /// Entries as on the wire, checked by the decoder or written by [`Subscriptions`].
-    pub(crate) fn from_wire(bytes: &'a [u8]) -> Self {
-        Self {
-            list: List::Wire(bytes),
-        }
+    fn entry(&self) -> SubscriptionRef<'_> {
+        self.as_view()
     }
-
-    /// The subscriptions, in order.
-    pub fn iter(&self) -> SubscriptionsRefIter<'a> {
-        SubscriptionsRefIter { list: self.list }
-    }
-
-    /// How many there are (for received ones, a walk of the entries).
-    #[must_use]
-    pub fn len(&self) -> usize {
-        match self.list {
-            List::Wire(_) => self.iter().count(),
-            List::Parts(parts) => parts.len(),
-        }
-    }
-
-    /// Whether there are none (never, in a decoded SUBSCRIBE).
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        match self.list {
-            List::Wire(bytes) => bytes.is_empty(),
-            List::Parts(parts) => parts.is_empty(),
-        }
-    }
-}
-
-impl PartialEq for SubscriptionsRef<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for SubscriptionsRef<'_> {}
-
-impl<'a> IntoIterator for SubscriptionsRef<'a> {
-    type Item = SubscriptionRef<'a>;
-    type IntoIter = SubscriptionsRefIter<'a>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
-}
-
-impl core::fmt::Debug for SubscriptionsRef<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-/// Iterator over [`SubscriptionsRef`].
-#[derive(Clone)]
-#[must_use = "iterators are lazy and do nothing unless consumed"]
-pub struct SubscriptionsRefIter<'a> {
-    list: List<'a, SubscriptionRef<'a>>,
-}
-
-impl core::fmt::Debug for SubscriptionsRefIter<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_list().entries(self.clone()).finish()
-    }
-}
-
-impl<'a> Iterator for SubscriptionsRefIter<'a> {
-    type Item = SubscriptionRef<'a>;
-
-    fn next(&mut self) -> Option<SubscriptionRef<'a>> {
-        match &mut self.list {
-            List::Wire(rest) => {
-                let (filter, after) = split_string(rest)?;
-                let (&options, after) = after.split_first()?;
-                *rest = after;
-                // Checked when written: a 3.1.1 options byte has only QoS bits set, read
-                // alike at 5.0.
-                let options = SubscriptionOptions::from_byte(options, ProtocolVersion::V5).ok()?;
-                Some(SubscriptionRef { filter, options })
-            }
-            List::Parts(parts) => {
-                let (first, rest) = parts.split_first()?;
-                *parts = rest;
-                Some(*first)
-            }
-        }
-    }
-}
-
-/// The length-prefixed string at the front of validated bytes, and what follows it.
-pub(crate) fn split_string(bytes: &[u8]) -> Option<(MqttStr<'_>, &[u8])> {
-    let (&[high, low], rest) = bytes.split_first_chunk::<2>()?;
-    let n = usize::from(u16::from_be_bytes([high, low]));
-    let (s, rest) = (rest.get(..n)?, rest.get(n..)?);
-    Some((MqttStr::from_checked(s), rest))
 }
 
 impl EncodeBody for SubscribeRef<'_> {
@@ -635,7 +421,7 @@ impl EncodeBody for SubscribeRef<'_> {
             self.properties.put(buf, Trim::Nothing);
         }
         for s in self.subscriptions.iter() {
-            put_subscription(buf, s);
+            s.put(buf);
         }
     }
 }
@@ -653,6 +439,7 @@ mod tests {
     use crate::types::SubscriptionId;
     use crate::Packet;
     use alloc::vec;
+    use alloc::vec::Vec;
 
     /// A SUBSCRIBE, packet identifier 1, of one filter (raw bytes, under 100) and options.
     fn frame(version: ProtocolVersion, filter: &[u8], options: u8) -> Vec<u8> {

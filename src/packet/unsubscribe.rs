@@ -8,14 +8,14 @@
 //! payload         one or more Topic Filter strings
 //! ```
 
-use super::subscribe::{check_filter, read_filter, split_string, List};
+use super::subscribe::{check_filter, read_filter};
+#[cfg(feature = "alloc")]
+use super::wire_list::OwnedEntry;
 use super::{v5_only, EncodeBody};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 #[cfg(feature = "alloc")]
 use crate::properties::UnsubscribeProperties;
 use crate::properties::UnsubscribePropertiesRef;
-#[cfg(feature = "alloc")]
-use crate::types::string::slice_of;
 use crate::types::PacketType;
 use crate::types::{MqttStr, PacketId, ProtocolVersion};
 #[cfg(feature = "alloc")]
@@ -25,9 +25,7 @@ use crate::wire::writer::put_str;
 use crate::wire::writer::Sink;
 use crate::wire::Trim;
 #[cfg(feature = "alloc")]
-use alloc::vec::Vec;
-#[cfg(feature = "alloc")]
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 #[cfg(feature = "alloc")]
 /// UNSUBSCRIBE: the topic filters to remove, compared character by character with the
@@ -57,10 +55,7 @@ impl Unsubscribe {
     pub(crate) fn detach(&self) -> Self {
         Self {
             packet_id: self.packet_id,
-            filters: TopicFilters {
-                bytes: Bytes::copy_from_slice(&self.filters.bytes),
-                count: self.filters.count,
-            },
+            filters: self.filters.detach(),
             properties: self.properties.detach(),
         }
     }
@@ -82,139 +77,6 @@ impl Unsubscribe {
             filters: TopicFilters::from_view(view.filters, frame),
             properties: UnsubscribeProperties::from_view(&view.properties, frame),
         }
-    }
-}
-
-#[cfg(feature = "alloc")]
-/// The topic filters of an [`Unsubscribe`], kept as they go on the wire (length-prefixed
-/// strings, one after another) in one buffer, a slice of the received frame when decoded:
-/// an UNSUBSCRIBE takes no more memory than its bytes. Iterating yields each
-/// [`TopicFilter`] (a slice of that buffer).
-///
-/// ```
-/// use mqttwire::{TopicFilter, TopicFilters};
-///
-/// let list: TopicFilters = ["a/+", "b/#"].into_iter().map(|f| TopicFilter::new(f).unwrap()).collect();
-/// assert_eq!(list.len(), 2);
-/// assert_eq!(list.iter().last().unwrap(), "b/#");
-/// ```
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct TopicFilters {
-    bytes: Bytes,
-    count: usize,
-}
-
-#[cfg(feature = "alloc")]
-impl TopicFilters {
-    /// No filters.
-    #[must_use]
-    pub const fn new() -> Self {
-        Self {
-            bytes: Bytes::new(),
-            count: 0,
-        }
-    }
-
-    /// How many filters there are.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
-    /// Whether there are none.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// The filters, in order.
-    pub fn iter(&self) -> TopicFiltersIter<'_> {
-        TopicFiltersIter {
-            bytes: &self.bytes,
-            rest: TopicFiltersRef::from_wire(&self.bytes).iter(),
-        }
-    }
-
-    /// The list as a borrowed view.
-    #[must_use]
-    pub fn as_view(&self) -> TopicFiltersRef<'_> {
-        TopicFiltersRef::from_wire(&self.bytes)
-    }
-
-    /// The list `view` holds, its bytes sliced from `frame` when they are received ones.
-    fn from_view(view: TopicFiltersRef<'_>, frame: &Bytes) -> Self {
-        match view.list {
-            List::Wire(bytes) => Self {
-                bytes: slice_of(frame, bytes),
-                count: view.len(),
-            },
-            List::Parts(_) => {
-                let mut out = BytesMut::new();
-                view.iter().for_each(|f| put_str(&mut out, f));
-                Self {
-                    bytes: out.freeze(),
-                    count: view.len(),
-                }
-            }
-        }
-    }
-}
-
-#[cfg(feature = "alloc")]
-impl FromIterator<TopicFilter> for TopicFilters {
-    fn from_iter<I: IntoIterator<Item = TopicFilter>>(iter: I) -> Self {
-        let mut out = BytesMut::new();
-        let mut count = 0;
-        for f in iter {
-            put_str(&mut out, f.as_mqtt_str().as_borrowed());
-            count += 1;
-        }
-        Self {
-            bytes: out.freeze(),
-            count,
-        }
-    }
-}
-
-#[cfg(feature = "alloc")]
-impl From<Vec<TopicFilter>> for TopicFilters {
-    fn from(list: Vec<TopicFilter>) -> Self {
-        list.into_iter().collect()
-    }
-}
-
-#[cfg(feature = "alloc")]
-impl<'a> IntoIterator for &'a TopicFilters {
-    type Item = TopicFilter;
-    type IntoIter = TopicFiltersIter<'a>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
-}
-
-#[cfg(feature = "alloc")]
-impl core::fmt::Debug for TopicFilters {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-#[cfg(feature = "alloc")]
-/// Iterator over [`TopicFilters`].
-#[derive(Clone, Debug)]
-#[must_use = "iterators are lazy and do nothing unless consumed"]
-pub struct TopicFiltersIter<'a> {
-    bytes: &'a Bytes,
-    rest: TopicFiltersRefIter<'a>,
-}
-
-#[cfg(feature = "alloc")]
-impl Iterator for TopicFiltersIter<'_> {
-    type Item = TopicFilter;
-
-    fn next(&mut self) -> Option<TopicFilter> {
-        let f = self.rest.next()?;
-        Some(TopicFilter::from_plain(MqttString::in_frame(self.bytes, f)))
     }
 }
 
@@ -254,105 +116,36 @@ impl<'a> UnsubscribeRef<'a> {
     }
 }
 
-/// The topic filters of an [`UnsubscribeRef`]: the received strings, checked once when the
-/// packet was decoded and read again, without checks, as they are iterated; or filters
-/// given by the sender ([`from_parts`](Self::from_parts)), checked when encoded.
-#[derive(Clone, Copy)]
-pub struct TopicFiltersRef<'a> {
-    list: List<'a, MqttStr<'a>>,
+wire_list! {
+    /// The topic filters of an [`UnsubscribeRef`]: the received strings, checked once when the
+    /// packet was decoded and read again, without checks, as they are iterated; or filters
+    /// given by the sender ([`from_parts`](Self::from_parts)), checked when encoded.
+    view TopicFiltersRef, TopicFiltersRefIter => MqttStr<'a>;
+    /// The topic filters of an [`Unsubscribe`], kept as they go on the wire (length-prefixed
+    /// strings, one after another) in one buffer, a slice of the received frame when decoded:
+    /// an UNSUBSCRIBE takes no more memory than its bytes. Iterating yields each
+    /// [`TopicFilter`] (a slice of that buffer).
+    ///
+    /// ```
+    /// use mqttwire::{TopicFilter, TopicFilters};
+    ///
+    /// let list: TopicFilters = ["a/+", "b/#"].into_iter().map(|f| TopicFilter::new(f).unwrap()).collect();
+    /// assert_eq!(list.len(), 2);
+    /// assert_eq!(list.iter().last().unwrap(), "b/#");
+    /// ```
+    owned TopicFilters, TopicFiltersIter => TopicFilter;
 }
 
-impl<'a> TopicFiltersRef<'a> {
-    /// Filters to encode, such as a client without an allocator builds on its stack.
-    #[must_use]
-    pub fn from_parts(parts: &'a [MqttStr<'a>]) -> Self {
-        Self {
-            list: List::Parts(parts),
-        }
+#[cfg(feature = "alloc")]
+impl OwnedEntry for TopicFilter {
+    type Entry<'a> = MqttStr<'a>;
+
+    fn from_entry(frame: &Bytes, entry: MqttStr<'_>) -> Self {
+        TopicFilter::from_plain(MqttString::in_frame(frame, entry))
     }
 
-    /// Strings as on the wire, checked by the decoder or written by [`TopicFilters`].
-    pub(crate) fn from_wire(bytes: &'a [u8]) -> Self {
-        Self {
-            list: List::Wire(bytes),
-        }
-    }
-
-    /// The filters, in order.
-    pub fn iter(&self) -> TopicFiltersRefIter<'a> {
-        TopicFiltersRefIter { list: self.list }
-    }
-
-    /// How many there are (for received ones, a walk of the entries).
-    #[must_use]
-    pub fn len(&self) -> usize {
-        match self.list {
-            List::Wire(_) => self.iter().count(),
-            List::Parts(parts) => parts.len(),
-        }
-    }
-
-    /// Whether there are none (never, in a decoded UNSUBSCRIBE).
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        match self.list {
-            List::Wire(bytes) => bytes.is_empty(),
-            List::Parts(parts) => parts.is_empty(),
-        }
-    }
-}
-
-impl PartialEq for TopicFiltersRef<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for TopicFiltersRef<'_> {}
-
-impl<'a> IntoIterator for TopicFiltersRef<'a> {
-    type Item = MqttStr<'a>;
-    type IntoIter = TopicFiltersRefIter<'a>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
-}
-
-impl core::fmt::Debug for TopicFiltersRef<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-/// Iterator over [`TopicFiltersRef`].
-#[derive(Clone)]
-#[must_use = "iterators are lazy and do nothing unless consumed"]
-pub struct TopicFiltersRefIter<'a> {
-    list: List<'a, MqttStr<'a>>,
-}
-
-impl core::fmt::Debug for TopicFiltersRefIter<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_list().entries(self.clone()).finish()
-    }
-}
-
-impl<'a> Iterator for TopicFiltersRefIter<'a> {
-    type Item = MqttStr<'a>;
-
-    fn next(&mut self) -> Option<MqttStr<'a>> {
-        match &mut self.list {
-            List::Wire(rest) => {
-                let (filter, after) = split_string(rest)?;
-                *rest = after;
-                Some(filter)
-            }
-            List::Parts(parts) => {
-                let (first, rest) = parts.split_first()?;
-                *parts = rest;
-                Some(*first)
-            }
-        }
+    fn entry(&self) -> MqttStr<'_> {
+        self.as_mqtt_str().as_borrowed()
     }
 }
 
@@ -412,6 +205,7 @@ mod tests {
     use crate::properties::UserProperties;
     use crate::types::InvalidTopic;
     use crate::Packet;
+    use alloc::vec::Vec;
 
     /// An UNSUBSCRIBE, packet identifier 1, of one filter (raw bytes, under 100).
     fn frame(version: ProtocolVersion, filter: &[u8]) -> Vec<u8> {

@@ -314,13 +314,10 @@ macro_rules! property_set {
 
         #[cfg(feature = "alloc")]
         impl $name {
-            /// The variable-length properties in the order they are encoded.
-            const ORDER: &'static [u8] = &[$( id::$vid, )+];
-
             /// Whether no property is set (the set encodes as a single zero byte).
             #[must_use]
             pub fn is_empty(&self) -> bool {
-                $( self.$field.is_none() && )* self.block_len == 0
+                self.as_view().is_empty()
             }
 
             $( accessors!($kind $(#[$vmeta])* $v, $set_v, $with_v : $vty = $vid); )+
@@ -346,7 +343,7 @@ macro_rules! property_set {
             }
 
             fn block(&self) -> Block<'_> {
-                Block { bytes: &self.block, len: self.block_len, order: Self::ORDER }
+                self.as_view().block()
             }
 
             #[allow(dead_code)] // in sets without single-valued variable-length properties

@@ -351,6 +351,19 @@ mod tests {
             .decode(&mut BytesMut::from(&bytes[..]))
     }
 
+    /// A server that has accepted a CONNECT at `version`, its event taken.
+    fn accepted_server(version: ProtocolVersion) -> Server {
+        let mut server = Server::new(SessionConfig::default());
+        let connect = crate::Connect::new(version, crate::MqttString::from_static("c").unwrap());
+        server
+            .handle_incoming(Instant::ZERO, Packet::from(connect))
+            .unwrap();
+        let _ = server.poll_event();
+        let properties = crate::properties::ConnAckProperties::default();
+        server.accept(None, properties).unwrap();
+        server
+    }
+
     /// Everything the session has to send, encoded as it would go on the wire.
     fn sent<R>(session: &mut Session<R>) -> alloc::vec::Vec<alloc::vec::Vec<u8>> {
         let mut out = alloc::vec::Vec::new();
@@ -367,17 +380,7 @@ mod tests {
     /// properties on a 3.1.1 connection.
     #[test]
     fn poll_transmit_into_drops_a_packet_it_cannot_encode_and_moves_on() {
-        let mut server = Server::new(SessionConfig::default());
-        let connect = crate::Connect::new(
-            ProtocolVersion::V3_1_1,
-            crate::MqttString::from_static("c").unwrap(),
-        );
-        server
-            .handle_incoming(Instant::ZERO, Packet::from(connect))
-            .unwrap();
-        let _ = server.poll_event();
-        let properties = crate::properties::ConnAckProperties::default();
-        server.accept(None, properties).unwrap();
+        let mut server = accepted_server(ProtocolVersion::V3_1_1);
         let mut bad = Publish::new(crate::TopicName::from_static("t").unwrap(), "x");
         bad.properties.message_expiry_interval = Some(5);
         server.core.transmit.push_back(Packet::Publish(bad));
@@ -468,17 +471,7 @@ mod tests {
     /// is a second CONNECT, a violation (5.0 MQTT-3.1.0-2), answered with DISCONNECT 0x82.
     #[test]
     fn server_refuses_the_level_of_a_first_connect_only() {
-        let mut server = Server::new(SessionConfig::default());
-        let connect = crate::Connect::new(
-            ProtocolVersion::V5,
-            crate::MqttString::from_static("c").unwrap(),
-        );
-        server
-            .handle_incoming(Instant::ZERO, Packet::from(connect))
-            .unwrap();
-        let _ = server.poll_event();
-        let properties = crate::properties::ConnAckProperties::default();
-        server.accept(None, properties).unwrap();
+        let mut server = accepted_server(ProtocolVersion::V5);
         let _ = sent(&mut server);
         let err = decode_connect(b"MQTT", 6).unwrap_err();
         server.handle_decode_error(&err);

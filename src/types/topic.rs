@@ -57,7 +57,7 @@ impl TopicName {
 
     /// Checks an [`MqttString`] for wildcards.
     pub fn from_string(name: MqttString) -> Result<Self, InvalidTopic> {
-        if name.as_bytes().iter().any(|&b| b == b'+' || b == b'#') {
+        if has_wildcard(name.as_bytes()) {
             return Err(InvalidTopic::WildcardInName);
         }
         Ok(Self(name))
@@ -153,7 +153,7 @@ impl TopicFilter {
     /// Whether the filter holds `+` or `#`.
     #[must_use]
     pub fn has_wildcards(&self) -> bool {
-        self.0.as_bytes().iter().any(|&b| b == b'+' || b == b'#')
+        has_wildcard(self.0.as_bytes())
     }
 
     /// Whether the filter names a shared subscription (`$share/...`, MQTT 5.0).
@@ -293,9 +293,9 @@ impl PartialEq<&str> for TopicStr<'_> {
     }
 }
 
-/// Whether a topic name holds `+` or `#`.
-pub(crate) fn has_wildcard(topic: &[u8]) -> bool {
-    topic.iter().any(|&b| b == b'+' || b == b'#')
+/// Whether `bytes` hold `+` or `#`: no topic name may ([MQTT-3.3.2-2]), nor a share name.
+fn has_wildcard(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| b == b'+' || b == b'#')
 }
 
 /// The filter behind the share name of a valid shared subscription, as
@@ -304,7 +304,7 @@ fn shared_filter(filter: &[u8]) -> Option<&[u8]> {
     let rest = filter.strip_prefix(b"$share/")?;
     let slash = rest.iter().position(|&b| b == b'/')?;
     let (name, filter) = (&rest[..slash], &rest[slash + 1..]);
-    let bad_name = name.is_empty() || name.iter().any(|&b| b == b'+' || b == b'#');
+    let bad_name = name.is_empty() || has_wildcard(name);
     (!bad_name && !filter.is_empty()).then_some(filter)
 }
 
