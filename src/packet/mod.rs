@@ -124,6 +124,11 @@ pub(crate) enum CodeIter<'a, C> {
 #[macro_use]
 mod wire_list;
 mod ack;
+mod decode;
+pub(crate) use decode::check_first_packet;
+use decode::decode_view;
+#[cfg(feature = "alloc")]
+pub(crate) use decode::{decode_owned, decode_owned_in};
 mod auth;
 mod connack;
 mod connect;
@@ -168,7 +173,6 @@ use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use crate::types::PacketType;
 use crate::types::{ProtocolVersion, VarInt};
 use crate::wire::fixed_header::FixedHeader;
-use crate::wire::reader::Reader;
 #[cfg(feature = "alloc")]
 use crate::wire::writer::{put_small, Staged};
 use crate::wire::writer::{Cursor, Sink};
@@ -830,8 +834,7 @@ impl<'a> PacketRef<'a> {
             Ok(header) => header,
             Err(needed) => return Ok(Decoded::Partial { needed }),
         };
-        let packet = decode_frame(input, &header, version, strict_strings)?;
-        Ok(Decoded::Complete(packet, header.total_len()))
+        decode_view(input, &header, version, strict_strings)
     }
 
     /// The packet's type.
@@ -913,156 +916,6 @@ fn whole_packet(
         Some(header) if header.total_len() <= input.len() => Ok(header),
         Some(header) => Err(Some(header.total_len() - input.len())),
         None => Err(None),
-    })
-}
-
-/// Before the version is known, only a CONNECT may come ([MQTT-3.1.0-1]): the first byte is
-/// enough to tell.
-pub(crate) fn check_first_packet(input: &[u8]) -> Result<(), DecodeError> {
-    match input.first().and_then(|b| PacketType::from_bits(b >> 4)) {
-        Some(packet_type) if packet_type != PacketType::Connect => {
-            Err(DecodeError::new(DecodeErrorKind::ExpectedConnect)
-                .with_rule("MQTT-3.1.0-1")
-                .in_packet(packet_type))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Decodes the packet at the front of `frame`, whose fixed header has been checked and whose
-/// bytes are all there; anything after the packet is left alone.
-#[inline]
-pub(crate) fn decode_frame<'a>(
-    frame: &'a [u8],
-    header: &FixedHeader,
-    version: Option<ProtocolVersion>,
-    strict_strings: bool,
-) -> Result<PacketRef<'a>, DecodeError> {
-    read_body(frame, header, version, strict_strings, decode_body)
-}
-
-/// [`decode_frame`], made owned as it goes: each packet type's view becomes its owned packet
-/// at once, with its slices taken from `frame`, so no [`PacketRef`] is built and moved.
-#[cfg(feature = "alloc")]
-#[inline]
-pub(crate) fn decode_owned(
-    frame: &Bytes,
-    header: &FixedHeader,
-    version: Option<ProtocolVersion>,
-    strict_strings: bool,
-) -> Result<Packet, DecodeError> {
-    decode_owned_in(frame, frame, header, version, strict_strings)
-}
-
-/// [`decode_owned`] reading `bytes`, with the owned fields' bytes sliced from `frame` where
-/// they lie in it and copied where not: the `Decoder` decodes a packet too short to hold a
-/// string or binary field (an acknowledgement, a ping, a bare DISCONNECT) straight from its
-/// receive buffer with an empty `frame`, without splitting a frame off for nothing.
-#[cfg(feature = "alloc")]
-#[inline]
-pub(crate) fn decode_owned_in(
-    bytes: &[u8],
-    frame: &Bytes,
-    header: &FixedHeader,
-    version: Option<ProtocolVersion>,
-    strict_strings: bool,
-) -> Result<Packet, DecodeError> {
-    read_body(bytes, header, version, strict_strings, |r, header| {
-        decode_body_owned(r, header, frame)
-    })
-}
-
-/// Runs `body` on a reader over the packet's body at the right protocol level, then checks
-/// that it used every byte; errors name the packet type.
-#[inline(always)]
-fn read_body<'a, T>(
-    frame: &'a [u8],
-    header: &FixedHeader,
-    version: Option<ProtocolVersion>,
-    strict_strings: bool,
-    body: impl FnOnce(&mut Reader<'a>, &FixedHeader) -> Result<T, DecodeError>,
-) -> Result<T, DecodeError> {
-    let packet_type = header.packet_type;
-    // CONNECT declares its own level; until it is read, 3.1.1 stands in.
-    let version = match (packet_type, version) {
-        (PacketType::Connect, v) => v.unwrap_or(ProtocolVersion::V3_1_1),
-        (_, Some(v)) => v,
-        (_, None) => {
-            return Err(DecodeError::new(DecodeErrorKind::ExpectedConnect)
-                .with_rule("MQTT-3.1.0-1")
-                .in_packet(packet_type))
-        }
-    };
-    let mut r = Reader::new(frame, header, version, strict_strings);
-    // Plain matches rather than combinators: the packet is large, and this keeps it in place.
-    match body(&mut r, header) {
-        Ok(packet) => match r.finish() {
-            Ok(()) => Ok(packet),
-            Err(e) => Err(e.in_packet(packet_type)),
-        },
-        Err(e) => Err(e.in_packet(packet_type)),
-    }
-}
-
-/// The owned packets of [`decode_body`]'s views.
-#[cfg(feature = "alloc")]
-#[inline]
-fn decode_body_owned(
-    r: &mut Reader<'_>,
-    header: &FixedHeader,
-    frame: &Bytes,
-) -> Result<Packet, DecodeError> {
-    let f = header.flags;
-    Ok(match header.packet_type {
-        PacketType::Connect => Packet::Connect(Box::new(Connect::from_view(
-            &ConnectRef::decode(r, f)?,
-            frame,
-        ))),
-        PacketType::ConnAck => Packet::ConnAck(ConnAck::from_view(&ConnAckRef::decode(r)?, frame)),
-        PacketType::Publish => {
-            Packet::Publish(Publish::from_view(&PublishRef::decode(r, f)?, frame))
-        }
-        PacketType::PubAck => Packet::PubAck(PubAck::from_view(&PubAckRef::decode(r)?, frame)),
-        PacketType::PubRec => Packet::PubRec(PubRec::from_view(&PubRecRef::decode(r)?, frame)),
-        PacketType::PubRel => Packet::PubRel(PubRel::from_view(&PubRelRef::decode(r)?, frame)),
-        PacketType::PubComp => Packet::PubComp(PubComp::from_view(&PubCompRef::decode(r)?, frame)),
-        PacketType::Subscribe => {
-            Packet::Subscribe(Subscribe::from_view(&SubscribeRef::decode(r)?, frame))
-        }
-        PacketType::SubAck => Packet::SubAck(SubAck::from_view(&SubAckRef::decode(r)?, frame)),
-        PacketType::Unsubscribe => {
-            Packet::Unsubscribe(Unsubscribe::from_view(&UnsubscribeRef::decode(r)?, frame))
-        }
-        PacketType::UnsubAck => {
-            Packet::UnsubAck(UnsubAck::from_view(&UnsubAckRef::decode(r)?, frame))
-        }
-        PacketType::PingReq => Packet::PingReq,
-        PacketType::PingResp => Packet::PingResp,
-        PacketType::Disconnect => {
-            Packet::Disconnect(Disconnect::from_view(&DisconnectRef::decode(r)?, frame))
-        }
-        PacketType::Auth => Packet::Auth(Auth::from_view(&AuthRef::decode(r)?, frame)),
-    })
-}
-
-#[inline]
-fn decode_body<'a>(r: &mut Reader<'a>, header: &FixedHeader) -> Result<PacketRef<'a>, DecodeError> {
-    Ok(match header.packet_type {
-        PacketType::Connect => PacketRef::Connect(ConnectRef::decode(r, header.flags)?),
-        PacketType::ConnAck => PacketRef::ConnAck(ConnAckRef::decode(r)?),
-        PacketType::Publish => PacketRef::Publish(PublishRef::decode(r, header.flags)?),
-        PacketType::PubAck => PacketRef::PubAck(PubAckRef::decode(r)?),
-        PacketType::PubRec => PacketRef::PubRec(PubRecRef::decode(r)?),
-        PacketType::PubRel => PacketRef::PubRel(PubRelRef::decode(r)?),
-        PacketType::PubComp => PacketRef::PubComp(PubCompRef::decode(r)?),
-        PacketType::Subscribe => PacketRef::Subscribe(SubscribeRef::decode(r)?),
-        PacketType::SubAck => PacketRef::SubAck(SubAckRef::decode(r)?),
-        PacketType::Unsubscribe => PacketRef::Unsubscribe(UnsubscribeRef::decode(r)?),
-        PacketType::UnsubAck => PacketRef::UnsubAck(UnsubAckRef::decode(r)?),
-        PacketType::PingReq => PacketRef::PingReq,
-        PacketType::PingResp => PacketRef::PingResp,
-        PacketType::Disconnect => PacketRef::Disconnect(DisconnectRef::decode(r)?),
-        PacketType::Auth => PacketRef::Auth(AuthRef::decode(r)?),
     })
 }
 
