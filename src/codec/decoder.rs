@@ -189,14 +189,14 @@ impl Decoder {
             // split off and freed.
             let packet = decode_in_place(&buf[..total], &header, self.version, self.strict_strings);
             buf.advance(total);
-            return packet.map(Some);
+            return packet;
         }
         let frame = buf.split_to(total).freeze();
-        let packet = decode_owned(&frame, &header, self.version, self.strict_strings)?;
-        if let Packet::Connect(connect) = &packet {
+        let packet = decode_owned(&frame, &header, self.version, self.strict_strings, Some);
+        if let Ok(Some(Packet::Connect(connect))) = &packet {
             self.version = Some(connect.protocol_version);
         }
-        Ok(Some(packet))
+        packet
     }
 
     /// How many more bytes `buf` needs before the next packet is complete: `Some(0)` when
@@ -225,8 +225,8 @@ fn decode_in_place(
     header: &FixedHeader,
     version: Option<ProtocolVersion>,
     strict_strings: bool,
-) -> Result<Packet, DecodeError> {
-    decode_owned_in(bytes, &Bytes::new(), header, version, strict_strings)
+) -> Result<Option<Packet>, DecodeError> {
+    decode_owned_in(bytes, &Bytes::new(), header, version, strict_strings, Some)
 }
 
 /// While a packet is incomplete, `buf` keeps room for at least this many more bytes (or

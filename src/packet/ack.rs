@@ -61,7 +61,7 @@ macro_rules! ack_packet {
             }
 
             /// The owned acknowledgement whose fields are `view`'s, sliced from `frame`.
-            #[inline]
+            #[inline(always)]
             pub(crate) fn from_view(view: &$view<'_>, frame: &Bytes) -> Self {
                 Self {
                     packet_id: view.packet_id,
@@ -103,7 +103,7 @@ macro_rules! ack_packet {
                 }
             }
 
-            #[inline]
+            #[inline(always)]
             pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
                 let packet_id = r.packet_id(PacketType::$packet_type)?;
                 let mut ack = Self::new(packet_id);

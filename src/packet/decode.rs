@@ -120,25 +120,25 @@ impl<'a, const REQUEST: bool> Body<'a> for Ping<REQUEST> {
     }
 }
 
-/// Calls `$f::<View>($args)` for the packet type `$t`.
+/// Calls `$f::<View, $g...>($args)` for the packet type `$t`.
 macro_rules! by_type {
-    ($t:expr, $f:ident($($arg:expr),*)) => {
+    ($t:expr, $f:ident $(::<$($g:ty),*>)? ($($arg:expr),*)) => {
         match $t {
-            PacketType::Connect => $f::<ConnectRef<'_>>($($arg),*),
-            PacketType::ConnAck => $f::<ConnAckRef<'_>>($($arg),*),
-            PacketType::Publish => $f::<PublishRef<'_>>($($arg),*),
-            PacketType::PubAck => $f::<PubAckRef<'_>>($($arg),*),
-            PacketType::PubRec => $f::<PubRecRef<'_>>($($arg),*),
-            PacketType::PubRel => $f::<PubRelRef<'_>>($($arg),*),
-            PacketType::PubComp => $f::<PubCompRef<'_>>($($arg),*),
-            PacketType::Subscribe => $f::<SubscribeRef<'_>>($($arg),*),
-            PacketType::SubAck => $f::<SubAckRef<'_>>($($arg),*),
-            PacketType::Unsubscribe => $f::<UnsubscribeRef<'_>>($($arg),*),
-            PacketType::UnsubAck => $f::<UnsubAckRef<'_>>($($arg),*),
-            PacketType::PingReq => $f::<Ping<true>>($($arg),*),
-            PacketType::PingResp => $f::<Ping<false>>($($arg),*),
-            PacketType::Disconnect => $f::<DisconnectRef<'_>>($($arg),*),
-            PacketType::Auth => $f::<AuthRef<'_>>($($arg),*),
+            PacketType::Connect => $f::<ConnectRef<'_> $($(, $g)*)?>($($arg),*),
+            PacketType::ConnAck => $f::<ConnAckRef<'_> $($(, $g)*)?>($($arg),*),
+            PacketType::Publish => $f::<PublishRef<'_> $($(, $g)*)?>($($arg),*),
+            PacketType::PubAck => $f::<PubAckRef<'_> $($(, $g)*)?>($($arg),*),
+            PacketType::PubRec => $f::<PubRecRef<'_> $($(, $g)*)?>($($arg),*),
+            PacketType::PubRel => $f::<PubRelRef<'_> $($(, $g)*)?>($($arg),*),
+            PacketType::PubComp => $f::<PubCompRef<'_> $($(, $g)*)?>($($arg),*),
+            PacketType::Subscribe => $f::<SubscribeRef<'_> $($(, $g)*)?>($($arg),*),
+            PacketType::SubAck => $f::<SubAckRef<'_> $($(, $g)*)?>($($arg),*),
+            PacketType::Unsubscribe => $f::<UnsubscribeRef<'_> $($(, $g)*)?>($($arg),*),
+            PacketType::UnsubAck => $f::<UnsubAckRef<'_> $($(, $g)*)?>($($arg),*),
+            PacketType::PingReq => $f::<Ping<true> $($(, $g)*)?>($($arg),*),
+            PacketType::PingResp => $f::<Ping<false> $($(, $g)*)?>($($arg),*),
+            PacketType::Disconnect => $f::<DisconnectRef<'_> $($(, $g)*)?>($($arg),*),
+            PacketType::Auth => $f::<AuthRef<'_> $($(, $g)*)?>($($arg),*),
         }
     };
 }
@@ -157,16 +157,18 @@ pub(crate) fn decode_view<'a>(
 }
 
 /// [`decode_view`], made owned: each packet type's view becomes its owned packet at once,
-/// with its slices taken from `frame`.
+/// with its slices taken from `frame`, and `wrap` makes it the caller's result in place
+/// (a packet is large: moved into a tuple or an `Option` after the fact, it is copied).
 #[cfg(feature = "alloc")]
 #[inline]
-pub(crate) fn decode_owned(
+pub(crate) fn decode_owned<T>(
     frame: &Bytes,
     header: &FixedHeader,
     version: Option<ProtocolVersion>,
     strict_strings: bool,
-) -> Result<Packet, DecodeError> {
-    decode_owned_in(frame, frame, header, version, strict_strings)
+    wrap: impl FnOnce(Packet) -> T,
+) -> Result<T, DecodeError> {
+    decode_owned_in(frame, frame, header, version, strict_strings, wrap)
 }
 
 /// [`decode_owned`] reading `bytes`, with the owned fields' bytes sliced from `frame` where
@@ -175,15 +177,16 @@ pub(crate) fn decode_owned(
 /// receive buffer with an empty `frame`, without splitting a frame off for nothing.
 #[cfg(feature = "alloc")]
 #[inline]
-pub(crate) fn decode_owned_in(
+pub(crate) fn decode_owned_in<T>(
     bytes: &[u8],
     frame: &Bytes,
     header: &FixedHeader,
     version: Option<ProtocolVersion>,
     strict_strings: bool,
-) -> Result<Packet, DecodeError> {
+    wrap: impl FnOnce(Packet) -> T,
+) -> Result<T, DecodeError> {
     let mut r = reader(bytes, header, version, strict_strings)?;
-    by_type!(header.packet_type, owned(&mut r, header, frame))
+    by_type!(header.packet_type, owned::<_>(&mut r, header, frame, wrap))
 }
 
 /// A reader over the packet's body at the right protocol level.
@@ -222,14 +225,15 @@ fn view<'a, B: Body<'a>>(
 /// [`view`], made owned.
 #[cfg(feature = "alloc")]
 #[inline(never)]
-fn owned<'a, B: Body<'a>>(
+fn owned<'a, B: Body<'a>, T>(
     r: &mut Reader<'a>,
     header: &FixedHeader,
     frame: &Bytes,
-) -> Result<Packet, DecodeError> {
+    wrap: impl FnOnce(Packet) -> T,
+) -> Result<T, DecodeError> {
     match B::read(r, header.flags) {
         Ok(body) => match r.finish() {
-            Ok(()) => Ok(body.to_packet(frame)),
+            Ok(()) => Ok(wrap(body.to_packet(frame))),
             Err(e) => Err(named(e, header.packet_type)),
         },
         Err(e) => Err(named(e, header.packet_type)),

@@ -319,8 +319,10 @@ impl Packet {
     pub fn decode(input: &Bytes, version: ProtocolVersion) -> Result<(Packet, usize), DecodeError> {
         let header = whole_packet(input, Some(version), MAX_PACKET_SIZE)?
             .map_err(|needed| DecodeError::from(DecodeErrorKind::Incomplete { needed }))?;
-        let packet = decode_owned(input, &header, Some(version), false)?;
-        Ok((packet, header.total_len()))
+        let total = header.total_len();
+        decode_owned(input, &header, Some(version), false, |packet| {
+            (packet, total)
+        })
     }
 
     /// Like [`Packet::decode`], for a byte slice: the packet's bytes are copied once into a
@@ -332,8 +334,10 @@ impl Packet {
         let header = whole_packet(input, Some(version), MAX_PACKET_SIZE)?
             .map_err(|needed| DecodeError::from(DecodeErrorKind::Incomplete { needed }))?;
         let frame = Bytes::copy_from_slice(&input[..header.total_len()]);
-        let packet = decode_owned(&frame, &header, Some(version), false)?;
-        Ok((packet, header.total_len()))
+        let total = header.total_len();
+        decode_owned(&frame, &header, Some(version), false, |packet| {
+            (packet, total)
+        })
     }
 
     /// The owned packet with `view`'s fields: those that are slices of `frame` share its

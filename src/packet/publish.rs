@@ -130,7 +130,7 @@ impl<'a> PublishRef<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn decode(r: &mut Reader<'a>, flags: u8) -> Result<Self, DecodeError> {
         // The fixed header parser has already refused QoS 3 and DUP on QoS 0.
         let qos = QoS::from_bits((flags >> 1) & 0b11).unwrap_or_default();
@@ -181,7 +181,7 @@ impl<'a> PublishRef<'a> {
 #[cfg(feature = "alloc")]
 impl Publish {
     /// The owned PUBLISH whose fields are `view`'s, sliced from `frame`, which holds them.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn from_view(view: &PublishRef<'_>, frame: &Bytes) -> Self {
         Self {
             dup: view.dup,

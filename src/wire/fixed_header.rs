@@ -30,7 +30,7 @@ impl FixedHeader {
     }
 
     /// Parses the fixed header at the front of `buf`; `Ok(None)` when `buf` ends inside it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn parse(
         buf: &[u8],
         version: Option<ProtocolVersion>,
