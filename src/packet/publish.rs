@@ -16,7 +16,7 @@ use crate::properties::PublishPropertiesRef;
 #[cfg(feature = "alloc")]
 use crate::types::string::slice_of;
 use crate::types::PacketType;
-use crate::types::{InvalidTopic, ProtocolVersion, QoS, QosPid, TopicStr};
+use crate::types::{InvalidTopic, ProtocolVersion, QosPid, TopicStr};
 #[cfg(feature = "alloc")]
 use crate::types::{MqttString, TopicName};
 use crate::wire::reader::Reader;
@@ -132,8 +132,6 @@ impl<'a> PublishRef<'a> {
 
     #[inline(always)]
     pub(crate) fn decode(r: &mut Reader<'a>, flags: u8) -> Result<Self, DecodeError> {
-        // The fixed header parser has already refused QoS 3 and DUP on QoS 0.
-        let qos = QoS::from_bits((flags >> 1) & 0b11).unwrap_or_default();
         let field = "topic name";
         let (topic, wildcards) = r
             .string_and_wildcards(field)
@@ -145,10 +143,11 @@ impl<'a> PublishRef<'a> {
                     .with_rule("MQTT-3.3.2-2"),
             );
         }
-        let qos = match qos {
-            QoS::AtMostOnce => QosPid::AtMostOnce,
-            QoS::AtLeastOnce => QosPid::AtLeastOnce(r.packet_id(PacketType::Publish)?),
-            QoS::ExactlyOnce => QosPid::ExactlyOnce(r.packet_id(PacketType::Publish)?),
+        // The fixed header parser has already refused QoS 3 and DUP on QoS 0.
+        let qos = match (flags >> 1) & 0b11 {
+            0 => QosPid::AtMostOnce,
+            1 => QosPid::AtLeastOnce(r.packet_id(PacketType::Publish)?),
+            _ => QosPid::ExactlyOnce(r.packet_id(PacketType::Publish)?),
         };
         let properties = if r.version.is_v5() {
             PublishPropertiesRef::decode(r)?
