@@ -28,41 +28,46 @@ pub(crate) trait Sink {
     }
 }
 
-/// Writes into room made beforehand, by index: no buffer call per field.
+/// Writes into room made beforehand: one length check per write, no buffer call.
 pub(crate) struct Cursor<'a> {
-    out: &'a mut [u8],
-    pos: usize,
+    /// The room not yet written.
+    rest: &'a mut [u8],
+    /// The length of the room at the start.
+    len: usize,
 }
 
 impl<'a> Cursor<'a> {
     pub(crate) fn new(out: &'a mut [u8]) -> Self {
-        Self { out, pos: 0 }
+        Self {
+            len: out.len(),
+            rest: out,
+        }
     }
 
     /// Bytes written.
     pub(crate) fn position(&self) -> usize {
-        self.pos
+        self.len - self.rest.len()
     }
 }
 
+// The room was sized by the same computation that wrote `encoded_len`; a shortfall would be
+// a bug in this crate, which the tests compare byte for byte (and `position` then shows).
 impl Sink for Cursor<'_> {
     #[inline]
     fn put_slice(&mut self, bytes: &[u8]) {
-        let end = self.pos + bytes.len();
-        // The room was sized by the same computation that wrote `encoded_len`; a shortfall
-        // would be a bug in this crate, which the tests compare byte for byte.
-        if let Some(dst) = self.out.get_mut(self.pos..end) {
+        if bytes.len() <= self.rest.len() {
+            let (dst, rest) = core::mem::take(&mut self.rest).split_at_mut(bytes.len());
             dst.copy_from_slice(bytes);
+            self.rest = rest;
         }
-        self.pos = end;
     }
 
     #[inline]
     fn put_u8(&mut self, value: u8) {
-        if let Some(dst) = self.out.get_mut(self.pos) {
+        if let Some((dst, rest)) = core::mem::take(&mut self.rest).split_first_mut() {
             *dst = value;
+            self.rest = rest;
         }
-        self.pos += 1;
     }
 }
 
