@@ -953,6 +953,7 @@ impl<'a> PacketRef<'a> {
     /// let n = PacketRef::PubAck(ack.as_view()).encode(ProtocolVersion::V5, &mut out).unwrap();
     /// assert_eq!(&out[..n], [0x40, 0x02, 0x00, 0x07]);
     /// ```
+    #[inline]
     pub fn encode(&self, version: ProtocolVersion, out: &mut [u8]) -> Result<usize, EncodeError> {
         dispatch!(self, p => encode_into(p, version, None, out), ping => {
             encode_ping(self.packet_type(), None, out)
