@@ -64,8 +64,8 @@ impl Encoder {
 
 #[cfg(test)]
 mod tests {
-    //! The `Encoder` and `Packet::encode` write through different sinks (a stack stage
-    //! appended to a `BytesMut`, and a staged `BufMut` writer) from the one sizing and
+    //! The `Encoder` and `Packet::encode` write through different sinks (straight into a
+    //! `BytesMut`'s reserved room, and a staged `BufMut` writer) from the one sizing and
     //! writing of the borrowed views: they must agree byte for byte and error for error.
     //! And every decoding entry point gives the same packet.
 
@@ -85,8 +85,8 @@ mod tests {
         ProtocolVersion::V5,
     ];
 
-    /// The `Encoder` (which appends through a stack stage) writes what `Packet::encode`
-    /// (through the staged writer) writes for a PUBLISH, at every level: each QoS, DUP and RETAIN, topics either side of what its stage holds,
+    /// The `Encoder` (which appends straight into the `BytesMut`) writes what
+    /// `Packet::encode` (through the staged writer) writes for a PUBLISH, at every level: each QoS, DUP and RETAIN, topics either side of what its stage holds,
     /// payloads either side of a one-byte Remaining Length, and a peer maximum at and just
     /// below the packet's size. What it refuses (DUP on QoS 0 [MQTT-3.3.1-2], an empty
     /// topic [MQTT-4.7.3-1]) is refused alike, with nothing written.
@@ -140,7 +140,7 @@ mod tests {
     /// Publishes with properties, empty topics, long Remaining Lengths and long heads are
     /// encoded (or refused) alike by the `Encoder` and `Packet::encode`: properties (which 3.1.1 cannot carry: `UnsupportedInVersion`), an empty topic
     /// with or without a Topic Alias, Remaining Lengths of three and four bytes, and heads
-    /// longer than the stack stage.
+    /// longer than the staged writer holds.
     #[test]
     fn encoder_and_packet_encode_agree_on_publish_edge_cases() {
         let mut cases = 0;

@@ -130,6 +130,7 @@ macro_rules! ack_packet {
                 $flags
             }
 
+            #[inline(always)]
             fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {
                 if !version.is_v5() {
                     if self.reason_code != $reason::Success || !self.properties.is_empty() {
@@ -149,7 +150,7 @@ macro_rules! ack_packet {
                 })
             }
 
-            #[inline]
+            #[inline(always)]
             fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B) {
                 buf.put_u16(self.packet_id.get());
                 if !version.is_v5() {

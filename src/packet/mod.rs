@@ -174,7 +174,7 @@ pub use crate::types::PacketType;
 use crate::types::{ProtocolVersion, VarInt};
 use crate::wire::fixed_header::FixedHeader;
 #[cfg(feature = "alloc")]
-use crate::wire::writer::{put_small, Staged};
+use crate::wire::writer::Staged;
 use crate::wire::writer::{Cursor, Sink};
 use crate::wire::{varint, Trim, MAX_PACKET_SIZE};
 #[cfg(feature = "alloc")]
@@ -256,11 +256,6 @@ pub(crate) trait EncodeBody {
     }
     fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError>;
     fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B);
-    /// What [`put_body`](Self::put_body) leaves to [`Sink::put_payload`]: appended last.
-    #[cfg(feature = "alloc")]
-    fn payload(&self) -> &[u8] {
-        &[]
-    }
 }
 
 macro_rules! dispatch {
@@ -415,8 +410,7 @@ impl Packet {
         version: ProtocolVersion,
         buf: &mut B,
     ) -> Result<usize, EncodeError> {
-        let view = self.as_view();
-        view.fit(version, None)?.write(&view, version, buf)
+        self.encode_to(version, None, buf)
     }
 
     /// Encodes the packet so that it is no larger than `max_packet_size`, the peer's Maximum
@@ -431,9 +425,43 @@ impl Packet {
         max_packet_size: usize,
         buf: &mut B,
     ) -> Result<usize, EncodeError> {
-        let view = self.as_view();
-        view.fit(version, Some(max_packet_size))?
-            .write(&view, version, buf)
+        self.encode_to(version, Some(max_packet_size), buf)
+    }
+
+    /// [`encode`](Self::encode) and [`encode_with_limit`](Self::encode_with_limit): one
+    /// match on the packet, then sizing and writing specialised to its type.
+    fn encode_to<B: BufMut + ?Sized>(
+        &self,
+        version: ProtocolVersion,
+        max: Option<usize>,
+        buf: &mut B,
+    ) -> Result<usize, EncodeError> {
+        match self {
+            Packet::Connect(p) => put_owned(&p.as_view(), version, max, buf),
+            Packet::ConnAck(p) => put_owned(&p.as_view(), version, max, buf),
+            Packet::Publish(p) => put_owned(&p.as_view(), version, max, buf),
+            Packet::PubAck(p) => put_owned(&p.as_view(), version, max, buf),
+            Packet::PubRec(p) => put_owned(&p.as_view(), version, max, buf),
+            Packet::PubRel(p) => put_owned(&p.as_view(), version, max, buf),
+            Packet::PubComp(p) => put_owned(&p.as_view(), version, max, buf),
+            Packet::Subscribe(p) => put_owned(&p.as_view(), version, max, buf),
+            Packet::SubAck(p) => put_owned(&p.as_view(), version, max, buf),
+            Packet::Unsubscribe(p) => put_owned(&p.as_view(), version, max, buf),
+            Packet::UnsubAck(p) => put_owned(&p.as_view(), version, max, buf),
+            Packet::Disconnect(p) => put_owned(&p.as_view(), version, max, buf),
+            Packet::Auth(p) => put_owned(&p.as_view(), version, max, buf),
+            Packet::PingReq | Packet::PingResp => {
+                let fitted = fit_ping(self.packet_type(), max)?;
+                if buf.remaining_mut() < 2 {
+                    return Err(EncodeError::BufferTooSmall {
+                        needed: 2,
+                        available: buf.remaining_mut(),
+                    });
+                }
+                buf.put_slice(&[fitted.first, 0]);
+                Ok(2)
+            }
+        }
     }
 
     /// Sizes the packet, leaving out what MQTT 5.0 lets a sender drop until it fits `max`.
@@ -446,7 +474,9 @@ impl Packet {
     }
 
     /// Appends the packet to `buf` (what [`Encoder::encode`](crate::Encoder::encode) does):
-    /// one match on the packet, then sizing and writing specialised to its type.
+    /// one match on the packet, then sizing and writing specialised to its type, where its
+    /// view is made (so that only the fields used are read).
+    #[inline]
     pub(crate) fn append(
         &self,
         version: ProtocolVersion,
@@ -454,19 +484,19 @@ impl Packet {
         buf: &mut BytesMut,
     ) -> Result<usize, EncodeError> {
         match self {
-            Packet::Connect(p) => append_body(&p.as_view(), version, max, buf),
-            Packet::ConnAck(p) => append_body(&p.as_view(), version, max, buf),
-            Packet::Publish(p) => append_body(&p.as_view(), version, max, buf),
-            Packet::PubAck(p) => append_body(&p.as_view(), version, max, buf),
-            Packet::PubRec(p) => append_body(&p.as_view(), version, max, buf),
-            Packet::PubRel(p) => append_body(&p.as_view(), version, max, buf),
-            Packet::PubComp(p) => append_body(&p.as_view(), version, max, buf),
-            Packet::Subscribe(p) => append_body(&p.as_view(), version, max, buf),
-            Packet::SubAck(p) => append_body(&p.as_view(), version, max, buf),
-            Packet::Unsubscribe(p) => append_body(&p.as_view(), version, max, buf),
-            Packet::UnsubAck(p) => append_body(&p.as_view(), version, max, buf),
-            Packet::Disconnect(p) => append_body(&p.as_view(), version, max, buf),
-            Packet::Auth(p) => append_body(&p.as_view(), version, max, buf),
+            Packet::Connect(p) => append_owned(&**p, Connect::as_view, version, max, buf),
+            Packet::ConnAck(p) => append_owned(p, ConnAck::as_view, version, max, buf),
+            Packet::Publish(p) => append_owned(p, Publish::as_view, version, max, buf),
+            Packet::PubAck(p) => append_owned(p, PubAck::as_view, version, max, buf),
+            Packet::PubRec(p) => append_owned(p, PubRec::as_view, version, max, buf),
+            Packet::PubRel(p) => append_owned(p, PubRel::as_view, version, max, buf),
+            Packet::PubComp(p) => append_owned(p, PubComp::as_view, version, max, buf),
+            Packet::Subscribe(p) => append_owned(p, Subscribe::as_view, version, max, buf),
+            Packet::SubAck(p) => append_owned(p, SubAck::as_view, version, max, buf),
+            Packet::Unsubscribe(p) => append_owned(p, Unsubscribe::as_view, version, max, buf),
+            Packet::UnsubAck(p) => append_owned(p, UnsubAck::as_view, version, max, buf),
+            Packet::Disconnect(p) => append_owned(p, Disconnect::as_view, version, max, buf),
+            Packet::Auth(p) => append_owned(p, Auth::as_view, version, max, buf),
             Packet::PingReq | Packet::PingResp => append_ping(self.packet_type(), max, buf),
         }
     }
@@ -589,20 +619,13 @@ pub(crate) struct Fitted {
 }
 
 impl Fitted {
-    /// The fixed header, then the body.
-    #[inline]
-    fn put<S: Sink + ?Sized>(&self, packet: &PacketRef<'_>, version: ProtocolVersion, out: &mut S) {
-        out.put_u8(self.first);
-        varint::put(out, self.body);
-        dispatch!(packet, p => p.put_body(version, self.trim, out), ping => ());
-    }
-
     #[cfg(feature = "alloc")]
     /// Writes the packet into `buf`, which must have room for it (`BufferTooSmall`, with
     /// nothing written, if not).
-    pub(crate) fn write<B: BufMut + ?Sized>(
+    #[inline(always)]
+    fn write<T: EncodeBody, B: BufMut + ?Sized>(
         &self,
-        packet: &PacketRef<'_>,
+        body: &T,
         version: ProtocolVersion,
         buf: &mut B,
     ) -> Result<usize, EncodeError> {
@@ -613,16 +636,18 @@ impl Fitted {
             });
         }
         let mut out = Staged::new(buf);
-        self.put(packet, version, &mut out);
+        put_fixed_header(&mut out, self.first, self.body);
+        body.put_body(version, self.trim, &mut out);
         out.finish();
         Ok(self.total)
     }
 
-    /// Writes the packet at the front of `out` (`BufferTooSmall`, with nothing written, if
-    /// it is shorter than the packet).
-    fn write_slice(
+    /// Writes a packet whose body is `body` at the front of `out` (`BufferTooSmall`, with
+    /// nothing written, if it is shorter than the packet).
+    #[inline(always)]
+    fn write_slice<T: EncodeBody>(
         &self,
-        packet: &PacketRef<'_>,
+        body: &T,
         version: ProtocolVersion,
         out: &mut [u8],
     ) -> Result<usize, EncodeError> {
@@ -632,77 +657,33 @@ impl Fitted {
                 available: out.len(),
             });
         };
-        let mut cursor = Cursor::with_payload(out);
-        self.put(packet, version, &mut cursor);
+        let mut cursor = Cursor::new(out);
+        put_fixed_header(&mut cursor, self.first, self.body);
+        body.put_body(version, self.trim, &mut cursor);
         debug_assert_eq!(cursor.position(), self.total);
         Ok(self.total)
     }
 
     #[cfg(feature = "alloc")]
-    /// Appends a packet whose body is `body`.
-    /// Everything before a PUBLISH payload is written by index into a stack buffer when it
-    /// fits there (as it does for all but large CONNECT, SUBSCRIBE and property-laden
-    /// packets), then appended with one copy: no room in `buf` is zeroed first. The payload
-    /// follows with one more copy.
+    /// Appends a packet whose body is `body`: room for all of it is reserved once, then
+    /// every piece is written straight into it (no staging, no zeroing).
     #[inline(always)]
     fn append<T: EncodeBody>(&self, body: &T, version: ProtocolVersion, buf: &mut BytesMut) {
-        let payload = body.payload();
-        let header = 1 + varint::len(self.body);
-        let head = self.total - payload.len();
-        if !payload.is_empty() {
-            buf.reserve(self.total);
-        }
-        if head - header <= HEAD_STAGE - MAX_FIXED_HEADER {
-            // The body goes at a fixed offset, so that its writes land at known places, and
-            // the fixed header, whose length varies, right before it.
-            let mut stage = [0u8; MAX_FIXED_HEADER + HEAD_STAGE];
-            let mut out = Cursor::new(&mut stage[MAX_FIXED_HEADER..]);
-            body.put_body(version, self.trim, &mut out);
-            debug_assert_eq!(out.position(), head - header);
-            let start = MAX_FIXED_HEADER - header;
-            if header == 2 {
-                stage[start] = self.first;
-                stage[start + 1] = self.body as u8;
-            } else {
-                let mut out = Cursor::new(&mut stage[start..]);
-                out.put_u8(self.first);
-                varint::put(&mut out, self.body);
-            }
-            put_small(buf, &stage[start..start + HEAD_STAGE], head);
-        } else {
-            let start = buf.len();
-            buf.resize(start + head, 0);
-            let mut out = Cursor::new(&mut buf[start..]);
-            out.put_u8(self.first);
-            varint::put(&mut out, self.body);
-            body.put_body(version, self.trim, &mut out);
-            debug_assert_eq!(out.position(), head);
-        }
-        if !payload.is_empty() {
-            buf.extend_from_slice(payload);
-        }
+        buf.reserve(self.total);
+        put_fixed_header(buf, self.first, self.body);
+        body.put_body(version, self.trim, buf);
     }
 }
 
-#[cfg(feature = "alloc")]
-/// The most bytes a fixed header takes: the first byte and a four-byte Remaining Length.
-const MAX_FIXED_HEADER: usize = 5;
-
-#[cfg(feature = "alloc")]
-/// The stack buffer in which [`Fitted::append`] writes the head (packet minus PUBLISH
-/// payload): enough for acknowledgements, pings and PUBLISH with topics of usual length.
-const HEAD_STAGE: usize = 64;
-
-#[cfg(feature = "alloc")]
-/// Sizes and appends one packet whose body is `body`: the common case (it fits, nothing
-/// trimmed) in a straight line, the rest through [`fit`]. Not inlined: one function per
-/// packet type keeps each frame small, where one function for all spills more.
+/// Sizes one packet whose body is `body` and writes it at the front of `out`: the common
+/// case (it fits, nothing trimmed) in a straight line, the rest through [`fit`]. Not
+/// inlined: one function per packet type.
 #[inline(never)]
-fn append_body<T: EncodeBody>(
+fn encode_into<T: EncodeBody>(
     body: &T,
     version: ProtocolVersion,
     max: Option<usize>,
-    buf: &mut BytesMut,
+    out: &mut [u8],
 ) -> Result<usize, EncodeError> {
     let (len, total) = size_of(body, version, Trim::Nothing)?;
     let fitted = match max {
@@ -714,7 +695,104 @@ fn append_body<T: EncodeBody>(
             first: body.first_byte(),
         },
     };
-    fitted.append(body, version, buf);
+    fitted.write_slice(body, version, out)
+}
+
+/// Writes PINGREQ or PINGRESP at the front of `out`.
+fn encode_ping(t: PacketType, max: Option<usize>, out: &mut [u8]) -> Result<usize, EncodeError> {
+    let fitted = fit_ping(t, max)?;
+    match out.get_mut(..2) {
+        Some(out) => {
+            out.copy_from_slice(&[fitted.first, 0]);
+            Ok(2)
+        }
+        None => Err(EncodeError::BufferTooSmall {
+            needed: 2,
+            available: out.len(),
+        }),
+    }
+}
+
+/// Writes a fixed header: one write when the Remaining Length takes one byte, as it does
+/// for all but large packets.
+#[inline(always)]
+fn put_fixed_header<S: Sink + ?Sized>(out: &mut S, first: u8, body: usize) {
+    if body < 0x80 {
+        out.put_slice(&[first, body as u8]);
+    } else {
+        out.put_u8(first);
+        varint::put(out, body);
+    }
+}
+
+#[cfg(feature = "alloc")]
+/// Sizes one packet whose body is `body` and writes it into `buf`, as [`encode_into`] does
+/// into a slice. Not inlined: one function per packet type.
+#[inline(never)]
+fn put_owned<T: EncodeBody, B: BufMut + ?Sized>(
+    body: &T,
+    version: ProtocolVersion,
+    max: Option<usize>,
+    buf: &mut B,
+) -> Result<usize, EncodeError> {
+    let (len, total) = size_of(body, version, Trim::Nothing)?;
+    let fitted = match max {
+        Some(max) if total > max => fit(body, version, Some(max))?,
+        _ => Fitted {
+            trim: Trim::Nothing,
+            body: len,
+            total,
+            first: body.first_byte(),
+        },
+    };
+    fitted.write(body, version, buf)
+}
+
+#[cfg(feature = "alloc")]
+/// Sizes and appends one owned packet, `view` giving the borrowed view the one encoder
+/// works on: the common case (no limit, or within it) in a straight line, trimming out of
+/// line. Not inlined: one function per packet type keeps each frame small, where one
+/// function for all spills more. The view is made here and never referred to out of line,
+/// so that it need not be stored: only the fields used are read.
+#[inline(never)]
+fn append_owned<'p, O: ?Sized, T: EncodeBody>(
+    packet: &'p O,
+    view: impl FnOnce(&'p O) -> T + Copy,
+    version: ProtocolVersion,
+    max: Option<usize>,
+    buf: &mut BytesMut,
+) -> Result<usize, EncodeError> {
+    let body = view(packet);
+    let (len, total) = size_of(&body, version, Trim::Nothing)?;
+    if let Some(max) = max {
+        if total > max {
+            return append_trimmed(packet, view, version, max, buf);
+        }
+    }
+    let fitted = Fitted {
+        trim: Trim::Nothing,
+        body: len,
+        total,
+        first: body.first_byte(),
+    };
+    fitted.append(&body, version, buf);
+    Ok(total)
+}
+
+#[cfg(feature = "alloc")]
+/// [`append_owned`] of a packet larger than `max`: trimmed to fit, if MQTT 5.0 allows it.
+#[cold]
+#[inline(never)]
+fn append_trimmed<'p, O: ?Sized, T: EncodeBody>(
+    packet: &'p O,
+    view: impl FnOnce(&'p O) -> T,
+    version: ProtocolVersion,
+    max: usize,
+    buf: &mut BytesMut,
+) -> Result<usize, EncodeError> {
+    let body = view(packet);
+    let fitted = fit(&body, version, Some(max))?;
+    fitted.append(&body, version, buf);
     Ok(fitted.total)
 }
 
@@ -882,8 +960,11 @@ impl<'a> PacketRef<'a> {
     /// let n = PacketRef::PubAck(ack.as_view()).encode(ProtocolVersion::V5, &mut out).unwrap();
     /// assert_eq!(&out[..n], [0x40, 0x02, 0x00, 0x07]);
     /// ```
+    #[inline]
     pub fn encode(&self, version: ProtocolVersion, out: &mut [u8]) -> Result<usize, EncodeError> {
-        self.fit(version, None)?.write_slice(self, version, out)
+        dispatch!(self, p => encode_into(p, version, None, out), ping => {
+            encode_ping(self.packet_type(), None, out)
+        })
     }
 
     /// [`encode`](Self::encode) within the peer's Maximum Packet Size, leaving out what
@@ -894,8 +975,10 @@ impl<'a> PacketRef<'a> {
         max_packet_size: usize,
         out: &mut [u8],
     ) -> Result<usize, EncodeError> {
-        self.fit(version, Some(max_packet_size))?
-            .write_slice(self, version, out)
+        let max = Some(max_packet_size);
+        dispatch!(self, p => encode_into(p, version, max, out), ping => {
+            encode_ping(self.packet_type(), max, out)
+        })
     }
 
     /// Sizes the packet, leaving out what MQTT 5.0 lets a sender drop until it fits `max`.

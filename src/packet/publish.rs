@@ -213,7 +213,7 @@ impl EncodeBody for PublishRef<'_> {
         u8::from(self.dup) << 3 | self.qos.qos().bits() << 1 | u8::from(self.retain)
     }
 
-    #[inline]
+    #[inline(always)]
     fn body_len(&self, version: ProtocolVersion, _trim: Trim) -> Result<usize, EncodeError> {
         if self.dup && self.qos == QosPid::AtMostOnce {
             return Err(EncodeError::invalid(
@@ -240,6 +240,7 @@ impl EncodeBody for PublishRef<'_> {
         Ok(len + self.properties.wire_len(Trim::Nothing))
     }
 
+    #[inline(always)]
     fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, _trim: Trim, buf: &mut B) {
         put_str(buf, self.topic.as_mqtt_str());
         if let Some(id) = self.qos.packet_id() {
@@ -248,12 +249,7 @@ impl EncodeBody for PublishRef<'_> {
         if version.is_v5() {
             self.properties.put(buf, Trim::Nothing);
         }
-        buf.put_payload(self.payload);
-    }
-
-    #[cfg(feature = "alloc")]
-    fn payload(&self) -> &[u8] {
-        self.payload
+        buf.put_slice(self.payload);
     }
 }
 

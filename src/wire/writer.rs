@@ -26,75 +26,47 @@ pub(crate) trait Sink {
     fn put_u32(&mut self, value: u32) {
         self.put_slice(&value.to_be_bytes());
     }
-
-    /// A PUBLISH payload: the last and often largest write, which a sink may leave to its
-    /// caller (see [`Cursor`]).
-    #[inline]
-    fn put_payload(&mut self, bytes: &[u8]) {
-        self.put_slice(bytes);
-    }
 }
 
-/// Writes into room made beforehand, by index: no buffer call per field. Made with `new`, it
-/// leaves a PUBLISH payload to the caller, who appends it with one copy and need not zero
-/// room for it.
+/// Writes into room made beforehand: one length check per write, no buffer call.
 pub(crate) struct Cursor<'a> {
-    out: &'a mut [u8],
-    pos: usize,
-    /// Whether a PUBLISH payload is written too, rather than left to the caller.
-    payload: bool,
+    /// The room not yet written.
+    rest: &'a mut [u8],
+    /// The length of the room at the start.
+    len: usize,
 }
 
 impl<'a> Cursor<'a> {
-    /// A cursor that leaves the payload to its caller.
-    #[cfg(feature = "alloc")]
     pub(crate) fn new(out: &'a mut [u8]) -> Self {
         Self {
-            out,
-            pos: 0,
-            payload: false,
-        }
-    }
-
-    /// A cursor that writes everything, the payload included.
-    pub(crate) fn with_payload(out: &'a mut [u8]) -> Self {
-        Self {
-            out,
-            pos: 0,
-            payload: true,
+            len: out.len(),
+            rest: out,
         }
     }
 
     /// Bytes written.
     pub(crate) fn position(&self) -> usize {
-        self.pos
+        self.len - self.rest.len()
     }
 }
 
+// The room was sized by the same computation that wrote `encoded_len`; a shortfall would be
+// a bug in this crate, which the tests compare byte for byte (and `position` then shows).
 impl Sink for Cursor<'_> {
     #[inline]
     fn put_slice(&mut self, bytes: &[u8]) {
-        let end = self.pos + bytes.len();
-        // The room was sized by the same computation that wrote `encoded_len`; a shortfall
-        // would be a bug in this crate, which the tests compare byte for byte.
-        if let Some(dst) = self.out.get_mut(self.pos..end) {
+        if bytes.len() <= self.rest.len() {
+            let (dst, rest) = core::mem::take(&mut self.rest).split_at_mut(bytes.len());
             dst.copy_from_slice(bytes);
+            self.rest = rest;
         }
-        self.pos = end;
     }
 
     #[inline]
     fn put_u8(&mut self, value: u8) {
-        if let Some(dst) = self.out.get_mut(self.pos) {
+        if let Some((dst, rest)) = core::mem::take(&mut self.rest).split_first_mut() {
             *dst = value;
-        }
-        self.pos += 1;
-    }
-
-    #[inline]
-    fn put_payload(&mut self, bytes: &[u8]) {
-        if self.payload {
-            self.put_slice(bytes);
+            self.rest = rest;
         }
     }
 }
@@ -184,19 +156,4 @@ pub(crate) fn put_str<S: Sink + ?Sized>(buf: &mut S, s: MqttStr<'_>) {
 pub(crate) fn put_binary<S: Sink + ?Sized>(buf: &mut S, b: &[u8]) {
     buf.put_u16(b.len() as u16);
     buf.put_slice(b);
-}
-
-#[cfg(feature = "alloc")]
-/// Appends the first `n` bytes of `staged`. When `buf` has room for all of `staged`, it
-/// copies all of it and cuts the excess off again: a copy of constant length compiles to a
-/// few moves, where one of `n` bytes is a call.
-#[inline(always)]
-pub(crate) fn put_small(buf: &mut BytesMut, staged: &[u8], n: usize) {
-    if buf.capacity() - buf.len() >= staged.len() {
-        let end = buf.len() + n;
-        buf.extend_from_slice(staged);
-        buf.truncate(end);
-    } else {
-        buf.extend_from_slice(&staged[..n]);
-    }
 }
