@@ -3,7 +3,8 @@
 // parts of function names.
 
 /// Codecs, in table order. `framing` is the floor: frames split off, nothing decoded;
-/// `strict` adds the checks the specification requires of a PUBLISH.
+/// `strict` adds the checks the specification requires of a PUBLISH; `strict_ref` makes
+/// them and hands out slices instead of `Bytes`, the floor of a borrowed decoder.
 pub const CODECS: &[&str] = &[
     "mqttwire",
     "mqttwire_ref",
@@ -14,6 +15,7 @@ pub const CODECS: &[&str] = &[
     "rmqtt_codec",
     "framing",
     "strict",
+    "strict_ref",
 ];
 
 /// Cases, in table order: `{op}_{workload}_{version}`.

@@ -25,6 +25,7 @@ pub fn spec(codec: &str, case: &Case) -> Result<Spec, NotApplicable> {
         "rmqtt_codec" => rmqtt_codec::spec(case),
         "framing" => framing::spec(case),
         "strict" => strict::spec(case),
+        "strict_ref" => strict::spec_borrowed(case),
         _ => unreachable!("{codec}"),
     }
 }
@@ -41,6 +42,7 @@ pub fn display(codec: &str) -> &'static str {
         "rmqtt_codec" => "rmqtt-codec",
         "framing" => "floor",
         "strict" => "strict floor",
+        "strict_ref" => "strict floor (borrowed)",
         _ => unreachable!("{codec}"),
     }
 }

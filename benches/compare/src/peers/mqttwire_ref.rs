@@ -65,7 +65,10 @@ fn fast(s: &mut Stream, rx: &mut BytesMut) -> bool {
 pub fn spec(case: &Case) -> Result<Spec, NotApplicable> {
     const NAME: &str = "mqttwire (borrowed)";
     let v = case.version;
-    let stream = Stream { version: v, until: 0 };
+    let stream = Stream {
+        version: v,
+        until: 0,
+    };
     match (case.op, case.workload) {
         (Op::Decode, Workload::Stream) => {
             stream_decode_job(NAME, &case.bytes, &case.want, stream, next, fast)

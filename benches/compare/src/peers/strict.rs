@@ -26,26 +26,35 @@
 //!   reserved once and the fixed header, topic, packet identifier, property block and
 //!   payload appended.
 //!
+//! - The borrowed strict floor (`strict_ref`): the same decoding checks, the fields handed
+//!   out as `&[u8]` slices of the input, as mqttwire's borrowed core hands them out.
+//!
 //! Other cases: not measured.
 
 use crate::cases::{Case, Op, Workload};
 use crate::harness::{batch_for, encode_job, job, NotApplicable, Spec};
 use bytes::{BufMut, Bytes, BytesMut};
 use std::hint::black_box;
+use std::ops::Range;
 
 pub fn spec(case: &Case) -> Result<Spec, NotApplicable> {
     match (case.op, case.workload) {
         (Op::Decode, Workload::Publish(size)) => {
             let v5 = case.version.is_v5();
-            let (topic, payload) =
-                publish(&case.bytes, v5).ok_or("the strict floor refused the PUBLISH")?;
+            let (topic, payload) = publish(&case.bytes, v5, |r| case.bytes.slice(r))
+                .ok_or("the strict floor refused the PUBLISH")?;
             assert_eq!((topic.len(), payload.len()), (20, size));
-            Ok(decode_job(case, move |bytes| publish(bytes, v5).is_some()))
+            Ok(decode_job(case, move |bytes| {
+                publish(bytes, v5, |r| bytes.slice(r)).is_some()
+            }))
         }
         (Op::Decode, Workload::Connect) if !case.version.is_v5() => {
-            let fields = connect(&case.bytes).ok_or("the strict floor refused the CONNECT")?;
+            let fields = connect(&case.bytes, |r| case.bytes.slice(r))
+                .ok_or("the strict floor refused the CONNECT")?;
             assert!(fields.iter().all(Option::is_some));
-            Ok(decode_job(case, |bytes| connect(bytes).is_some()))
+            Ok(decode_job(case, |bytes| {
+                connect(bytes, |r| bytes.slice(r)).is_some()
+            }))
         }
         (Op::Encode, Workload::Publish(_)) => {
             let mqttwire::Packet::Publish(p) = &case.packet else {
@@ -78,6 +87,31 @@ pub fn spec(case: &Case) -> Result<Spec, NotApplicable> {
     }
 }
 
+/// The borrowed strict floor: the same checks, the fields handed out as slices of the input
+/// (as mqttwire's borrowed core does), decoding only.
+pub fn spec_borrowed(case: &Case) -> Result<Spec, NotApplicable> {
+    match (case.op, case.workload) {
+        (Op::Decode, Workload::Publish(size)) => {
+            let v5 = case.version.is_v5();
+            let (topic, payload) = publish(&case.bytes, v5, |r| &case.bytes[r])
+                .ok_or("the strict floor refused the PUBLISH")?;
+            assert_eq!((topic.len(), payload.len()), (20, size));
+            Ok(decode_job(case, move |bytes| {
+                black_box(publish(bytes, v5, |r| &bytes[r])).is_some()
+            }))
+        }
+        (Op::Decode, Workload::Connect) if !case.version.is_v5() => {
+            let fields = connect(&case.bytes, |r| &case.bytes[r])
+                .ok_or("the strict floor refused the CONNECT")?;
+            assert!(fields.iter().all(Option::is_some));
+            Ok(decode_job(case, |bytes| {
+                black_box(connect(bytes, |r| &bytes[r])).is_some()
+            }))
+        }
+        _ => Err("the borrowed strict floor decodes a single PUBLISH and a 3.1.1 CONNECT".into()),
+    }
+}
+
 /// Decodes the case's bytes `k` times per batch with `decode`, which must accept them.
 fn decode_job(case: &Case, decode: impl Fn(&Bytes) -> bool + 'static) -> Spec {
     let k = batch_for(case.bytes.len());
@@ -98,9 +132,9 @@ fn decode_job(case: &Case, decode: impl Fn(&Bytes) -> bool + 'static) -> Spec {
 }
 
 /// The topic and payload of the PUBLISH at the front of `input`, or `None` if it breaks a
-/// rule listed at the top.
+/// rule listed at the top, each cut out of `input` by `cut`.
 #[inline(always)]
-fn publish(input: &Bytes, v5: bool) -> Option<(Bytes, Bytes)> {
+fn publish<T>(input: &[u8], v5: bool, cut: impl Fn(Range<usize>) -> T) -> Option<(T, T)> {
     let first = *input.first()?;
     let qos = (first >> 1) & 0b11;
     if first >> 4 != 3 || qos == 3 || (qos == 0 && first & 0b1000 != 0) {
@@ -133,7 +167,7 @@ fn publish(input: &Bytes, v5: bool) -> Option<(Bytes, Bytes)> {
         }
         pos += 1;
     }
-    Some((input.slice(topic), input.slice(pos..total)))
+    Some((cut(topic), cut(pos..total)))
 }
 
 /// Whether `bytes` are all in 0x01..=0x7F, and whether any is `+` or `#`: sixteen bytes at a
@@ -191,9 +225,10 @@ fn field(input: &[u8], at: usize, end: usize) -> Option<(std::ops::Range<usize>,
 }
 
 /// The client identifier, will topic, will payload, user name and password of the 3.1.1
-/// CONNECT at the front of `input`, or `None` if it breaks a rule listed at the top.
+/// CONNECT at the front of `input`, or `None` if it breaks a rule listed at the top, each
+/// cut out of `input` by `cut`.
 #[inline(always)]
-fn connect(input: &Bytes) -> Option<[Option<Bytes>; 5]> {
+fn connect<T>(input: &[u8], cut: impl Fn(Range<usize>) -> T) -> Option<[Option<T>; 5]> {
     if *input.first()? != 0x10 {
         return None;
     }
@@ -213,26 +248,26 @@ fn connect(input: &Bytes) -> Option<[Option<Bytes>; 5]> {
     {
         return None;
     }
-    let mut out: [Option<Bytes>; 5] = Default::default();
+    let mut out: [Option<T>; 5] = [None, None, None, None, None];
     let id = pos;
     pos = string(input, pos, total, false)?;
-    out[0] = Some(input.slice(id + 2..pos));
+    out[0] = Some(cut(id + 2..pos));
     if will {
         let topic = pos;
         pos = string(input, pos, total, true)?;
-        out[1] = Some(input.slice(topic + 2..pos));
+        out[1] = Some(cut(topic + 2..pos));
         let (payload, next) = field(input, pos, total)?;
-        out[2] = Some(input.slice(payload));
+        out[2] = Some(cut(payload));
         pos = next;
     }
     if user {
         let name = pos;
         pos = string(input, pos, total, false)?;
-        out[3] = Some(input.slice(name + 2..pos));
+        out[3] = Some(cut(name + 2..pos));
     }
     if password {
         let (bytes, next) = field(input, pos, total)?;
-        out[4] = Some(input.slice(bytes));
+        out[4] = Some(cut(bytes));
         pos = next;
     }
     (pos == total).then_some(out)
