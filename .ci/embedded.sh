@@ -12,9 +12,10 @@
 #                                               --features portable-atomic for the owned API),
 #                                               thumbv7em-none-eabihf (Cortex-M4F, mps2-an386)
 #   .ci/embedded.sh size                        flash and RAM with and without the codec, at
-#                                               opt-level "s" and "z", per target
+#                                               opt-level "s" and "z", per target (and of
+#                                               the size probe: firmware/src/probe.rs)
 #   .ci/embedded.sh ci                          what .ci/run checks: install, library builds,
-#                                               both firmwares under QEMU
+#                                               the firmwares and the probe under QEMU
 #   .ci/embedded.sh env                         the variables to export to run cargo yourself
 #
 # How: rustup cannot download targets on these machines, but Debian ships `rustc-web` (a Rust
@@ -140,13 +141,17 @@ size() {
             deb_cargo core build --quiet --release --target "$target" \
                 --no-default-features --features borrowed
             rows+=("$(size_row "$target" borrowed "$opt")")
+            deb_cargo core build --quiet --release --target "$target" \
+                --no-default-features --features size-probe
+            rows+=("$(size_row "$target" probe "$opt")")
         done
     done
     echo
     local heap
     heap=$(($(grep -o 'HEAP_SIZE: usize = [^;]*' src/main.rs | sed 's/.*= //')))
     echo "Firmware size (bytes; flash = text + data, RAM = data + bss, stack not included;"
-    echo "the owned codec's RAM includes its $heap-byte heap):"
+    echo "the owned codec's RAM includes its $heap-byte heap; probe: every packet decoded,"
+    echo "PUBLISH and acknowledgements encoded, borrowed core, no heap):"
     echo
     echo "| target                | codec    | opt |    text |  data |    bss |   flash |    RAM |"
     echo "| --------------------- | -------- | --- | ------: | ----: | -----: | ------: | -----: |"
@@ -169,6 +174,10 @@ ci() {
     # core with `core` alone, then the owned API on a heap (portable-atomic on the M0).
     (EMBEDDED_STD=core firmware thumbv7m-none-eabi --no-default-features --features borrowed)
     (EMBEDDED_STD=core firmware thumbv6m-none-eabi --no-default-features --features borrowed)
+    # The size probe (every packet decoded, PUBLISH and acknowledgements encoded), which
+    # `size` measures, checks its results too.
+    (EMBEDDED_STD=core firmware thumbv7m-none-eabi --no-default-features --features size-probe)
+    (EMBEDDED_STD=core firmware thumbv6m-none-eabi --no-default-features --features size-probe)
     firmware thumbv7m-none-eabi
     (firmware thumbv6m-none-eabi --features portable-atomic)
 }
@@ -180,5 +189,5 @@ case "${1:-}" in
     size) size ;;
     ci) ci ;;
     env) echo "export RUSTC=$RUSTC RUSTDOC=$RUSTDOC RUSTC_BOOTSTRAP=1 CARGO=$CARGO_DEB" ;;
-    *) sed -n '2,29p' "$0"; exit 2 ;;
+    *) sed -n '2,30p' "$0"; exit 2 ;;
 esac

@@ -67,6 +67,31 @@ fn config_fraction(divisor: u32) -> ProptestConfig {
     }
 }
 
+/// `view` encoded through its packet type's own `encode` (`PublishRef::encode`...); PINGREQ
+/// and PINGRESP, which have no view of their own, through `PacketRef::encode`.
+fn encode_alone(
+    view: &PacketRef<'_>,
+    at: ProtocolVersion,
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    match view {
+        PacketRef::Connect(p) => p.encode(at, out),
+        PacketRef::ConnAck(p) => p.encode(at, out),
+        PacketRef::Publish(p) => p.encode(at, out),
+        PacketRef::PubAck(p) => p.encode(at, out),
+        PacketRef::PubRec(p) => p.encode(at, out),
+        PacketRef::PubRel(p) => p.encode(at, out),
+        PacketRef::PubComp(p) => p.encode(at, out),
+        PacketRef::Subscribe(p) => p.encode(at, out),
+        PacketRef::SubAck(p) => p.encode(at, out),
+        PacketRef::Unsubscribe(p) => p.encode(at, out),
+        PacketRef::UnsubAck(p) => p.encode(at, out),
+        PacketRef::Disconnect(p) => p.encode(at, out),
+        PacketRef::Auth(p) => p.encode(at, out),
+        PacketRef::PingReq | PacketRef::PingResp => view.encode(at, out),
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // Round trips
 // ------------------------------------------------------------------------------------------
@@ -148,6 +173,15 @@ proptest! {
         let mut short = vec![0xEEu8; len - 1];
         prop_assert_eq!(
             view.encode(at, &mut short),
+            Err(EncodeError::BufferTooSmall { needed: len, available: len - 1 })
+        );
+        prop_assert!(short.iter().all(|&b| b == 0xEE), "bytes were written");
+        // Each type's view encodes on its own exactly as through `PacketRef`.
+        let mut alone = vec![0xEEu8; len + 3];
+        prop_assert_eq!(encode_alone(&view, at, &mut alone), Ok(len));
+        prop_assert!(alone == out);
+        prop_assert_eq!(
+            encode_alone(&view, at, &mut short),
             Err(EncodeError::BufferTooSmall { needed: len, available: len - 1 })
         );
         prop_assert!(short.iter().all(|&b| b == 0xEE), "bytes were written");

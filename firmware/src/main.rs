@@ -2,8 +2,10 @@
 //! fail to QEMU through semihosting (QEMU's exit code: 0 pass, 1 fail).
 //!
 //! Features choose the codec part: `owned` (default) checks mqttwire's owned API on a
-//! heap; `borrowed` checks its allocation-free core, with no heap at all; with neither (no
-//! `codec`), the firmware only boots and exits, the baseline of the size report.
+//! heap; `borrowed` checks its allocation-free core, with no heap at all; `size-probe` runs
+//! `probe.rs`, the part of the core a small client needs (every packet decoded, PUBLISH and
+//! acknowledgements encoded); with none of them, the firmware only boots and exits, the
+//! baseline of the size report.
 //! Nothing here formats with `core::fmt`, so that the size report measures the codec and
 //! not the formatting machinery (core's own panic messages still bring in about 1.8 KB).
 
@@ -18,12 +20,16 @@ extern crate alloc;
 compile_error!(
     "choose one codec API: `owned` (the default) or `borrowed` (with --no-default-features)"
 );
+#[cfg(all(feature = "codec", feature = "size-probe"))]
+compile_error!("`size-probe` is a firmware of its own: build it with --no-default-features");
 
 use core::panic::PanicInfo;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hio};
 
-#[cfg(feature = "codec")]
+#[cfg(feature = "size-probe")]
+mod probe;
+#[cfg(any(feature = "codec", feature = "size-probe"))]
 mod vectors;
 
 /// The owned API's packets live on this heap (linked-list first fit).
@@ -94,7 +100,9 @@ fn main() -> ! {
         }
         exit(pass);
     }
-    #[cfg(not(feature = "codec"))]
+    #[cfg(feature = "size-probe")]
+    exit(probe::run());
+    #[cfg(not(any(feature = "codec", feature = "size-probe")))]
     {
         print("mqttwire firmware without a codec: PASS\n");
         exit(true);
