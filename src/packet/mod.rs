@@ -1012,7 +1012,7 @@ macro_rules! encode_view {
                 version: ProtocolVersion,
                 out: &mut [u8],
             ) -> Result<usize, EncodeError> {
-                encode_body(self, version, out)
+                encode_into(self, version, None, out)
             }
         }
     )+};
@@ -1033,27 +1033,6 @@ encode_view!(
     DisconnectRef => Disconnect,
     AuthRef => Auth,
 );
-
-/// [`PacketRef::encode`] of the packet whose body is `body`, without the dispatch.
-fn encode_body<T: EncodeBody>(
-    body: &T,
-    version: ProtocolVersion,
-    out: &mut [u8],
-) -> Result<usize, EncodeError> {
-    let fitted = fit(body, version, None)?;
-    let Some(out) = out.get_mut(..fitted.total) else {
-        return Err(EncodeError::BufferTooSmall {
-            needed: fitted.total,
-            available: out.len(),
-        });
-    };
-    let mut cursor = Cursor::with_payload(out);
-    cursor.put_u8(fitted.first);
-    varint::put(&mut cursor, fitted.body);
-    body.put_body(version, fitted.trim, &mut cursor);
-    debug_assert_eq!(cursor.position(), fitted.total);
-    Ok(fitted.total)
-}
 
 /// The fixed header of the packet at the front of `input` when all its bytes are there, or
 /// how many more it needs (`None` while the fixed header itself is cut short).
