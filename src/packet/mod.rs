@@ -1036,7 +1036,7 @@ encode_view!(
 
 /// The fixed header of the packet at the front of `input` when all its bytes are there, or
 /// how many more it needs (`None` while the fixed header itself is cut short).
-#[inline]
+#[inline(always)]
 fn whole_packet(
     input: &[u8],
     version: Option<ProtocolVersion>,
