@@ -169,7 +169,9 @@ pub use {
     unsubscribe::{TopicFilters, TopicFiltersIter, Unsubscribe},
 };
 
-use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+#[cfg(feature = "alloc")]
+use crate::error::DecodeErrorKind;
+use crate::error::{DecodeError, EncodeError};
 pub use crate::types::PacketType;
 use crate::types::{ProtocolVersion, VarInt};
 use crate::wire::fixed_header::FixedHeader;
