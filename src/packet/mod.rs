@@ -621,6 +621,17 @@ pub(crate) struct Fitted {
 }
 
 impl Fitted {
+    /// A packet sent whole: `len` bytes of body, `total` on the wire.
+    #[inline(always)]
+    fn whole<T: EncodeBody>(body: &T, len: usize, total: usize) -> Self {
+        Self {
+            trim: Trim::Nothing,
+            body: len,
+            total,
+            first: body.first_byte(),
+        }
+    }
+
     #[cfg(feature = "alloc")]
     /// Writes the packet into `buf`, which must have room for it (`BufferTooSmall`, with
     /// nothing written, if not).
@@ -687,17 +698,22 @@ fn encode_into<T: EncodeBody>(
     max: Option<usize>,
     out: &mut [u8],
 ) -> Result<usize, EncodeError> {
+    sized(body, version, max)?.write_slice(body, version, out)
+}
+
+/// Sizes a packet whose body is `body` within `max`: the common case (no limit, or within
+/// it) in a straight line, trimming through [`fit`].
+#[inline(always)]
+fn sized<T: EncodeBody>(
+    body: &T,
+    version: ProtocolVersion,
+    max: Option<usize>,
+) -> Result<Fitted, EncodeError> {
     let (len, total) = size_of(body, version, Trim::Nothing)?;
-    let fitted = match max {
-        Some(max) if total > max => fit(body, version, Some(max))?,
-        _ => Fitted {
-            trim: Trim::Nothing,
-            body: len,
-            total,
-            first: body.first_byte(),
-        },
-    };
-    fitted.write_slice(body, version, out)
+    match max {
+        Some(max) if total > max => fit(body, version, Some(max)),
+        _ => Ok(Fitted::whole(body, len, total)),
+    }
 }
 
 /// Writes PINGREQ or PINGRESP at the front of `out`.
@@ -737,17 +753,7 @@ fn put_owned<T: EncodeBody, B: BufMut + ?Sized>(
     max: Option<usize>,
     buf: &mut B,
 ) -> Result<usize, EncodeError> {
-    let (len, total) = size_of(body, version, Trim::Nothing)?;
-    let fitted = match max {
-        Some(max) if total > max => fit(body, version, Some(max))?,
-        _ => Fitted {
-            trim: Trim::Nothing,
-            body: len,
-            total,
-            first: body.first_byte(),
-        },
-    };
-    fitted.write(body, version, buf)
+    sized(body, version, max)?.write(body, version, buf)
 }
 
 #[cfg(feature = "alloc")]
@@ -771,13 +777,7 @@ fn append_owned<'p, O: ?Sized, T: EncodeBody>(
             return append_trimmed(packet, view, version, max, buf);
         }
     }
-    let fitted = Fitted {
-        trim: Trim::Nothing,
-        body: len,
-        total,
-        first: body.first_byte(),
-    };
-    fitted.append(&body, version, buf);
+    Fitted::whole(&body, len, total).append(&body, version, buf);
     Ok(total)
 }
 
