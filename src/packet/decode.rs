@@ -1,8 +1,9 @@
 //! The decoder's dispatch: the fixed header names the packet type, that type's view reads
 //! the body, and the result is built once, where the caller wants it: a [`Decoded`] view for
 //! the borrowed core, a [`Packet`] (the view with its slices taken from the frame) for the
-//! owned API. One function per packet type, each small, out of line and shared by every
-//! entry point, so that the common packets do not pay for the code of the rare ones.
+//! owned API. One small function per packet type and result: the owned ones out of line,
+//! so that the common packets do not pay for the registers and stack of the rare ones; the
+//! borrowed ones left to the compiler, which builds each view straight into the `Decoded`.
 
 #[cfg(feature = "alloc")]
 use super::{
