@@ -179,8 +179,10 @@
 //! # assert_eq!(&tx[..n], b"\x32\x12\x00\x09sensors/7\x00\x01\x0021.5");
 //! ```
 //!
-//! `firmware/` in the repository runs this core on emulated Cortex-M0 and M3 boards with no
-//! heap at all.
+//! Each view also encodes on its own ([`PublishRef::encode`], [`PubAckRef::encode`], ...):
+//! the same bytes, but a firmware that sends only some packet types links only their
+//! encoders, where [`PacketRef::encode`] links all fifteen. `firmware/` in the repository
+//! runs this core on emulated Cortex-M0 and M3 boards with no heap at all.
 //!
 //! ## Errors name the rule
 //!
