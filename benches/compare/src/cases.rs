@@ -35,6 +35,8 @@ pub struct Case {
     pub version: ProtocolVersion,
     /// The packet (single-packet cases; the first packet of the stream otherwise).
     pub packet: Packet,
+    /// Every packet of the case: the one packet, or the whole stream in order.
+    pub packets: Vec<Packet>,
     /// mqttwire's encoding of the packet, or of the whole stream.
     pub bytes: Bytes,
     /// What decoding `bytes` must give, packet by packet.
@@ -87,7 +89,8 @@ impl Case {
             version,
             bytes: fixtures::encode_all(&packets, version),
             want: packets.iter().map(|p| Summary::of(p, version)).collect(),
-            packet: packets.into_iter().next().unwrap(),
+            packet: packets[0].clone(),
+            packets,
         }
     }
 
@@ -107,6 +110,8 @@ impl Case {
             Workload::Connect => "CONNECT".to_owned(),
             Workload::Connack => "CONNACK".to_owned(),
             Workload::PubAck => "PUBACK".to_owned(),
+            // Encoded back to back into one buffer: no "whole" or "chunks" to tell apart.
+            Workload::Stream if self.op == Op::Encode => "mixed stream".to_owned(),
             Workload::Stream => "mixed stream, whole".to_owned(),
             Workload::Chunks7 => "mixed stream, 7-byte chunks".to_owned(),
         };

@@ -286,6 +286,71 @@ pub fn check_encoding(
     }
 }
 
+/// Checks that a codec's encoding of a whole stream means the same packets: mqttwire
+/// decodes it back packet by packet and compares each with the fixture's, as
+/// [`check_encoding`] does for one packet. Returns a note when some packets differ (the
+/// encoding is still measured): for each packet type that differs, how many of its packets
+/// do and how the first one differs.
+pub fn check_stream_encoding(
+    codec: &str,
+    encoded: &[u8],
+    want: &[Packet],
+    version: ProtocolVersion,
+) -> Result<Option<String>, String> {
+    let bytes = Bytes::copy_from_slice(encoded);
+    let mut at = 0;
+    // Per packet type, in order of first appearance: (kind, differing, of that kind, diff).
+    let mut differs: Vec<(&'static str, usize, usize, String)> = Vec::new();
+    for (i, w) in want.iter().enumerate() {
+        let kind = Summary::of(w, version).kind;
+        if at == bytes.len() {
+            return Err(format!(
+                "{codec} wrote {i} of the stream's {} packets",
+                want.len()
+            ));
+        }
+        let (got, used) = Packet::decode(&bytes.slice(at..), version).map_err(|e| {
+            format!(
+                "{codec}'s encoding of the stream's packet #{} (a {kind}) does not decode: {e}",
+                i + 1
+            )
+        })?;
+        at += used;
+        let entry = match differs.iter().position(|d| d.0 == kind) {
+            Some(k) => &mut differs[k],
+            None => {
+                differs.push((kind, 0, 0, String::new()));
+                differs.last_mut().unwrap()
+            }
+        };
+        entry.2 += 1;
+        if &got != w {
+            if entry.1 == 0 {
+                entry.3 = diff(&format!("{w:?}"), &format!("{got:?}"));
+            }
+            entry.1 += 1;
+        }
+    }
+    if at != bytes.len() {
+        return Err(format!(
+            "{codec} wrote {} bytes after the stream's {} packets",
+            bytes.len() - at,
+            want.len()
+        ));
+    }
+    let notes: Vec<String> = differs
+        .iter()
+        .filter(|d| d.1 > 0)
+        .map(|(kind, n, of, d)| format!("{kind} ({n} of {of} differ): {d}"))
+        .collect();
+    Ok((!notes.is_empty()).then(|| {
+        format!(
+            "{codec} encodes different packets in the stream: {}",
+            notes.join("; ")
+        )
+    }))
+}
+
 /// The first place two debug strings differ, with some context.
 fn diff(want: &str, got: &str) -> String {
     let at = want
@@ -521,6 +586,50 @@ pub fn encode_job<P: 'static, B: 'static>(
         ),
         packets_per_run: k as u64,
         bytes_per_packet: n as f64,
+        note,
+    })
+}
+
+/// Encodes every packet of a stream back to back into a reused output buffer, cleared
+/// (`clear`) at the start of each batch. `encode` writes one packet at offset `at` of the
+/// output (an appending writer ignores it) and returns where the packet ends; `written`
+/// gives the first `n` bytes of the output. The packets are the codec's own, converted once
+/// from the fixture's `want`; before measuring, mqttwire decodes the stream back and
+/// compares ([`check_stream_encoding`]).
+#[allow(clippy::too_many_arguments)]
+pub fn encode_stream_job<P: 'static, B: 'static>(
+    codec: &str,
+    want: &[Packet],
+    version: ProtocolVersion,
+    packets: Vec<P>,
+    out: B,
+    clear: fn(&mut B),
+    encode: impl Fn(&mut P, &mut B, usize) -> usize + 'static,
+    written: fn(&B, usize) -> &[u8],
+) -> Result<Spec, NotApplicable> {
+    assert_eq!(packets.len(), want.len());
+    let (mut packets, mut out) = (packets, out);
+    let run = move |packets: &mut Vec<P>, out: &mut B| {
+        clear(out);
+        let mut at = 0;
+        for p in packets.iter_mut() {
+            at = encode(black_box(p), out, at);
+        }
+        black_box(at)
+    };
+    let n = run(&mut packets, &mut out);
+    let note = check_stream_encoding(codec, written(&out, n), want, version)?;
+    let count = want.len();
+    Ok(Spec {
+        job: job(
+            (packets, out),
+            |_| {},
+            move |(packets, out)| {
+                run(packets, out);
+            },
+        ),
+        packets_per_run: count as u64,
+        bytes_per_packet: n as f64 / count as f64,
         note,
     })
 }

@@ -46,6 +46,7 @@ pub const CASES: &[&str] = &[
     "encode_connect_v311",
     "encode_connack_v311",
     "encode_puback_v311",
+    "encode_stream_v311",
     "encode_publish0_v5",
     "encode_publish64_v5",
     "encode_publish1k_v5",
@@ -54,4 +55,5 @@ pub const CASES: &[&str] = &[
     "encode_connect_v5",
     "encode_connack_v5",
     "encode_puback_v5",
+    "encode_stream_v5",
 ];

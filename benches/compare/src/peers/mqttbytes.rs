@@ -6,12 +6,12 @@
 
 use crate::cases::{Case, Op, Workload};
 use crate::harness::{
-    bytesmut_decode_job, chunked_decode_job, encode_job, stream_decode_job, NotApplicable, Spec,
-    Summary,
+    bytesmut_decode_job, chunked_decode_job, encode_job, encode_stream_job, stream_decode_job,
+    NotApplicable, Spec, Summary,
 };
 use bytes::BytesMut;
 use mqttbytes::{v4, v5};
-use mqttwire::{Packet, QoS as WQoS};
+use mqttwire::{Packet, QoS as WQoS, RetainHandling};
 use std::hint::black_box;
 
 const MAX: usize = 1 << 20;
@@ -101,6 +101,9 @@ enum Out4 {
     Connect(v4::Connect),
     ConnAck(v4::ConnAck),
     PubAck(v4::PubAck),
+    Subscribe(v4::Subscribe),
+    PingReq(v4::PingReq),
+    Disconnect(v4::Disconnect),
 }
 
 fn convert4(p: &Packet) -> Out4 {
@@ -131,19 +134,39 @@ fn convert4(p: &Packet) -> Out4 {
             c.session_present,
         )),
         Packet::PubAck(a) => Out4::PubAck(v4::PubAck::new(a.packet_id.get())),
+        Packet::Subscribe(sub) => {
+            let mut out = v4::Subscribe::new_many(
+                sub.subscriptions
+                    .iter()
+                    .map(|f| v4::SubscribeFilter::new(s(&f.filter), qos4(f.options.qos))),
+            );
+            out.pkid = sub.packet_id.get();
+            Out4::Subscribe(out)
+        }
+        Packet::PingReq => Out4::PingReq(v4::PingReq),
+        Packet::Disconnect(_) => Out4::Disconnect(v4::Disconnect),
         other => panic!("no conversion for {other:?}"),
     }
 }
 
-fn write4(p: &mut Out4, tx: &mut BytesMut) -> usize {
-    tx.clear();
+/// Appends `p` to `tx`.
+#[inline(always)]
+fn put4(p: &Out4, tx: &mut BytesMut) -> usize {
     match p {
         Out4::Publish(p) => p.write(tx),
         Out4::Connect(p) => p.write(tx),
         Out4::ConnAck(p) => p.write(tx),
         Out4::PubAck(p) => p.write(tx),
+        Out4::Subscribe(p) => p.write(tx),
+        Out4::PingReq(p) => p.write(tx),
+        Out4::Disconnect(p) => p.write(tx),
     }
     .unwrap()
+}
+
+fn write4(p: &mut Out4, tx: &mut BytesMut) -> usize {
+    tx.clear();
+    put4(p, tx)
 }
 
 // ---- 5.0 ----
@@ -236,6 +259,9 @@ enum Out5 {
     Connect(v5::Connect),
     ConnAck(v5::ConnAck),
     PubAck(v5::PubAck),
+    Subscribe(v5::Subscribe),
+    PingReq(v5::PingReq),
+    Disconnect(v5::Disconnect),
 }
 
 fn convert5(p: &Packet) -> Out5 {
@@ -320,19 +346,66 @@ fn convert5(p: &Packet) -> Out5 {
             Out5::ConnAck(out)
         }
         Packet::PubAck(a) => Out5::PubAck(v5::PubAck::new(a.packet_id.get())),
+        Packet::Subscribe(sub) => {
+            let sp = &sub.properties;
+            let filters = sub.subscriptions.iter().map(|f| {
+                let o = f.options;
+                v5::SubscribeFilter {
+                    path: s(&f.filter),
+                    qos: qos5(o.qos),
+                    nolocal: o.no_local,
+                    preserve_retain: o.retain_as_published,
+                    retain_forward_rule: match o.retain_handling {
+                        RetainHandling::SendAtSubscribe => v5::RetainForwardRule::OnEverySubscribe,
+                        RetainHandling::SendIfNew => v5::RetainForwardRule::OnNewSubscribe,
+                        RetainHandling::DoNotSend => v5::RetainForwardRule::Never,
+                    },
+                }
+            });
+            Out5::Subscribe(v5::Subscribe {
+                pkid: sub.packet_id.get(),
+                filters: filters.collect(),
+                properties: (!sp.is_empty()).then(|| v5::SubscribeProperties {
+                    id: sp.subscription_identifier.map(|id| id.get() as usize),
+                    user_properties: pairs(&sp.user_properties()),
+                }),
+            })
+        }
+        Packet::PingReq => Out5::PingReq(v5::PingReq),
+        Packet::Disconnect(d) => {
+            let dp = &d.properties;
+            Out5::Disconnect(v5::Disconnect {
+                reason_code: u8::from(d.reason_code).try_into().unwrap(),
+                properties: (!dp.is_empty()).then(|| v5::DisconnectProperties {
+                    session_expiry_interval: dp.session_expiry_interval,
+                    reason_string: dp.reason_string().as_ref().map(s),
+                    user_properties: pairs(&dp.user_properties()),
+                    server_reference: dp.server_reference().as_ref().map(s),
+                }),
+            })
+        }
         other => panic!("no conversion for {other:?}"),
     }
 }
 
-fn write5(p: &mut Out5, tx: &mut BytesMut) -> usize {
-    tx.clear();
+/// Appends `p` to `tx`.
+#[inline(always)]
+fn put5(p: &Out5, tx: &mut BytesMut) -> usize {
     match p {
         Out5::Publish(p) => p.write(tx),
         Out5::Connect(p) => p.write(tx),
         Out5::ConnAck(p) => p.write(tx),
         Out5::PubAck(p) => p.write(tx),
+        Out5::Subscribe(p) => p.write(tx),
+        Out5::PingReq(p) => p.write(tx),
+        Out5::Disconnect(p) => p.write(tx),
     }
     .unwrap()
+}
+
+fn write5(p: &mut Out5, tx: &mut BytesMut) -> usize {
+    tx.clear();
+    put5(p, tx)
 }
 
 pub fn spec(case: &Case) -> Result<Spec, NotApplicable> {
@@ -355,6 +428,32 @@ pub fn spec(case: &Case) -> Result<Spec, NotApplicable> {
             chunked_decode_job(NAME, &case.bytes, &case.want, (), next5, fast5)
         }
         (Op::Decode, _, true) => bytesmut_decode_job(NAME, &case.bytes, want, (), next5, fast5),
+        (Op::Encode, Workload::Stream, false) => encode_stream_job(
+            NAME,
+            &case.packets,
+            case.version,
+            case.packets.iter().map(convert4).collect(),
+            tx,
+            BytesMut::clear,
+            |p, tx, _| {
+                put4(p, tx);
+                tx.len()
+            },
+            |tx, _| &tx[..],
+        ),
+        (Op::Encode, Workload::Stream, true) => encode_stream_job(
+            NAME,
+            &case.packets,
+            case.version,
+            case.packets.iter().map(convert5).collect(),
+            tx,
+            BytesMut::clear,
+            |p, tx, _| {
+                put5(p, tx);
+                tx.len()
+            },
+            |tx, _| &tx[..],
+        ),
         (Op::Encode, _, false) => encode_job(
             NAME,
             &case.packet,

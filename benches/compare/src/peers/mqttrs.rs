@@ -2,12 +2,13 @@
 //! strings and payloads from the input (zero-copy; SUBSCRIBE filters are copied into
 //! `String`s). It does not say how many bytes it used, so for the streams the harness
 //! reads the fixed header (`harness::frame`, the floor's loop) to advance the receive
-//! buffer. Encode: `encode_slice(&Packet, &mut [u8])` into a reused 128 KiB buffer.
+//! buffer. Encode: `encode_slice(&Packet, &mut [u8])` into a reused 128 KiB buffer (for
+//! the stream, each packet written after the one before).
 
 use crate::cases::{Case, Op, Workload};
 use crate::harness::{
-    batch_for, check_summaries, chunked_decode_job, encode_job, frame, job, stream_decode_job,
-    NotApplicable, Spec, Summary,
+    batch_for, check_summaries, chunked_decode_job, encode_job, encode_stream_job, frame, job,
+    stream_decode_job, NotApplicable, Spec, Summary,
 };
 use bytes::{Buf, BytesMut};
 use mqttwire::{Packet, QoS as WQoS};
@@ -118,6 +119,18 @@ fn convert(p: &'static Packet) -> mqttrs::Packet<'static> {
         Packet::PubAck(a) => {
             mqttrs::Packet::Puback(mqttrs::Pid::try_from(a.packet_id.get()).unwrap())
         }
+        Packet::Subscribe(sub) => mqttrs::Packet::Subscribe(mqttrs::Subscribe::new(
+            mqttrs::Pid::try_from(sub.packet_id.get()).unwrap(),
+            sub.subscriptions
+                .iter()
+                .map(|f| mqttrs::SubscribeTopic {
+                    topic_path: f.filter.as_str().to_owned(),
+                    qos: qos(f.options.qos),
+                })
+                .collect(),
+        )),
+        Packet::PingReq => mqttrs::Packet::Pingreq,
+        Packet::Disconnect(_) => mqttrs::Packet::Disconnect,
         other => panic!("no conversion for {other:?}"),
     }
 }
@@ -156,6 +169,23 @@ pub fn spec(case: &Case) -> Result<Spec, NotApplicable> {
                 bytes_per_packet: case.bytes.len() as f64,
                 note: None,
             })
+        }
+        (Op::Encode, Workload::Stream) => {
+            let packets: &'static [Packet] = Box::leak(case.packets.clone().into_boxed_slice());
+            assert!(
+                case.bytes.len() <= 128 * 1024,
+                "the stream fits the output buffer"
+            );
+            encode_stream_job(
+                NAME,
+                &case.packets,
+                case.version,
+                packets.iter().map(convert).collect(),
+                vec![0u8; 128 * 1024],
+                |_| {},
+                |p, buf, at| at + mqttrs::encode_slice(p, &mut buf[at..]).unwrap(),
+                |buf, n| &buf[..n],
+            )
         }
         (Op::Encode, _) => {
             let packet: &'static Packet = Box::leak(Box::new(case.packet.clone()));

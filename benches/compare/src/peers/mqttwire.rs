@@ -1,11 +1,12 @@
 //! mqttwire: `Packet::decode(&Bytes, version)` for single packets (zero-copy, what
 //! benches/codec.rs measures), `Decoder::decode(&mut BytesMut)` for the streams,
-//! `Encoder::encode(&Packet, &mut BytesMut)` into a reused buffer.
+//! `Encoder::encode(&Packet, &mut BytesMut)` into a reused buffer (for the stream, every
+//! packet appended to it in turn).
 
 use crate::cases::{Case, Op, Workload};
 use crate::harness::{
-    batch_for, check_summaries, chunked_decode_job, encode_job, job, stream_decode_job,
-    NotApplicable, Spec, Summary,
+    batch_for, check_summaries, chunked_decode_job, encode_job, encode_stream_job, job,
+    stream_decode_job, NotApplicable, Spec, Summary,
 };
 use bytes::BytesMut;
 use mqttwire::{Decoder, Encoder, Packet, ProtocolVersion};
@@ -72,6 +73,19 @@ pub fn spec(case: &Case) -> Result<Spec, NotApplicable> {
                 note: None,
             })
         }
+        (Op::Encode, Workload::Stream) => encode_stream_job(
+            "mqttwire",
+            &case.packets,
+            v,
+            case.packets.clone(),
+            (Encoder::new(v), BytesMut::with_capacity(128 * 1024)),
+            |(_, tx)| tx.clear(),
+            |packet, (encoder, tx), _| {
+                encoder.encode(packet, tx).unwrap();
+                tx.len()
+            },
+            |(_, tx), _| &tx[..],
+        ),
         (Op::Encode, _) => encode_job(
             "mqttwire",
             &case.packet,

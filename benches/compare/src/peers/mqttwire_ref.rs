@@ -1,6 +1,7 @@
 //! mqttwire's borrowed core: `PacketRef::decode(&[u8], version)` for single packets and, on
 //! the streams, from the front of the receive buffer, which then advances by the bytes
-//! used; `PacketRef::encode` of the packet's view into a reused 128 KiB slice. Nothing is
+//! used; `PacketRef::encode` of the packet's view into a reused 128 KiB slice (for the
+//! stream, each packet's view made once, each written after the one before). Nothing is
 //! allocated or reference-counted. The summaries are taken from the owned packet made of
 //! each view (`Packet::from_view`), outside the measured loops.
 //!
@@ -11,8 +12,8 @@
 
 use crate::cases::{Case, Op, Workload};
 use crate::harness::{
-    batch_for, check_summaries, chunked_decode_job, encode_job, job, stream_decode_job,
-    NotApplicable, Spec, Summary,
+    batch_for, check_summaries, chunked_decode_job, encode_job, encode_stream_job, job,
+    stream_decode_job, NotApplicable, Spec, Summary,
 };
 use bytes::{Buf, Bytes, BytesMut};
 use mqttwire::{Decoded, Packet, PacketRef, ProtocolVersion};
@@ -100,6 +101,23 @@ pub fn spec(case: &Case) -> Result<Spec, NotApplicable> {
                 bytes_per_packet: case.bytes.len() as f64,
                 note: None,
             })
+        }
+        (Op::Encode, Workload::Stream) => {
+            let packets: &'static [Packet] = Box::leak(case.packets.clone().into_boxed_slice());
+            assert!(
+                case.bytes.len() <= 128 * 1024,
+                "the stream fits the output slice"
+            );
+            encode_stream_job(
+                NAME,
+                &case.packets,
+                v,
+                packets.iter().map(Packet::as_view).collect(),
+                vec![0u8; 128 * 1024],
+                |_| {},
+                move |p, buf, at| at + p.encode(v, &mut buf[at..]).unwrap(),
+                |buf, n| &buf[..n],
+            )
         }
         (Op::Encode, _) => {
             let packet: &'static Packet = Box::leak(Box::new(case.packet.clone()));

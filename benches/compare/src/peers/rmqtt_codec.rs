@@ -9,12 +9,12 @@
 
 use crate::cases::{Case, Op, Workload};
 use crate::harness::{
-    bytesmut_decode_job, chunked_decode_job, encode_job, stream_decode_job, NotApplicable, Spec,
-    Summary,
+    bytesmut_decode_job, chunked_decode_job, encode_job, encode_stream_job, stream_decode_job,
+    NotApplicable, Spec, Summary,
 };
 use bytes::BytesMut;
 use bytestring::ByteString;
-use mqttwire::{Packet, QoS as WQoS};
+use mqttwire::{Packet, QoS as WQoS, RetainHandling};
 use rmqtt_codec::types::{Protocol, Publish, QoS};
 use rmqtt_codec::{v3, v5};
 use std::hint::black_box;
@@ -160,6 +160,16 @@ fn convert3(p: &Packet) -> v3::Packet {
         Packet::PubAck(a) => v3::Packet::PublishAck {
             packet_id: NonZeroU16::new(a.packet_id.get()).unwrap(),
         },
+        Packet::Subscribe(sub) => v3::Packet::Subscribe {
+            packet_id: NonZeroU16::new(sub.packet_id.get()).unwrap(),
+            topic_filters: sub
+                .subscriptions
+                .iter()
+                .map(|f| (bs(f.filter.as_str()), qos(f.options.qos)))
+                .collect(),
+        },
+        Packet::PingReq => v3::Packet::PingRequest,
+        Packet::Disconnect(_) => v3::Packet::Disconnect,
         other => panic!("no conversion for {other:?}"),
     }
 }
@@ -299,6 +309,45 @@ fn convert5(p: &Packet) -> v5::Packet {
             properties: Vec::new(),
             reason_string: None,
         }),
+        Packet::Subscribe(sub) => {
+            let sp = &sub.properties;
+            v5::Packet::Subscribe(v5::Subscribe {
+                packet_id: NonZeroU16::new(sub.packet_id.get()).unwrap(),
+                id: sp
+                    .subscription_identifier
+                    .map(|id| NonZeroU32::new(id.get()).unwrap()),
+                user_properties: pairs(&sp.user_properties()),
+                topic_filters: sub
+                    .subscriptions
+                    .iter()
+                    .map(|f| {
+                        let o = f.options;
+                        let options = v5::SubscriptionOptions {
+                            qos: qos(o.qos),
+                            no_local: o.no_local,
+                            retain_as_published: o.retain_as_published,
+                            retain_handling: match o.retain_handling {
+                                RetainHandling::SendAtSubscribe => v5::RetainHandling::AtSubscribe,
+                                RetainHandling::SendIfNew => v5::RetainHandling::AtSubscribeNew,
+                                RetainHandling::DoNotSend => v5::RetainHandling::NoAtSubscribe,
+                            },
+                        };
+                        (bs(f.filter.as_str()), options)
+                    })
+                    .collect(),
+            })
+        }
+        Packet::PingReq => v5::Packet::PingRequest,
+        Packet::Disconnect(d) => {
+            let dp = &d.properties;
+            v5::Packet::Disconnect(v5::Disconnect {
+                reason_code: u8::from(d.reason_code).try_into().unwrap(),
+                session_expiry_interval_secs: dp.session_expiry_interval,
+                server_reference: dp.server_reference().as_ref().map(|s| bs(s.as_str())),
+                reason_string: dp.reason_string().as_ref().map(|s| bs(s.as_str())),
+                user_properties: pairs(&dp.user_properties()),
+            })
+        }
         other => panic!("no conversion for {other:?}"),
     }
 }
@@ -323,6 +372,32 @@ pub fn spec(case: &Case) -> Result<Spec, NotApplicable> {
             chunked_decode_job(NAME, &case.bytes, &case.want, c5, next5, fast5)
         }
         (Op::Decode, _, true) => bytesmut_decode_job(NAME, &case.bytes, want, c5, next5, fast5),
+        (Op::Encode, Workload::Stream, false) => encode_stream_job(
+            NAME,
+            &case.packets,
+            case.version,
+            case.packets.iter().map(convert3).collect(),
+            (c3, tx),
+            |(_, tx)| tx.clear(),
+            |p, (codec, tx), _| {
+                codec.encode(p.clone(), tx).unwrap();
+                tx.len()
+            },
+            |(_, tx), _| &tx[..],
+        ),
+        (Op::Encode, Workload::Stream, true) => encode_stream_job(
+            NAME,
+            &case.packets,
+            case.version,
+            case.packets.iter().map(convert5).collect(),
+            (c5, tx),
+            |(_, tx)| tx.clear(),
+            |p, (codec, tx), _| {
+                codec.encode(p.clone(), tx).unwrap();
+                tx.len()
+            },
+            |(_, tx), _| &tx[..],
+        ),
         (Op::Encode, _, false) => encode_job(
             NAME,
             &case.packet,
