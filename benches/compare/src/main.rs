@@ -660,16 +660,15 @@ fn print_targets(
             if let (Some(m), Some((peer, r))) = (mine(id, &|c| c.ir), &best) {
                 row(target, id, m, *r, peers::display(peer), limit, OWNED);
             }
-            // The borrowed core against the same peers: its decoding is bounded by the
-            // borrowed strict floor; its encoding writes into a slice, which no floor here
-            // measures.
+            // The borrowed core against the same peers, bounded by the borrowed strict
+            // floor (which writes into a slice, as the borrowed core does).
             let borrowed = get(id, "mqttwire_ref").and_then(|c| c.ir);
             if let (Some(m), Some((peer, r))) = (borrowed, &best) {
-                let (target, floors) = match case.op {
-                    Op::Decode => ("(1b) borrowed decode Ir ≤ 0.5× best peer", BORROWED),
-                    Op::Encode => ("(2b) borrowed encode Ir ≤ 0.8× best peer", &[][..]),
+                let target = match case.op {
+                    Op::Decode => "(1b) borrowed decode Ir ≤ 0.5× best peer",
+                    Op::Encode => "(2b) borrowed encode Ir ≤ 0.8× best peer",
                 };
-                row(target, id, m, *r, peers::display(peer), limit, floors);
+                row(target, id, m, *r, peers::display(peer), limit, BORROWED);
             }
         }
         for (v, limit) in [("v311", 150.0), ("v5", 160.0)] {

@@ -25,17 +25,85 @@
 //!   a non-empty topic, the Remaining Length computed and within its limit, then room
 //!   reserved once and the fixed header, topic, packet identifier, property block and
 //!   payload appended.
+//! - Encoding a PUBACK from its parts: below 5.0 only a Success without properties (the
+//!   rest cannot be said there), then the shortest form (Remaining Length 2 for a Success,
+//!   3 with the reason code otherwise).
+//! - Encoding a 3.1.1 CONNACK from its parts: Session Present only on an accepted
+//!   connection (3.1.1 [MQTT-3.2.2-4]), the reason code mapped to one of the six return
+//!   codes (or refused), then four bytes.
+//! - Encoding the mixed stream: each PUBLISH and PUBACK as above; the other packets (the
+//!   CONNECT, SUBSCRIBE, PINGREQ and DISCONNECT, 4 of 114) copied whole from bytes encoded
+//!   beforehand, less than any encoder can do for them.
 //!
 //! - The borrowed strict floor (`strict_ref`): the same decoding checks, the fields handed
-//!   out as `&[u8]` slices of the input, as mqttwire's borrowed core hands them out.
+//!   out as `&[u8]` slices of the input, as mqttwire's borrowed core hands them out; and the
+//!   same encodings written into a reused slice, as the borrowed core writes them.
 //!
 //! Other cases: not measured.
 
 use crate::cases::{Case, Op, Workload};
-use crate::harness::{batch_for, encode_job, job, NotApplicable, Spec};
-use bytes::{BufMut, Bytes, BytesMut};
+use crate::harness::{batch_for, encode_job, encode_stream_job, job, NotApplicable, Spec};
+use bytes::{Bytes, BytesMut};
+use mqttwire::Packet;
 use std::hint::black_box;
 use std::ops::Range;
+
+/// Encodes the case's one packet `k` times per batch into `$buf`, through the function for
+/// its type (no dispatch on the type: a floor does not pay for one); `$out` makes the
+/// writer from the buffer `$b` for each packet.
+macro_rules! single {
+    ($case:expr, $name:expr, $buf:expr, |$b:ident| $out:expr) => {{
+        let case: &Case = $case;
+        let piece = pieces(case)?.pop().unwrap();
+        // `pieces` checked that the same parts give the same answer every time.
+        match (case.workload, piece) {
+            (Workload::Publish(_), Piece::Publish(p)) => encode_job(
+                $name,
+                &case.packet,
+                case.version,
+                p,
+                $buf,
+                |p, $b| encode_publish(p, $out).unwrap_or(0),
+                |b, n| &b[..n],
+            ),
+            (
+                Workload::PubAck,
+                Piece::PubAck {
+                    v5,
+                    packet_id,
+                    reason,
+                    properties,
+                },
+            ) => encode_job(
+                $name,
+                &case.packet,
+                case.version,
+                (v5, packet_id, reason, properties),
+                $buf,
+                |&mut (v5, id, reason, props), $b| {
+                    encode_puback(v5, id, reason, props, $out).unwrap_or(0)
+                },
+                |b, n| &b[..n],
+            ),
+            (
+                Workload::Connack,
+                Piece::ConnAck {
+                    session_present,
+                    reason,
+                },
+            ) => encode_job(
+                $name,
+                &case.packet,
+                case.version,
+                (session_present, reason),
+                $buf,
+                |&mut (sp, reason), $b| encode_connack(sp, reason, $out).unwrap_or(0),
+                |b, n| &b[..n],
+            ),
+            _ => Err("not a case the strict floor encodes".into()),
+        }
+    }};
+}
 
 pub fn spec(case: &Case) -> Result<Spec, NotApplicable> {
     match (case.op, case.workload) {
@@ -56,34 +124,25 @@ pub fn spec(case: &Case) -> Result<Spec, NotApplicable> {
                 connect(bytes, |r| bytes.slice(r)).is_some()
             }))
         }
-        (Op::Encode, Workload::Publish(_)) => {
-            let mqttwire::Packet::Publish(p) = &case.packet else {
-                unreachable!()
-            };
-            let parts = Parts {
-                first: 0x30 | u8::from(p.dup) << 3 | (p.qos.qos() as u8) << 1 | u8::from(p.retain),
-                topic: p.topic.as_str().to_owned(),
-                packet_id: p.qos.packet_id().map(|id| id.get()),
-                v5: case.version.is_v5(),
-                payload: p.payload.clone(),
-            };
-            encode_publish(&parts, &mut BytesMut::new())
-                .ok_or("the strict floor refused the PUBLISH")?;
-            encode_job(
-                "strict floor",
-                &case.packet,
-                case.version,
-                parts,
-                BytesMut::with_capacity(128 * 1024),
-                |parts, out| {
-                    out.clear();
-                    // Checked above: the same parts give the same answer every time.
-                    encode_publish(parts, out).unwrap_or(0)
-                },
-                |out, n| &out[..n],
-            )
-        }
-        _ => Err("the strict floor is for a single PUBLISH and a 3.1.1 CONNECT".into()),
+        (Op::Encode, Workload::Stream) => encode_stream_job(
+            "strict floor",
+            &case.packets,
+            case.version,
+            pieces(case)?,
+            BytesMut::with_capacity(128 * 1024),
+            BytesMut::clear,
+            |piece, out, _| {
+                // Checked before measuring: the same parts give the same answer every time.
+                piece.encode(out).unwrap_or(0);
+                out.len()
+            },
+            |out, _| &out[..],
+        ),
+        (Op::Encode, _) => single!(case, "strict floor", BytesMut::with_capacity(128 * 1024), |b| {
+            b.clear();
+            b
+        }),
+        _ => Err("the strict floor is for a single PUBLISH and a 3.1.1 CONNECT, and encodes PUBLISH, PUBACK, a 3.1.1 CONNACK and the mixed stream".into()),
     }
 }
 
@@ -108,7 +167,20 @@ pub fn spec_borrowed(case: &Case) -> Result<Spec, NotApplicable> {
                 black_box(connect(bytes, |r| &bytes[r])).is_some()
             }))
         }
-        _ => Err("the borrowed strict floor decodes a single PUBLISH and a 3.1.1 CONNECT".into()),
+        (Op::Encode, Workload::Stream) => encode_stream_job(
+            "strict floor (borrowed)",
+            &case.packets,
+            case.version,
+            pieces(case)?,
+            vec![0u8; 128 * 1024],
+            |_| {},
+            |piece, out, at| at + piece.encode(&mut SliceOut(&mut out[at..])).unwrap_or(0),
+            |out, n| &out[..n],
+        ),
+        (Op::Encode, _) => single!(case, "strict floor (borrowed)", vec![0u8; 128 * 1024], |b| {
+            &mut SliceOut(&mut b[..])
+        }),
+        _ => Err("the borrowed strict floor decodes a single PUBLISH and a 3.1.1 CONNECT, and encodes what the strict floor encodes".into()),
     }
 }
 
@@ -273,7 +345,25 @@ fn connect<T>(input: &[u8], cut: impl Fn(Range<usize>) -> T) -> Option<[Option<T
     (pos == total).then_some(out)
 }
 
-/// A PUBLISH as its parts, prepared outside the measured loop.
+/// A packet as its parts, prepared outside the measured loop.
+enum Piece {
+    Publish(Parts),
+    PubAck {
+        v5: bool,
+        packet_id: u16,
+        reason: u8,
+        properties: bool,
+    },
+    /// A 3.1.1 CONNACK.
+    ConnAck {
+        session_present: bool,
+        reason: u8,
+    },
+    /// A packet no strict floor encodes, as its finished bytes.
+    Bytes(Bytes),
+}
+
+/// A PUBLISH as its parts.
 struct Parts {
     first: u8,
     topic: String,
@@ -282,9 +372,172 @@ struct Parts {
     payload: Bytes,
 }
 
+/// The case's packets as pieces, each checked to encode as mqttwire encodes it.
+fn pieces(case: &Case) -> Result<Vec<Piece>, NotApplicable> {
+    let v5 = case.version.is_v5();
+    let pieces: Vec<Piece> = case
+        .packets
+        .iter()
+        .map(|packet| match packet {
+            Packet::Publish(p) => Piece::Publish(Parts {
+                first: 0x30 | u8::from(p.dup) << 3 | (p.qos.qos() as u8) << 1 | u8::from(p.retain),
+                topic: p.topic.as_str().to_owned(),
+                packet_id: p.qos.packet_id().map(|id| id.get()),
+                v5,
+                payload: p.payload.clone(),
+            }),
+            Packet::PubAck(a) => Piece::PubAck {
+                v5,
+                packet_id: a.packet_id.get(),
+                reason: a.reason_code.code(),
+                properties: !a.properties.is_empty(),
+            },
+            Packet::ConnAck(c) if !v5 => Piece::ConnAck {
+                session_present: c.session_present,
+                reason: c.reason_code.code(),
+            },
+            other => Piece::Bytes(crate::fixtures::encode_one(other, case.version)),
+        })
+        .collect();
+    for (piece, packet) in pieces.iter().zip(&case.packets) {
+        let mut out = BytesMut::new();
+        piece
+            .encode(&mut out)
+            .ok_or("the strict floor refused a packet")?;
+        if out != crate::fixtures::encode_one(packet, case.version) {
+            return Err(format!("the strict floor encodes {packet:?} differently"));
+        }
+    }
+    Ok(pieces)
+}
+
+impl Piece {
+    /// Appends the packet to `out`, or `None` if it breaks a rule listed at the top.
+    #[inline(always)]
+    fn encode(&self, out: &mut impl Out) -> Option<usize> {
+        match self {
+            Piece::Publish(p) => encode_publish(p, out),
+            &Piece::PubAck {
+                v5,
+                packet_id,
+                reason,
+                properties,
+            } => encode_puback(v5, packet_id, reason, properties, out),
+            &Piece::ConnAck {
+                session_present,
+                reason,
+            } => encode_connack(session_present, reason, out),
+            Piece::Bytes(bytes) => out.put_all(bytes),
+        }
+    }
+}
+
+/// Appends a PUBACK, or `None` if it breaks a rule listed at the top.
+#[inline(always)]
+fn encode_puback(
+    v5: bool,
+    packet_id: u16,
+    reason: u8,
+    properties: bool,
+    out: &mut impl Out,
+) -> Option<usize> {
+    // Reason codes and properties cannot be said below 5.0; the floor writes no property.
+    if properties || (!v5 && reason != 0) {
+        return None;
+    }
+    let [hi, lo] = packet_id.to_be_bytes();
+    if reason == 0 {
+        out.put_all(&[0x40, 2, hi, lo])
+    } else {
+        out.put_all(&[0x40, 3, hi, lo, reason])
+    }
+}
+
+/// Appends a 3.1.1 CONNACK, or `None` if it breaks a rule listed at the top.
+#[inline(always)]
+fn encode_connack(session_present: bool, reason: u8, out: &mut impl Out) -> Option<usize> {
+    let code = match reason {
+        0x00 => 0,
+        0x84 => 1,
+        0x85 => 2,
+        0x88 => 3,
+        0x86 => 4,
+        0x87 => 5,
+        _ => return None,
+    };
+    if session_present && code != 0 {
+        return None;
+    }
+    out.put_all(&[0x20, 2, u8::from(session_present), code])
+}
+
+/// Where a strict floor writes: the reused `BytesMut`, or the rest of a reused slice.
+trait Out {
+    /// Makes room for a packet of `total` bytes whose first `head` bytes are written from
+    /// an eight-byte array, or says there is none.
+    fn room(&mut self, total: usize, head: usize) -> bool;
+    /// Appends the first `n` of the eight bytes of `head`.
+    fn head(&mut self, head: &[u8; 8], n: usize);
+    /// Appends `bytes`, room for which was made.
+    fn put(&mut self, bytes: &[u8]);
+    /// Appends a whole packet.
+    #[inline(always)]
+    fn put_all(&mut self, bytes: &[u8]) -> Option<usize> {
+        if !self.room(bytes.len(), 0) {
+            return None;
+        }
+        self.put(bytes);
+        Some(bytes.len())
+    }
+}
+
+impl Out for BytesMut {
+    #[inline(always)]
+    fn room(&mut self, total: usize, head: usize) -> bool {
+        self.reserve(total.max(head + 8));
+        true
+    }
+
+    /// A constant eight bytes, cut back: a few moves, where a copy of variable length is a
+    /// call.
+    #[inline(always)]
+    fn head(&mut self, head: &[u8; 8], n: usize) {
+        let start = self.len();
+        self.extend_from_slice(head);
+        self.truncate(start + n);
+    }
+
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// The room of a slice not yet written.
+struct SliceOut<'a>(&'a mut [u8]);
+
+impl Out for SliceOut<'_> {
+    #[inline(always)]
+    fn room(&mut self, total: usize, _: usize) -> bool {
+        total <= self.0.len()
+    }
+
+    #[inline(always)]
+    fn head(&mut self, head: &[u8; 8], n: usize) {
+        self.put(&head[..n]);
+    }
+
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        let (dst, rest) = std::mem::take(&mut self.0).split_at_mut(bytes.len());
+        dst.copy_from_slice(bytes);
+        self.0 = rest;
+    }
+}
+
 /// Appends the PUBLISH to `out`, or `None` if it breaks a rule listed at the top.
 #[inline(always)]
-fn encode_publish(p: &Parts, out: &mut BytesMut) -> Option<usize> {
+fn encode_publish(p: &Parts, out: &mut impl Out) -> Option<usize> {
     let topic = p.topic.as_bytes();
     let qos = (p.first >> 1) & 0b11;
     if topic.is_empty() || (qos == 0 && p.first & 0b1000 != 0) {
@@ -295,8 +548,7 @@ fn encode_publish(p: &Parts, out: &mut BytesMut) -> Option<usize> {
     if body > 268_435_455 {
         return None;
     }
-    // The fixed header and topic length, at most seven bytes, appended as a constant eight
-    // (a few moves, where a copy of variable length is a call) and cut back.
+    // The fixed header and topic length, at most seven bytes.
     let mut head = [0u8; 8];
     head[0] = p.first;
     let mut n = 1;
@@ -313,19 +565,19 @@ fn encode_publish(p: &Parts, out: &mut BytesMut) -> Option<usize> {
     head[n..n + 2].copy_from_slice(&(topic.len() as u16).to_be_bytes());
     n += 2;
     let total = n + body - 2;
-    out.reserve(total.max(n + 8));
-    let start = out.len();
-    out.extend_from_slice(&head);
-    out.truncate(start + n);
-    out.extend_from_slice(topic);
+    if !out.room(total, n) {
+        return None;
+    }
+    out.head(&head, n);
+    out.put(topic);
     if let Some(id) = p.packet_id {
-        out.put_u16(id);
+        out.put(&id.to_be_bytes());
     }
     if p.v5 {
-        out.put_u8(0);
+        out.put(&[0]);
     }
     if !p.payload.is_empty() {
-        out.extend_from_slice(&p.payload);
+        out.put(&p.payload);
     }
     Some(total)
 }
