@@ -485,21 +485,35 @@ impl Packet {
         max: Option<usize>,
         buf: &mut BytesMut,
     ) -> Result<usize, EncodeError> {
-        match self {
-            Packet::Connect(p) => append_owned(&**p, Connect::as_view, version, max, buf),
-            Packet::ConnAck(p) => append_owned(p, ConnAck::as_view, version, max, buf),
-            Packet::Publish(p) => append_owned(p, Publish::as_view, version, max, buf),
-            Packet::PubAck(p) => append_owned(p, PubAck::as_view, version, max, buf),
-            Packet::PubRec(p) => append_owned(p, PubRec::as_view, version, max, buf),
-            Packet::PubRel(p) => append_owned(p, PubRel::as_view, version, max, buf),
-            Packet::PubComp(p) => append_owned(p, PubComp::as_view, version, max, buf),
-            Packet::Subscribe(p) => append_owned(p, Subscribe::as_view, version, max, buf),
-            Packet::SubAck(p) => append_owned(p, SubAck::as_view, version, max, buf),
-            Packet::Unsubscribe(p) => append_owned(p, Unsubscribe::as_view, version, max, buf),
-            Packet::UnsubAck(p) => append_owned(p, UnsubAck::as_view, version, max, buf),
-            Packet::Disconnect(p) => append_owned(p, Disconnect::as_view, version, max, buf),
-            Packet::Auth(p) => append_owned(p, Auth::as_view, version, max, buf),
-            Packet::PingReq | Packet::PingResp => append_ping(self.packet_type(), max, buf),
+        macro_rules! each {
+            ($append:ident($($max:ident)?)) => {
+                match self {
+                    Packet::Connect(p) => $append(&**p, Connect::as_view, version, $($max,)? buf),
+                    Packet::ConnAck(p) => $append(p, ConnAck::as_view, version, $($max,)? buf),
+                    Packet::Publish(p) => $append(p, Publish::as_view, version, $($max,)? buf),
+                    Packet::PubAck(p) => $append(p, PubAck::as_view, version, $($max,)? buf),
+                    Packet::PubRec(p) => $append(p, PubRec::as_view, version, $($max,)? buf),
+                    Packet::PubRel(p) => $append(p, PubRel::as_view, version, $($max,)? buf),
+                    Packet::PubComp(p) => $append(p, PubComp::as_view, version, $($max,)? buf),
+                    Packet::Subscribe(p) => $append(p, Subscribe::as_view, version, $($max,)? buf),
+                    Packet::SubAck(p) => $append(p, SubAck::as_view, version, $($max,)? buf),
+                    Packet::Unsubscribe(p) => {
+                        $append(p, Unsubscribe::as_view, version, $($max,)? buf)
+                    }
+                    Packet::UnsubAck(p) => $append(p, UnsubAck::as_view, version, $($max,)? buf),
+                    Packet::Disconnect(p) => {
+                        $append(p, Disconnect::as_view, version, $($max,)? buf)
+                    }
+                    Packet::Auth(p) => $append(p, Auth::as_view, version, $($max,)? buf),
+                    Packet::PingReq | Packet::PingResp => {
+                        append_ping(self.packet_type(), max, buf)
+                    }
+                }
+            };
+        }
+        match max {
+            None => each!(append_owned()),
+            Some(max) => each!(append_limited(max)),
         }
     }
 
@@ -688,11 +702,23 @@ impl Fitted {
     }
 }
 
-/// Sizes one packet whose body is `body` and writes it at the front of `out`: the common
-/// case (it fits, nothing trimmed) in a straight line, the rest through [`fit`]. Not
-/// inlined: one function per packet type.
+/// Sizes one packet whose body is `body` and writes it at the front of `out`, with no size
+/// limit. Not inlined: one function per packet type; and apart from
+/// [`encode_into_limited`], whose trimming calls out would make every packet save
+/// registers.
 #[inline(never)]
 fn encode_into<T: EncodeBody>(
+    body: &T,
+    version: ProtocolVersion,
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    let (len, total) = size_of(body, version, Trim::Nothing)?;
+    Fitted::whole(body, len, total).write_slice(body, version, out)
+}
+
+/// [`encode_into`] within `max`, trimmed to fit if MQTT 5.0 allows it.
+#[inline(never)]
+fn encode_into_limited<T: EncodeBody>(
     body: &T,
     version: ProtocolVersion,
     max: Option<usize>,
@@ -758,34 +784,28 @@ fn put_owned<T: EncodeBody, B: BufMut + ?Sized>(
 
 #[cfg(feature = "alloc")]
 /// Sizes and appends one owned packet, `view` giving the borrowed view the one encoder
-/// works on: the common case (no limit, or within it) in a straight line, trimming out of
-/// line. Not inlined: one function per packet type keeps each frame small, where one
-/// function for all spills more. The view is made here and never referred to out of line,
-/// so that it need not be stored: only the fields used are read.
+/// works on, with no size limit. Not inlined: one function per packet type keeps each frame
+/// small, where one function for all spills more; and apart from [`append_limited`], whose
+/// trimming calls out would make every packet save registers. The view is made here and
+/// never referred to out of line, so that it need not be stored: only the fields used are
+/// read.
 #[inline(never)]
 fn append_owned<'p, O: ?Sized, T: EncodeBody>(
     packet: &'p O,
-    view: impl FnOnce(&'p O) -> T + Copy,
+    view: impl FnOnce(&'p O) -> T,
     version: ProtocolVersion,
-    max: Option<usize>,
     buf: &mut BytesMut,
 ) -> Result<usize, EncodeError> {
     let body = view(packet);
     let (len, total) = size_of(&body, version, Trim::Nothing)?;
-    if let Some(max) = max {
-        if total > max {
-            return append_trimmed(packet, view, version, max, buf);
-        }
-    }
     Fitted::whole(&body, len, total).append(&body, version, buf);
     Ok(total)
 }
 
 #[cfg(feature = "alloc")]
-/// [`append_owned`] of a packet larger than `max`: trimmed to fit, if MQTT 5.0 allows it.
-#[cold]
+/// [`append_owned`] within `max`, trimmed to fit if MQTT 5.0 allows it.
 #[inline(never)]
-fn append_trimmed<'p, O: ?Sized, T: EncodeBody>(
+fn append_limited<'p, O: ?Sized, T: EncodeBody>(
     packet: &'p O,
     view: impl FnOnce(&'p O) -> T,
     version: ProtocolVersion,
@@ -793,7 +813,7 @@ fn append_trimmed<'p, O: ?Sized, T: EncodeBody>(
     buf: &mut BytesMut,
 ) -> Result<usize, EncodeError> {
     let body = view(packet);
-    let fitted = fit(&body, version, Some(max))?;
+    let fitted = sized(&body, version, Some(max))?;
     fitted.append(&body, version, buf);
     Ok(fitted.total)
 }
@@ -964,7 +984,7 @@ impl<'a> PacketRef<'a> {
     /// ```
     #[inline]
     pub fn encode(&self, version: ProtocolVersion, out: &mut [u8]) -> Result<usize, EncodeError> {
-        dispatch!(self, p => encode_into(p, version, None, out), ping => {
+        dispatch!(self, p => encode_into(p, version, out), ping => {
             encode_ping(self.packet_type(), None, out)
         })
     }
@@ -978,7 +998,7 @@ impl<'a> PacketRef<'a> {
         out: &mut [u8],
     ) -> Result<usize, EncodeError> {
         let max = Some(max_packet_size);
-        dispatch!(self, p => encode_into(p, version, max, out), ping => {
+        dispatch!(self, p => encode_into_limited(p, version, max, out), ping => {
             encode_ping(self.packet_type(), max, out)
         })
     }
@@ -1014,7 +1034,7 @@ macro_rules! encode_view {
                 version: ProtocolVersion,
                 out: &mut [u8],
             ) -> Result<usize, EncodeError> {
-                encode_into(self, version, None, out)
+                encode_into(self, version, out)
             }
         }
     )+};
