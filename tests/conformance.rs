@@ -146,7 +146,7 @@ vectors! {
     v5_rejects_invalid_utf8_will_topic_mqtt_3_1_3_11: V5 "10 13 00 04 4D 51 54 54 05 06 00 3C 00 00 00 00 00 01 FF 00 00" => Err(M, Some("MQTT-1.5.4-1"));
     // MQTT-3.1.3-12: the User Name is a UTF-8 string.
     v5_rejects_invalid_utf8_user_name_mqtt_3_1_3_12: V5 "10 11 00 04 4D 51 54 54 05 82 00 3C 00 00 00 00 02 C3 28" => Err(M, Some("MQTT-1.5.4-1"));
-    v3_1_accepts_mqisdp_connect: V3_1 "10 0E 00 06 4D 51 49 73 64 70 03 02 00 3C 00 00" => Same;
+    v3_1_accepts_mqisdp_connect: V3_1 "10 0F 00 06 4D 51 49 73 64 70 03 02 00 3C 00 01 63" => Same;
     v3_1_rejects_mqtt_name_at_level_3_mqtt_3_1_2_1: V3_1 "10 0C 00 04 4D 51 54 54 03 02 00 3C 00 00" => Err(0x84, Some("MQTT-3.1.2-1"));
 
     // 3.2 CONNACK

@@ -281,6 +281,23 @@ mod tests {
         BytesMut::from(bytes)
     }
 
+    /// A CONNECT claiming the largest body with bad fixed header flags is waited for only
+    /// up to its protocol level byte, then refused with the rule of that level (3.1.1
+    /// [MQTT-2.2.2-1]): the buffer never grows toward the claimed size.
+    #[test]
+    fn connect_with_bad_flags_is_refused_at_its_level_not_its_end_mqtt_2_2_2_1() {
+        let mut decoder = Decoder::for_server();
+        let mut rx = buf(&[0x1F, 0xFF, 0xFF, 0xFF, 0x7F]);
+        assert_eq!(decoder.decode(&mut rx), Ok(None));
+        rx.extend_from_slice(&[0x00, 0x04, b'M', b'Q', b'T', b'T']);
+        assert_eq!(decoder.decode(&mut rx), Ok(None));
+        assert!(rx.capacity() <= 2 * MIN_GROWTH, "{}", rx.capacity());
+        rx.extend_from_slice(&[0x04]);
+        let err = decoder.decode(&mut rx).unwrap_err();
+        assert_eq!(err.kind(), &DecodeErrorKind::InvalidFlags { flags: 0x0F });
+        assert_eq!(err.rule(), Some("MQTT-2.2.2-1"));
+    }
+
     /// Short packets (acknowledgements, CONNACK without properties) keep the decoder's
     /// rules: such a packet before CONNECT is refused ([MQTT-3.1.0-1]), one above the
     /// maximum packet size is too large, and one behind a pending packet waits its turn.

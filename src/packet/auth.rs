@@ -75,10 +75,12 @@ impl<'a> AuthRef<'a> {
             DecodeError::new(DecodeErrorKind::InvalidReasonCode { code }).with_rule("MQTT-3.15.2-1")
         })?;
         let properties = AuthPropertiesRef::decode(r)?;
-        // Success without properties may drop both fields (`F0 00`, section 3.15.2.1, of
-        // [MQTT-3.15.2-1]); written out (`F0 02 00 00`) it is the same packet. Any other
-        // AUTH must name the method (section 3.15.2.2.2); that it is the CONNECT's is the
-        // session's check ([MQTT-4.12.0-5]), the same for both forms.
+        // Success without properties may drop both fields (`F0 00`, section 3.15.2.1, in
+        // untagged text); written out (`F0 02 00 00`) it is the same packet. Section
+        // 3.15.2.2.2 makes omitting the Authentication Method a Protocol Error, which read
+        // literally refuses the short form too: mqttwire reads 3.15.2.1 as the exception,
+        // for both forms. Any other AUTH must name the method; that it is the CONNECT's is
+        // the session's check ([MQTT-4.12.0-5]), the same for both forms.
         let bare_success = reason_code == AuthReasonCode::Success && properties.is_empty();
         if properties.authentication_method().is_none() && !bare_success {
             return Err(DecodeErrorKind::MissingAuthenticationMethod.into());
@@ -172,7 +174,7 @@ mod tests {
         both_ways("F0 00", V5, &Packet::Auth(Auth::new(C::Success)));
     }
 
-    /// Section 3.15.2.1 (of [MQTT-3.15.2-1]): Success without properties may leave out the
+    /// Section 3.15.2.1 (untagged text): Success without properties may leave out the
     /// reason code and the Property Length. Written out in full it is the same packet, and
     /// both forms decode alike; the encoder writes the short one.
     #[test]

@@ -26,7 +26,6 @@ use crate::types::PacketType;
 use crate::types::{InvalidTopic, MqttStr, ProtocolVersion, QoS, TopicStr};
 #[cfg(feature = "alloc")]
 use crate::types::{MqttString, TopicName};
-use crate::wire::fixed_header::check_connect_flags;
 use crate::wire::reader::Reader;
 use crate::wire::writer::Sink;
 use crate::wire::writer::{put_binary, put_str};
@@ -61,9 +60,11 @@ pub struct Connect {
     pub clean_start: bool,
     /// Keep Alive, seconds; 0 turns keep alive off.
     pub keep_alive: u16,
-    /// Client Identifier; may be empty for the server to assign one. Below MQTT 5.0 an empty
-    /// one needs `clean_start`: the encoder refuses it otherwise ([MQTT-3.1.3-7]), while the
-    /// decoder accepts it so that a server can answer with return code 2 ([MQTT-3.1.3-8]).
+    /// Client Identifier; may be empty for the server to assign one. At MQTT 3.1.1 an empty
+    /// one needs `clean_start`: the encoder refuses it otherwise ([MQTT-3.1.3-7]). MQTT 3.1
+    /// has no assigned identifiers: there it is 1 to 23 characters, and the encoder refuses
+    /// any other. The decoder accepts both, so that a server can answer with return code 2
+    /// ([MQTT-3.1.3-8]).
     pub client_id: MqttString,
     /// The will message.
     pub will: Option<Will>,
@@ -212,12 +213,9 @@ impl<'a> ConnectRef<'a> {
     }
 
     /// Decodes the body; sets `r.version` to the level the packet declares.
-    pub(crate) fn decode(r: &mut Reader<'a>, fixed_flags: u8) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let name = r.binary("protocol name")?;
         let level = r.u8("protocol level")?;
-        // Flags first: a malformed packet is 0x81 whatever it claims to be. The level, once
-        // read, picks the tag.
-        check_connect_flags(fixed_flags, ProtocolVersion::from_level(level))?;
         let named = |v: ProtocolVersion| name == v.protocol_name().as_bytes();
         if !named(ProtocolVersion::V3_1) && !named(ProtocolVersion::V5) {
             return Err(
@@ -419,6 +417,16 @@ impl EncodeBody for ConnectRef<'_> {
             return Err(EncodeError::invalid(
                 "password without a user name",
                 Some("MQTT-3.1.2-22"),
+            ));
+        }
+        // MQTT 3.1 (which has no tagged statements), 3.1 CONNECT, Client Identifier: "between
+        // 1 and 23 characters long"; a 3.1 server answers any other with return code 2.
+        if version == ProtocolVersion::V3_1
+            && !(1..=23).contains(&self.client_id.as_str().chars().count())
+        {
+            return Err(EncodeError::invalid(
+                "MQTT 3.1 client identifier not of 1 to 23 characters",
+                None,
             ));
         }
         if self.client_id.is_empty() && !self.clean_start && !v5 {
@@ -941,6 +949,61 @@ mod tests {
         assert_rejects(&v5, kind, M, Some("MQTT-2.1.3-1"));
     }
 
+    /// 3.1.1 [MQTT-2.2.2-1], 5.0 [MQTT-2.1.3-1]: bad CONNECT flags are refused as soon as
+    /// the protocol level byte, which picks the tag, has arrived: a partial CONNECT is
+    /// waited for up to that byte only, never to its end.
+    #[test]
+    fn bad_connect_flags_are_refused_at_the_level_byte_mqtt_2_2_2_1_v311_mqtt_2_1_3_1_v5() {
+        use crate::packet::{Decoded, PacketRef};
+        let mut v3 = [
+            0x10, 0x0E, 0x00, 0x06, b'M', b'Q', b'I', b's', b'd', b'p', 0x03, 0x02, 0x00, 0x3C,
+            0x00, 0x00,
+        ];
+        let (mut v4, mut v5) = (c4(0x02), c5(0x02));
+        for flags in 1..=0x0F {
+            for (bytes, level_at, rule) in [
+                (&mut v3[..], 10, "MQTT-2.2.2-1"),
+                (&mut v4[..], 8, "MQTT-2.2.2-1"),
+                (&mut v5[..], 8, "MQTT-2.1.3-1"),
+            ] {
+                bytes[0] = 0x10 | flags;
+                for assumed in [None, Some(V3), Some(V4), Some(V5)] {
+                    for end in 0..=bytes.len() {
+                        let got = PacketRef::decode_limited(&bytes[..end], assumed, 1 << 20, false);
+                        if end <= level_at {
+                            assert_eq!(got, Ok(Decoded::Partial { needed: None }), "{end}");
+                            continue;
+                        }
+                        let err = got.unwrap_err();
+                        assert_eq!(err.kind(), &DecodeErrorKind::InvalidFlags { flags });
+                        assert_eq!((err.reason_code(), err.rule()), (M, Some(rule)));
+                        assert_eq!(err.packet_type(), Some(PacketType::Connect));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A CONNECT with bad flags that ends before a protocol level of MQTT or MQIsdp can be
+    /// read is refused at once, without a tag: no version names its rule.
+    #[test]
+    fn bad_connect_flags_without_a_level_byte_are_refused_untagged() {
+        for bytes in [
+            &[0x1F, 0x00][..],
+            &[0x12, 0x01, 0x00],
+            &[0x1F, 0x05, 0x00, 0x04, b'M', b'Q', b'T'],
+            // A protocol name of neither length: where a level would be means nothing.
+            &[0x11, 0x05, 0x00, 0x01, b'M', 0x04, 0x02],
+        ] {
+            let kind = DecodeErrorKind::InvalidFlags {
+                flags: bytes[0] & 0x0F,
+            };
+            for assumed in [V3, V4, V5] {
+                rejects(bytes, assumed, kind.clone(), M, None);
+            }
+        }
+    }
+
     /// [MQTT-3.1.2-3] (both versions): Connect Flags bit 0 is reserved.
     #[test]
     fn rejects_connect_reserved_flag_mqtt_3_1_2_3() {
@@ -1420,6 +1483,39 @@ mod tests {
             ),
             "{err:?}"
         );
+    }
+
+    /// MQTT 3.1 (untagged): the client identifier is 1 to 23 characters; the decoder
+    /// accepts any, for the server to answer return code 2.
+    #[test]
+    fn encoder_refuses_3_1_client_id_not_of_1_to_23_characters() {
+        for id in ["", "abcdefghijklmnopqrstuvwx", "ééééééééééééééééééééééééé"]
+        {
+            for clean_start in [false, true] {
+                let mut connect = Connect::new(V3, s(id));
+                connect.clean_start = clean_start;
+                let err = encode_err(&connect);
+                assert!(
+                    matches!(err, EncodeError::Invalid { rule: None, what } if what.contains("3.1 client identifier")),
+                    "{id:?}: {err:?}"
+                );
+                // What a non-conforming 3.1 client sends still decodes.
+                let mut wire = connect.clone();
+                wire.protocol_version = V4;
+                wire.clean_start = true;
+                let mut bytes = encode(&Packet::from(wire), V4).unwrap();
+                let name_end = 2 + 2 + 4;
+                bytes.splice(2..name_end + 1, *b"\x00\x06MQIsdp\x03");
+                bytes[1] += 2;
+                let decoded: Connect = test_util::decode_as(&bytes, V3);
+                assert_eq!(decoded.client_id, id);
+            }
+        }
+        for id in ["a", "abcdefghijklmnopqrstuvw", "éééééééééééééééééééééé"] {
+            let connect = Connect::new(V3, s(id));
+            let bytes = encode(&Packet::from(connect.clone()), V3).unwrap();
+            assert_eq!(test_util::decode_as::<Connect>(&bytes, V3), connect);
+        }
     }
 
     /// [MQTT-4.7.3-1]: the will topic is not empty.

@@ -76,8 +76,9 @@ body! {
 
 impl<'a> Body<'a> for ConnectRef<'a> {
     #[inline(always)]
-    fn read(r: &mut Reader<'a>, flags: u8) -> Result<Self, DecodeError> {
-        Self::decode(r, flags)
+    fn read(r: &mut Reader<'a>, _: u8) -> Result<Self, DecodeError> {
+        // Its fixed header flags were checked with the header.
+        Self::decode(r)
     }
 
     #[inline(always)]

@@ -58,6 +58,9 @@ impl FixedHeader {
             header_len: 1 + n,
             remaining_len: remaining_len as usize,
         };
+        if packet_type == PacketType::Connect && flags != 0 {
+            return refuse_connect_flags(buf, &header);
+        }
         if header.total_len() > max_packet_size {
             return Err(DecodeError::new(DecodeErrorKind::PacketTooLarge {
                 size: header.total_len(),
@@ -70,7 +73,8 @@ impl FixedHeader {
 }
 
 /// The fixed header flag rules ([MQTT-2.1.3-1] in 5.0, [MQTT-2.2.2-1] in 3.1.1, and the
-/// per-packet statements). CONNECT's flags wait for its protocol level, which picks the tag.
+/// per-packet statements). CONNECT's flags are refused once its Remaining Length is read
+/// ([`refuse_connect_flags`]).
 fn check_flags(
     packet_type: PacketType,
     flags: u8,
@@ -120,18 +124,39 @@ fn check_publish_flags(flags: u8) -> Result<(), DecodeError> {
     Ok(())
 }
 
-/// CONNECT's flags, once its protocol level byte is read: it picks the tag, when it names a
-/// version mqttwire speaks.
-pub(crate) fn check_connect_flags(
-    flags: u8,
-    version: Option<ProtocolVersion>,
-) -> Result<(), DecodeError> {
-    if flags != 0 {
-        let err = DecodeError::new(DecodeErrorKind::InvalidFlags { flags });
-        return Err(match version {
-            Some(v) => err.with_rule(v.tag("MQTT-2.2.2-1", "MQTT-2.1.3-1")),
-            None => err,
-        });
+/// Refuses a CONNECT whose fixed header flags are not 0000 (3.1.1 [MQTT-2.2.2-1], 5.0
+/// [MQTT-2.1.3-1]). The tag follows the protocol level the packet declares, so the level
+/// byte is waited for: a few bytes at most (`Ok(None)`, the header incomplete until then),
+/// never the body. A packet that holds no level byte of MQTT or MQIsdp (it ends before,
+/// or the protocol name is of another length) is refused at once, without a tag.
+#[cold]
+#[inline(never)]
+fn refuse_connect_flags(
+    buf: &[u8],
+    header: &FixedHeader,
+) -> Result<Option<FixedHeader>, DecodeError> {
+    // What has arrived of the body, and nothing of the next packet.
+    let body = buf.get(header.header_len..).unwrap_or_default();
+    let body = &body[..body.len().min(header.remaining_len)];
+    let level = match body.first_chunk::<2>() {
+        None if header.remaining_len >= 2 => return Ok(None),
+        None => None,
+        Some(&name_len) => {
+            let at = 2 + usize::from(u16::from_be_bytes(name_len));
+            let named = matches!(at, 6 | 8) && at < header.remaining_len;
+            match body.get(at) {
+                Some(&level) if named => ProtocolVersion::from_level(level),
+                None if named => return Ok(None),
+                _ => None,
+            }
+        }
+    };
+    let err = DecodeError::new(DecodeErrorKind::InvalidFlags {
+        flags: header.flags,
+    });
+    Err(match level {
+        Some(v) => err.with_rule(v.tag("MQTT-2.2.2-1", "MQTT-2.1.3-1")),
+        None => err,
     }
-    Ok(())
+    .in_packet(PacketType::Connect))
 }
