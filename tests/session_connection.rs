@@ -557,6 +557,52 @@ fn v3_server_refuses_empty_client_id_without_clean_session_with_code_2_mqtt_3_1_
     assert!(drain(&mut server, now).is_empty());
 }
 
+/// MQTT 3.1 (untagged): a client identifier is 1 to 23 characters; a server answers any
+/// other with CONNACK return code 2, Clean Session or not, without asking the application.
+/// One of 23 characters is taken.
+#[test]
+fn v3_1_server_refuses_client_id_not_of_1_to_23_characters_with_code_2() {
+    let now = Instant::from_millis(1);
+    let connect = |id: &str, clean: bool| {
+        let mut bytes = vec![0x10, 0, 0x00, 0x06];
+        bytes.extend_from_slice(b"MQIsdp");
+        bytes.extend_from_slice(&[0x03, if clean { 0x02 } else { 0x00 }, 0x00, 0x3C]);
+        bytes.extend_from_slice(&(id.len() as u16).to_be_bytes());
+        bytes.extend_from_slice(id.as_bytes());
+        bytes[1] = (bytes.len() - 2) as u8;
+        bytes
+    };
+    for id in ["", "abcdefghijklmnopqrstuvwx"] {
+        for clean in [false, true] {
+            let mut server = Server::new(SessionConfig::default());
+            server
+                .handle_incoming(now, parse(ProtocolVersion::V3_1, &connect(id, clean)))
+                .unwrap();
+            assert_eq!(
+                drain_bytes(&mut server, now),
+                [vec![0x20, 0x02, 0x00, 0x02]],
+                "{id:?} {clean}"
+            );
+            let ev = events(&mut server);
+            assert!(!ev.iter().any(|e| matches!(e, Event::ConnectRequest(_))));
+            assert!(!server.is_connected());
+        }
+    }
+    let mut server = Server::new(SessionConfig::default());
+    server
+        .handle_incoming(
+            now,
+            parse(
+                ProtocolVersion::V3_1,
+                &connect("abcdefghijklmnopqrstuvw", false),
+            ),
+        )
+        .unwrap();
+    assert!(events(&mut server)
+        .iter()
+        .any(|e| matches!(e, Event::ConnectRequest(_))));
+}
+
 /// `reject` sends CONNACK with the code and ends the connection (5.0 MQTT-3.2.2-7, 3.1.1
 /// MQTT-3.2.2-5); packets the client sent after CONNECT are never processed (5.0
 /// MQTT-3.1.4-6, 3.1.1 MQTT-3.1.4-5); the client reports the refusal.

@@ -405,6 +405,21 @@ impl Connect {
     }
 }
 
+/// Whether a client identifier is one a server answers with return code 2 below MQTT 5.0,
+/// and the encoder refuses: MQTT 3.1 (untagged text) allows 1 to 23 characters and assigns
+/// none; 3.1.1 an empty one only with Clean Session ([MQTT-3.1.3-7], [MQTT-3.1.3-8]).
+pub(crate) fn client_id_refused(
+    version: ProtocolVersion,
+    client_id: MqttStr<'_>,
+    clean_start: bool,
+) -> bool {
+    match version {
+        ProtocolVersion::V3_1 => !(1..=23).contains(&client_id.as_str().chars().count()),
+        ProtocolVersion::V3_1_1 => client_id.is_empty() && !clean_start,
+        ProtocolVersion::V5 => false,
+    }
+}
+
 impl EncodeBody for ConnectRef<'_> {
     const TYPE: PacketType = PacketType::Connect;
 
@@ -419,21 +434,15 @@ impl EncodeBody for ConnectRef<'_> {
                 Some("MQTT-3.1.2-22"),
             ));
         }
-        // MQTT 3.1 (which has no tagged statements), 3.1 CONNECT, Client Identifier: "between
-        // 1 and 23 characters long"; a 3.1 server answers any other with return code 2.
-        if version == ProtocolVersion::V3_1
-            && !(1..=23).contains(&self.client_id.as_str().chars().count())
-        {
-            return Err(EncodeError::invalid(
-                "MQTT 3.1 client identifier not of 1 to 23 characters",
-                None,
-            ));
-        }
-        if self.client_id.is_empty() && !self.clean_start && !v5 {
-            return Err(EncodeError::invalid(
-                "empty client identifier without clean session",
-                Some("MQTT-3.1.3-7"),
-            ));
+        if client_id_refused(version, self.client_id, self.clean_start) {
+            return Err(if version == ProtocolVersion::V3_1 {
+                EncodeError::invalid("MQTT 3.1 client identifier not of 1 to 23 characters", None)
+            } else {
+                EncodeError::invalid(
+                    "empty client identifier without clean session",
+                    Some("MQTT-3.1.3-7"),
+                )
+            });
         }
         self.properties.check()?;
         if self.properties.authentication_data().is_some()

@@ -132,6 +132,8 @@ pub(crate) use decode::{decode_owned, decode_owned_in};
 mod auth;
 mod connack;
 mod connect;
+#[cfg(feature = "alloc")]
+pub(crate) use connect::client_id_refused;
 mod disconnect;
 mod ping;
 mod publish;

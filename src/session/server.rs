@@ -7,6 +7,7 @@ use super::{
     AcceptError, Connected, DisconnectCause, Event, Instant, ProtocolError, ServerRole, Session,
     SessionConfig, SessionError, SessionState,
 };
+use crate::packet::client_id_refused;
 use crate::packet::{ConnAck, Connect, Disconnect, Packet, SubAck, UnsubAck};
 use crate::properties::{AckProperties, ConnAckProperties, ConnectProperties};
 use crate::types::reason_code::{
@@ -171,8 +172,12 @@ impl Session<ServerRole> {
             retain_available: true,
         };
         // Refusals the session can decide alone.
-        let refusal = if !version.is_v5() && connect.client_id.is_empty() && !connect.clean_start {
-            // [MQTT-3.1.3-8] in 3.1.1.
+        let refusal = if client_id_refused(
+            version,
+            connect.client_id.as_borrowed(),
+            connect.clean_start,
+        ) {
+            // [MQTT-3.1.3-8] in 3.1.1; MQTT 3.1's untagged 1 to 23 characters.
             Some(ConnectReasonCode::ClientIdentifierNotValid)
         } else {
             match &connect.will {
