@@ -156,19 +156,17 @@ impl Decoder {
                 }
                 match FixedHeader::parse(buf, self.version, self.max_packet_size)? {
                     Some(header) => header,
-                    None => {
-                        // Part of a header: the packet may be as large as the maximum.
-                        let total = self.max_packet_size.max(buf.len() + 1);
-                        if !buf.is_empty() && !has_room(buf, total) {
-                            make_room(buf, total);
-                        }
-                        return Ok(None);
-                    }
+                    None => return Ok(self.await_header(buf)),
                 }
             }
         };
         let total = header.total_len();
         if buf.len() < total {
+            let Some(_) = header.needed(buf)? else {
+                // A CONNECT with bad flags, refused at its protocol level byte, a few bytes
+                // on: looked at as they arrive, with room kept as for a header.
+                return Ok(self.await_header(buf));
+            };
             self.pending = Some(header);
             if !has_room(buf, total) {
                 make_room(buf, total);
@@ -199,9 +197,20 @@ impl Decoder {
         packet
     }
 
+    /// Waits for more of a fixed header (or of what decides a CONNECT's bad flags): the
+    /// packet may be as large as the maximum, so the buffer keeps room for a read.
+    fn await_header(&self, buf: &mut BytesMut) -> Option<Packet> {
+        let total = self.max_packet_size.max(buf.len() + 1);
+        if !buf.is_empty() && !has_room(buf, total) {
+            make_room(buf, total);
+        }
+        None
+    }
+
     /// How many more bytes `buf` needs before the next packet is complete: `Some(0)` when
-    /// it is, `None` while the fixed header itself is incomplete (at least one more byte)
-    /// or would be refused by [`decode`](Self::decode).
+    /// it is, `None` while the fixed header itself is incomplete (at least one more byte,
+    /// as for a CONNECT with bad fixed header flags until its protocol level byte, which
+    /// picks the rule it is refused under) or would be refused by [`decode`](Self::decode).
     #[must_use]
     pub fn bytes_needed(&self, buf: &[u8]) -> Option<usize> {
         let header = match self.pending {
@@ -213,7 +222,10 @@ impl Decoder {
                 FixedHeader::parse(buf, self.version, self.max_packet_size).ok()??
             }
         };
-        Some(header.total_len().saturating_sub(buf.len()))
+        if buf.len() < header.total_len() {
+            return header.needed(buf).ok()?;
+        }
+        Some(0)
     }
 }
 
@@ -283,19 +295,28 @@ mod tests {
 
     /// A CONNECT claiming the largest body with bad fixed header flags is waited for only
     /// up to its protocol level byte, then refused with the rule of that level (3.1.1
-    /// [MQTT-2.2.2-1]): the buffer never grows toward the claimed size.
+    /// [MQTT-2.2.2-1]): the buffer never grows toward the claimed size. Malformed comes
+    /// before too large, whatever the maximum packet size; with flags 0000 the same header
+    /// is too large at once.
     #[test]
     fn connect_with_bad_flags_is_refused_at_its_level_not_its_end_mqtt_2_2_2_1() {
-        let mut decoder = Decoder::for_server();
-        let mut rx = buf(&[0x1F, 0xFF, 0xFF, 0xFF, 0x7F]);
-        assert_eq!(decoder.decode(&mut rx), Ok(None));
-        rx.extend_from_slice(&[0x00, 0x04, b'M', b'Q', b'T', b'T']);
-        assert_eq!(decoder.decode(&mut rx), Ok(None));
-        assert!(rx.capacity() <= 2 * MIN_GROWTH, "{}", rx.capacity());
-        rx.extend_from_slice(&[0x04]);
-        let err = decoder.decode(&mut rx).unwrap_err();
-        assert_eq!(err.kind(), &DecodeErrorKind::InvalidFlags { flags: 0x0F });
-        assert_eq!(err.rule(), Some("MQTT-2.2.2-1"));
+        let header = [0x1F, 0xFF, 0xFF, 0xFF, 0x7F];
+        for max in [Decoder::DEFAULT_MAX_PACKET_SIZE, crate::MAX_PACKET_SIZE] {
+            let mut decoder = Decoder::for_server().with_max_packet_size(max);
+            let mut rx = buf(&header);
+            assert_eq!(decoder.decode(&mut rx), Ok(None));
+            rx.extend_from_slice(&[0x00, 0x04, b'M', b'Q', b'T', b'T']);
+            assert_eq!(decoder.decode(&mut rx), Ok(None));
+            assert!(rx.capacity() <= 2 * MIN_GROWTH, "{}", rx.capacity());
+            rx.extend_from_slice(&[0x04]);
+            let err = decoder.decode(&mut rx).unwrap_err();
+            assert_eq!(err.kind(), &DecodeErrorKind::InvalidFlags { flags: 0x0F });
+            assert_eq!(err.rule(), Some("MQTT-2.2.2-1"));
+        }
+        let err = Decoder::for_server()
+            .decode(&mut buf(&[0x10, 0xFF, 0xFF, 0xFF, 0x7F]))
+            .unwrap_err();
+        assert_eq!(err.reason_code(), crate::ReasonCode::PACKET_TOO_LARGE);
     }
 
     /// Short packets (acknowledgements, CONNACK without properties) keep the decoder's

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::types::{PacketType, ProtocolVersion};
-use crate::wire::fixed_header::FixedHeader;
+use crate::wire::fixed_header::{connect_flags_refusal, FixedHeader};
 use crate::wire::reader::Reader;
 #[cfg(feature = "alloc")]
 use alloc::boxed::Box;
@@ -76,8 +76,12 @@ body! {
 
 impl<'a> Body<'a> for ConnectRef<'a> {
     #[inline(always)]
-    fn read(r: &mut Reader<'a>, _: u8) -> Result<Self, DecodeError> {
-        // Its fixed header flags were checked with the header.
+    fn read(r: &mut Reader<'a>, flags: u8) -> Result<Self, DecodeError> {
+        if flags != 0 {
+            // The whole body is there: the refusal, with the tag of its level if it has one.
+            let body = r.rest();
+            connect_flags_refusal(flags, body, body.len())?;
+        }
         Self::decode(r)
     }
 

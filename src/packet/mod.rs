@@ -1068,7 +1068,7 @@ fn whole_packet(
 ) -> Result<Result<FixedHeader, Option<usize>>, DecodeError> {
     Ok(match FixedHeader::parse(input, version, max_packet_size)? {
         Some(header) if header.total_len() <= input.len() => Ok(header),
-        Some(header) => Err(Some(header.total_len() - input.len())),
+        Some(header) => Err(header.needed(input)?),
         None => Err(None),
     })
 }

@@ -8,7 +8,8 @@
 //!
 //! Everything the first bytes can tell is checked here, before the body is waited for or
 //! buffered: the type, the flags, the Remaining Length's form, and the packet's whole size
-//! against the maximum.
+//! against the maximum. A CONNECT's flags pick their rule's tag by the protocol level in its
+//! body, so they wait for that byte, a few bytes in ([`connect_flags_refusal`]).
 
 use super::varint;
 use crate::error::{DecodeError, DecodeErrorKind};
@@ -27,6 +28,18 @@ pub(crate) struct FixedHeader {
 impl FixedHeader {
     pub(crate) fn total_len(&self) -> usize {
         self.header_len + self.remaining_len
+    }
+
+    /// How many more bytes the packet, of which `buf` holds the start but not all, needs:
+    /// `None` for at least one more, while a CONNECT with bad flags waits for its level
+    /// byte ([`connect_flags_refusal`]), or the refusal once `buf` decides it.
+    pub(crate) fn needed(&self, buf: &[u8]) -> Result<Option<usize>, DecodeError> {
+        if self.packet_type == PacketType::Connect && self.flags != 0 {
+            let body = buf.get(self.header_len..).unwrap_or_default();
+            connect_flags_refusal(self.flags, body, self.remaining_len)?;
+            return Ok(None);
+        }
+        Ok(Some(self.total_len().saturating_sub(buf.len())))
     }
 
     /// Parses the fixed header at the front of `buf`; `Ok(None)` when `buf` ends inside it.
@@ -58,10 +71,13 @@ impl FixedHeader {
             header_len: 1 + n,
             remaining_len: remaining_len as usize,
         };
-        if packet_type == PacketType::Connect && flags != 0 {
-            return refuse_connect_flags(buf, &header);
-        }
         if header.total_len() > max_packet_size {
+            // Malformed comes before too large, as for the other types' flags.
+            if packet_type == PacketType::Connect && flags != 0 {
+                let body = buf.get(header.header_len..).unwrap_or_default();
+                connect_flags_refusal(flags, body, header.remaining_len)?;
+                return Ok(None);
+            }
             return Err(DecodeError::new(DecodeErrorKind::PacketTooLarge {
                 size: header.total_len(),
                 max: max_packet_size,
@@ -73,8 +89,8 @@ impl FixedHeader {
 }
 
 /// The fixed header flag rules ([MQTT-2.1.3-1] in 5.0, [MQTT-2.2.2-1] in 3.1.1, and the
-/// per-packet statements). CONNECT's flags are refused once its Remaining Length is read
-/// ([`refuse_connect_flags`]).
+/// per-packet statements). CONNECT's flags wait for its protocol level, which picks the
+/// tag ([`connect_flags_refusal`]).
 fn check_flags(
     packet_type: PacketType,
     flags: u8,
@@ -125,35 +141,34 @@ fn check_publish_flags(flags: u8) -> Result<(), DecodeError> {
 }
 
 /// Refuses a CONNECT whose fixed header flags are not 0000 (3.1.1 [MQTT-2.2.2-1], 5.0
-/// [MQTT-2.1.3-1]). The tag follows the protocol level the packet declares, so the level
-/// byte is waited for: a few bytes at most (`Ok(None)`, the header incomplete until then),
-/// never the body. A packet that holds no level byte of MQTT or MQIsdp (it ends before,
-/// or the protocol name is of another length) is refused at once, without a tag.
+/// [MQTT-2.1.3-1]) once `arrived`, what has arrived of its `body_len`-byte body, decides
+/// the tag; `Ok(())` while it does not. The tag follows the protocol level the packet
+/// declares, so the level byte is waited for: a few bytes, never the body. A packet that
+/// holds no level byte of MQTT or MQIsdp (it ends before, or the protocol name is of
+/// another length) is refused at once, without a tag. With the whole body there, the
+/// answer is always the refusal.
 #[cold]
 #[inline(never)]
-fn refuse_connect_flags(
-    buf: &[u8],
-    header: &FixedHeader,
-) -> Result<Option<FixedHeader>, DecodeError> {
-    // What has arrived of the body, and nothing of the next packet.
-    let body = buf.get(header.header_len..).unwrap_or_default();
-    let body = &body[..body.len().min(header.remaining_len)];
-    let level = match body.first_chunk::<2>() {
-        None if header.remaining_len >= 2 => return Ok(None),
+pub(crate) fn connect_flags_refusal(
+    flags: u8,
+    arrived: &[u8],
+    body_len: usize,
+) -> Result<(), DecodeError> {
+    let arrived = &arrived[..arrived.len().min(body_len)];
+    let level = match arrived.first_chunk::<2>() {
+        None if body_len >= 2 => return Ok(()),
         None => None,
         Some(&name_len) => {
             let at = 2 + usize::from(u16::from_be_bytes(name_len));
-            let named = matches!(at, 6 | 8) && at < header.remaining_len;
-            match body.get(at) {
+            let named = matches!(at, 6 | 8) && at < body_len;
+            match arrived.get(at) {
                 Some(&level) if named => ProtocolVersion::from_level(level),
-                None if named => return Ok(None),
+                None if named => return Ok(()),
                 _ => None,
             }
         }
     };
-    let err = DecodeError::new(DecodeErrorKind::InvalidFlags {
-        flags: header.flags,
-    });
+    let err = DecodeError::new(DecodeErrorKind::InvalidFlags { flags });
     Err(match level {
         Some(v) => err.with_rule(v.tag("MQTT-2.2.2-1", "MQTT-2.1.3-1")),
         None => err,
