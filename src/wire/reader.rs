@@ -272,11 +272,15 @@ fn scan_short(bytes: &[u8]) -> (bool, bool) {
     // that setting it leaves `+` for both, and for no other byte.
     let odd = |w: u64| w & HIGH | zero(w);
     let wild = |w: u64| zero((w | BIT3) ^ PLUS);
-    let (odd, wild) = if let (Some(lo), Some(hi)) = (bytes.first_chunk(), last_chunk(bytes)) {
-        let (lo, hi) = (u64::from_le_bytes(*lo), u64::from_le_bytes(*hi));
+    let (odd, wild) = if let Some(lo) = bytes.first_chunk() {
+        let (lo, hi) = (
+            u64::from_le_bytes(*lo),
+            u64::from_le_bytes(*last_chunk(bytes, lo)),
+        );
         (odd(lo) | odd(hi), wild(lo) | wild(hi))
     } else {
-        let w = if let (Some(lo), Some(hi)) = (bytes.first_chunk(), last_chunk(bytes)) {
+        let w = if let Some(lo) = bytes.first_chunk() {
+            let hi = last_chunk(bytes, lo);
             u64::from(u32::from_le_bytes(*lo)) | u64::from(u32::from_le_bytes(*hi)) << 32
         } else if let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) {
             // One to three bytes: the first, the second (or the first again) and the last.
@@ -307,7 +311,7 @@ pub(crate) fn scan(bytes: &[u8]) -> (bool, bool) {
         }
         (odd == 0, wild != 0)
     }
-    let Some(last) = last_chunk::<N>(bytes) else {
+    let Some(first) = bytes.first_chunk() else {
         return scan_short(bytes);
     };
     let (mut plain, mut wildcards) = (true, false);
@@ -318,19 +322,23 @@ pub(crate) fn scan(bytes: &[u8]) -> (bool, bool) {
         wildcards |= w;
     }
     if !blocks.remainder().is_empty() {
-        let (p, w) = block(last);
+        let (p, w) = block(last_chunk(bytes, first));
         plain &= p;
         wildcards |= w;
     }
     (plain, wildcards)
 }
 
-/// The last `N` bytes, as `<[u8]>::last_chunk` finds them but without its call to
-/// `split_at`, whose bounds assertion a firmware built for size keeps out of line.
+/// The last `N` bytes of `bytes`, whose first `N` are `first`: `<[u8]>::last_chunk` without
+/// its call to `split_at`, whose bounds assertion a firmware built for size keeps out of
+/// line, and without an `Option` the caller would test again.
 #[inline(always)]
-fn last_chunk<const N: usize>(bytes: &[u8]) -> Option<&[u8; N]> {
-    let (_, last) = bytes.split_at_checked(bytes.len().checked_sub(N)?)?;
-    last.try_into().ok()
+fn last_chunk<'a, const N: usize>(bytes: &'a [u8], first: &'a [u8; N]) -> &'a [u8; N] {
+    // `bytes` holds `first`, so the fallback is never taken.
+    bytes
+        .get(bytes.len().wrapping_sub(N)..)
+        .and_then(<[u8]>::first_chunk)
+        .unwrap_or(first)
 }
 
 /// Packet identifier 0 where one is required. A request (PUBLISH, SUBSCRIBE, UNSUBSCRIBE)
