@@ -13,9 +13,11 @@
 #                                               thumbv7em-none-eabihf (Cortex-M4F, mps2-an386)
 #   .ci/embedded.sh size                        flash and RAM with and without the codec, at
 #                                               opt-level "s" and "z", per target (and of
-#                                               the size probe: firmware/src/probe.rs)
+#                                               the size probe: firmware/src/probe.rs,
+#                                               which must link no panic code)
 #   .ci/embedded.sh ci                          what .ci/run checks: install, library builds,
-#                                               the firmwares and the probe under QEMU
+#                                               the firmwares and the probe under QEMU (and
+#                                               the probe's ELF free of panic code)
 #   .ci/embedded.sh env                         the variables to export to run cargo yourself
 #
 # How: rustup cannot download targets on these machines, but Debian ships `rustc-web` (a Rust
@@ -50,7 +52,8 @@ die() {
 # Fails unless every tool is there; says which one is not.
 check() {
     local tool
-    for tool in "$RUSTC_DEB" "$CARGO_DEB" arm-none-eabi-gcc arm-none-eabi-size qemu-system-arm; do
+    for tool in "$RUSTC_DEB" "$CARGO_DEB" arm-none-eabi-gcc arm-none-eabi-size arm-none-eabi-nm \
+        arm-none-eabi-objdump qemu-system-arm; do
         command -v "$tool" >/dev/null 2>&1 || die "missing $tool: run '$0 install' (as root)"
     done
     [ -d "$RUST_SRC/core" ] && [ -d "$RUST_SRC/alloc" ] ||
@@ -115,6 +118,52 @@ firmware() {
         die "the firmware for $target failed (exit code $?)"
 }
 
+# Fails unless the size probe just built for $1 links no panic code: what it uses of the codec
+# (every packet decoded, PUBLISH and the acknowledgements encoded) cannot panic, and core's
+# panic machinery, which brings in core::fmt, costs it no flash. On failure, names the panic
+# symbols and the calls from mqttwire's or the firmware's code into core functions that can
+# reach them (where the panic path leaves our code).
+no_panic() {
+    local target=$1 elf symbols callers
+    elf="$CARGO_TARGET_DIR/$target/release/mqttwire-firmware"
+    symbols=$(arm-none-eabi-nm -C "$elf" | grep -i panic || true)
+    [ -z "$symbols" ] && return 0
+    # Calls and tail calls between functions; to a fixed point, every function that calls
+    # one whose name says panic, or one that does so itself; then the calls that cross from
+    # our code (mqttwire, mqttwire_firmware) into such a function of core.
+    callers=$(arm-none-eabi-objdump -d -C "$elf" | awk '
+        /^[0-9a-f]+ <.*>:$/ { fn = substr($0, index($0, "<") + 1); sub(/>:$/, "", fn); next }
+        /\t(bl|blx|b|b\.w|b\.n)\t/ && /<.*>$/ {
+            callee = substr($0, index($0, "<") + 1)
+            sub(/>$/, "", callee)
+            sub(/\+0x[0-9a-f]+$/, "", callee)
+            if (callee != fn) edge[fn SUBSEP callee] = 1
+        }
+        END {
+            for (e in edge) {
+                split(e, p, SUBSEP)
+                if (tolower(p[2]) ~ /panic/) bad[p[2]] = 1
+            }
+            do {
+                changed = 0
+                for (e in edge) {
+                    split(e, p, SUBSEP)
+                    if ((p[2] in bad) && !(p[1] in bad)) { bad[p[1]] = 1; changed = 1 }
+                }
+            } while (changed)
+            for (e in edge) {
+                split(e, p, SUBSEP)
+                if ((p[2] in bad) && p[1] ~ /mqttwire/ && p[2] !~ /mqttwire/)
+                    print "  " p[1] " -> " p[2]
+            }
+        }' | sort)
+    die "the size probe for $target links panic code ($elf).
+Panic symbols:
+$symbols
+Calls from our code into core on a path to them (caller -> callee):
+$callers"
+}
+
 # Prints one row of the size table for the firmware just built.
 size_row() {
     local target=$1 codec=$2 opt=$3 text data bss
@@ -143,6 +192,7 @@ size() {
             rows+=("$(size_row "$target" borrowed "$opt")")
             deb_cargo core build --quiet --release --target "$target" \
                 --no-default-features --features size-probe
+            no_panic "$target"
             rows+=("$(size_row "$target" probe "$opt")")
         done
     done
@@ -175,9 +225,11 @@ ci() {
     (EMBEDDED_STD=core firmware thumbv7m-none-eabi --no-default-features --features borrowed)
     (EMBEDDED_STD=core firmware thumbv6m-none-eabi --no-default-features --features borrowed)
     # The size probe (every packet decoded, PUBLISH and acknowledgements encoded), which
-    # `size` measures, checks its results too.
+    # `size` measures, checks its results too, and links no panic code.
     (EMBEDDED_STD=core firmware thumbv7m-none-eabi --no-default-features --features size-probe)
+    no_panic thumbv7m-none-eabi
     (EMBEDDED_STD=core firmware thumbv6m-none-eabi --no-default-features --features size-probe)
+    no_panic thumbv6m-none-eabi
     firmware thumbv7m-none-eabi
     (firmware thumbv6m-none-eabi --features portable-atomic)
 }

@@ -49,20 +49,23 @@ pub fn print(text: &str) {
     }
 }
 
-/// Writes `n` in decimal, without `core::fmt`.
+/// Writes `n` in decimal, without `core::fmt`, and without an index that could panic (the
+/// size probe links no panic code at all).
 pub fn print_number(mut n: u32) {
     let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
+    let mut used = 0;
+    // Least significant first, from the end: ten digits hold any u32.
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + (n % 10) as u8;
+        used += 1;
         n /= 10;
         if n == 0 {
             break;
         }
     }
+    let digits = digits.get(digits.len() - used..).unwrap_or_default();
     // Only ASCII digits were written.
-    print(core::str::from_utf8(&digits[at..]).unwrap_or("?"));
+    print(core::str::from_utf8(digits).unwrap_or("?"));
 }
 
 /// Ends the emulation: exit code 0 for a pass, 1 for a failure.

@@ -17,7 +17,8 @@ pub fn run() -> bool {
     let (mut seen_v311, mut seen_v5) = (0u16, 0u16);
     for (i, v) in VALID.iter().enumerate() {
         if decoded(v.level, v.bytes) {
-            let bit = 1u16 << (v.bytes[0] >> 4);
+            // A decoded vector is not empty; `first` rather than `[0]` keeps panic code out.
+            let bit = v.bytes.first().map_or(0, |b| 1u16 << (b >> 4));
             match v.level {
                 4 => seen_v311 |= bit,
                 5 => seen_v5 |= bit,
@@ -63,7 +64,7 @@ fn decoded(level: u8, bytes: &'static [u8]) -> bool {
     let Ok(Decoded::Complete(packet, used)) = PacketRef::decode(bytes, version) else {
         return false;
     };
-    if used != bytes.len() || packet.packet_type() as u8 != bytes[0] >> 4 {
+    if used != bytes.len() || bytes.first().map(|b| b >> 4) != Some(packet.packet_type() as u8) {
         return false;
     }
     // Each view's own `encode`, not `PacketRef::encode`, which would link the encoder of

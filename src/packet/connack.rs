@@ -87,18 +87,6 @@ pub struct ConnAckRef<'a> {
 
 impl<'a> ConnAckRef<'a> {
     pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
-        if r.version.is_v5() && r.remaining_bytes() == V311_UNACCEPTABLE_LEVEL {
-            // A server that speaks only 3.1.1 must refuse our 5.0 CONNECT with return
-            // code 1 in its own layout (3.1.1 MQTT-3.1.2-2). Read as 5.0's 0x84, so the
-            // application sees why and can retry at 3.1.1 (libmosquitto does the same);
-            // any other two-byte CONNACK stays malformed at 5.0.
-            r.u8("acknowledge flags")?;
-            r.u8("reason code")?;
-            return Ok(Self {
-                reason_code: ConnectReasonCode::UnsupportedProtocolVersion,
-                ..Self::default()
-            });
-        }
         let flags = r.u8("acknowledge flags")?;
         // MQTT 3.1 has no Session Present: its whole first byte is reserved.
         let reserved = if r.version == ProtocolVersion::V3_1 {
@@ -116,10 +104,26 @@ impl<'a> ConnAckRef<'a> {
         }
         let code = r.u8("reason code")?;
         let reason_code = if r.version.is_v5() {
-            ConnectReasonCode::from_code(code).ok_or_else(|| {
-                DecodeError::new(DecodeErrorKind::InvalidReasonCode { code })
-                    .with_rule("MQTT-3.2.2-8")
-            })?
+            match ConnectReasonCode::from_code(code) {
+                Some(reason_code) => reason_code,
+                // A server that speaks only 3.1.1 must refuse our 5.0 CONNECT with return
+                // code 1 in its own layout (3.1.1 MQTT-3.1.2-2). Read as 5.0's 0x84, so the
+                // application sees why and can retry at 3.1.1 (libmosquitto does the same);
+                // any other two-byte CONNACK stays malformed at 5.0. Checked here, where 1
+                // has already failed as a 5.0 reason code, to keep it off the common path.
+                None if [flags, code] == V311_UNACCEPTABLE_LEVEL && !r.has_remaining() => {
+                    return Ok(Self {
+                        reason_code: ConnectReasonCode::UnsupportedProtocolVersion,
+                        ..Self::default()
+                    });
+                }
+                None => {
+                    return Err(
+                        DecodeError::new(DecodeErrorKind::InvalidReasonCode { code })
+                            .with_rule("MQTT-3.2.2-8"),
+                    )
+                }
+            }
         } else {
             ConnectReasonCode::from_v3_return_code(code)
                 .ok_or(DecodeErrorKind::InvalidReasonCode { code })?

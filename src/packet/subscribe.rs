@@ -177,7 +177,7 @@ pub(crate) fn read_filter<'a>(r: &mut Reader<'a>) -> Result<MqttStr<'a>, DecodeE
 /// missing (`$share/`, `$share//a`), [MQTT-4.8.2-2] when it is not followed by `/` and a
 /// filter (`$share/g`, `$share/g/`).
 fn shared_rule(filter: &[u8]) -> &'static str {
-    match filter.strip_prefix(b"$share/") {
+    match crate::types::topic::strip_share(filter) {
         Some(rest) if rest.is_empty() || rest.starts_with(b"/") => "MQTT-4.8.2-1",
         _ => "MQTT-4.8.2-2",
     }
@@ -282,7 +282,7 @@ impl<'a> SubscribeRef<'a> {
         } else {
             SubscribePropertiesRef::default()
         };
-        let start = r.position();
+        let start = r.remaining_bytes();
         while r.has_remaining() {
             let filter = read_filter(r)?;
             let options = SubscriptionOptions::from_byte(r.u8("subscription options")?, r.version)?;
@@ -293,13 +293,13 @@ impl<'a> SubscribeRef<'a> {
                 );
             }
         }
-        if r.position() == start {
+        if r.remaining() == start.len() {
             return Err(DecodeError::new(DecodeErrorKind::NoTopicFilters)
                 .with_rule(r.tag("MQTT-3.8.3-3", "MQTT-3.8.3-2")));
         }
         Ok(Self {
             packet_id,
-            subscriptions: SubscriptionsRef::from_wire(r.slice(start, r.position())),
+            subscriptions: SubscriptionsRef::from_wire(r.read_since(start)),
             properties,
         })
     }

@@ -99,18 +99,18 @@ impl<'a> UnsubscribeRef<'a> {
         } else {
             UnsubscribePropertiesRef::default()
         };
-        let start = r.position();
+        let start = r.remaining_bytes();
         while r.has_remaining() {
             read_filter(r)?;
         }
-        if r.position() == start {
+        if r.remaining() == start.len() {
             return Err(
                 DecodeError::new(DecodeErrorKind::NoTopicFilters).with_rule("MQTT-3.10.3-2")
             );
         }
         Ok(Self {
             packet_id,
-            filters: TopicFiltersRef::from_wire(r.slice(start, r.position())),
+            filters: TopicFiltersRef::from_wire(r.read_since(start)),
             properties,
         })
     }

@@ -47,7 +47,8 @@ impl<'a> Iterator for Entries<'a> {
         // Identifiers are below 0x80, so one byte each in a validated block.
         let (&id, data) = self.rest.split_first()?;
         let n = value_len(id, data)?;
-        let (value, rest) = data.split_at(n);
+        // `value_len` keeps `n` within `data`: the check is never failed, and cannot panic.
+        let (value, rest) = data.split_at_checked(n)?;
         self.rest = rest;
         Some((id, value))
     }

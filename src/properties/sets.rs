@@ -12,7 +12,7 @@ use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::types::{MqttStr, QoS, SubscriptionId};
 #[cfg(feature = "alloc")]
 use crate::types::{MqttString, TopicName};
-use crate::wire::reader::Reader;
+use crate::wire::reader::{between, Reader};
 use crate::wire::writer::Sink;
 use crate::wire::{varint, Trim};
 #[cfg(feature = "alloc")]
@@ -254,12 +254,15 @@ macro_rules! property_set {
             fn decode_block(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
                 let len = r.varint("property length")?;
                 let mut p = r.sub(len as usize, "properties")?;
+                let all = p.remaining_bytes();
                 let mut out = Self::default();
                 // Which single-valued variable-length properties were read, by identifier.
                 let mut seen = 0u64;
+                // Positions as the bytes left then: where the first own entry starts, and
+                // where the last one ends.
                 let (mut first, mut last, mut own) = (None, 0, 0);
                 while p.has_remaining() {
-                    let start = p.position();
+                    let start = p.remaining();
                     let pid = read_id(&mut p)?;
                     let repeatable = match pid {
                         $( id::$pid => {
@@ -281,11 +284,11 @@ macro_rules! property_set {
                         seen |= 1 << pid;
                     }
                     first.get_or_insert(start);
-                    last = p.position();
-                    own += last - start;
+                    last = p.remaining();
+                    own += start - last;
                 }
                 if let Some(first) = first {
-                    out.block = p.slice(first, last);
+                    out.block = between(all, first, last);
                     out.block_len = own as u32;
                 }
                 Ok(out)

@@ -301,11 +301,20 @@ fn has_wildcard(bytes: &[u8]) -> bool {
 /// The filter behind the share name of a valid shared subscription, as
 /// [`TopicFilter::shared_parts`] finds it; `None` for any other filter.
 fn shared_filter(filter: &[u8]) -> Option<&[u8]> {
-    let rest = filter.strip_prefix(b"$share/")?;
+    let rest = strip_share(filter)?;
     let slash = rest.iter().position(|&b| b == b'/')?;
     let (name, filter) = (&rest[..slash], &rest[slash + 1..]);
     let bad_name = name.is_empty() || has_wildcard(name);
     (!bad_name && !filter.is_empty()).then_some(filter)
+}
+
+/// What follows `$share/` in a filter that starts with it. `<[u8]>::strip_prefix` would do,
+/// but calls `split_at`, whose bounds assertion a firmware built for size keeps out of line.
+pub(crate) fn strip_share(filter: &[u8]) -> Option<&[u8]> {
+    match filter.split_first_chunk::<7>() {
+        Some((b"$share/", rest)) => Some(rest),
+        _ => None,
+    }
 }
 
 /// A `$share/` filter's syntax ([MQTT-4.8.2-1], [MQTT-4.8.2-2]); any other filter passes.

@@ -49,7 +49,7 @@ impl FixedHeader {
         version: Option<ProtocolVersion>,
         max_packet_size: usize,
     ) -> Result<Option<Self>, DecodeError> {
-        let Some(&first) = buf.first() else {
+        let Some((&first, rest)) = buf.split_first() else {
             return Ok(None);
         };
         let (bits, flags) = (first >> 4, first & 0x0F);
@@ -60,7 +60,7 @@ impl FixedHeader {
         .ok_or(DecodeErrorKind::ReservedPacketType { packet_type: bits })?;
         check_flags(packet_type, flags, version).map_err(|e| e.in_packet(packet_type))?;
 
-        let Some((remaining_len, n)) = varint::decode(&buf[1..], "remaining length", version)
+        let Some((remaining_len, n)) = varint::decode(rest, "remaining length", version)
             .map_err(|e| e.in_packet(packet_type))?
         else {
             return Ok(None);

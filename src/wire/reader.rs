@@ -11,9 +11,10 @@ use crate::types::PacketType;
 use crate::types::{MqttStr, PacketId, ProtocolVersion};
 
 pub(crate) struct Reader<'a> {
-    frame: &'a [u8],
-    pos: usize,
-    end: usize,
+    /// The packet's bytes not read yet. Every read splits its bytes off the front, so the
+    /// slice's own length is the one bound checked: no index the compiler cannot prove, and
+    /// so no panic path, even where nothing is inlined (a Cortex-M firmware at opt-level z).
+    rest: &'a [u8],
     pub(crate) version: ProtocolVersion,
     /// Refuse control characters and non-characters in strings (MQTT 5.0 section 1.5.4).
     pub(crate) strict_strings: bool,
@@ -30,9 +31,11 @@ impl<'a> Reader<'a> {
         strict_strings: bool,
     ) -> Self {
         Self {
-            frame,
-            pos: header.header_len,
-            end: header.total_len(),
+            // The callers have checked that the whole packet is there; were it not, the body
+            // would read as cut short.
+            rest: frame
+                .get(header.header_len..header.total_len())
+                .unwrap_or_default(),
             version,
             strict_strings,
         }
@@ -40,12 +43,12 @@ impl<'a> Reader<'a> {
 
     #[inline]
     pub(crate) fn remaining(&self) -> usize {
-        self.end - self.pos
+        self.rest.len()
     }
 
     #[inline]
     pub(crate) fn has_remaining(&self) -> bool {
-        self.pos < self.end
+        !self.rest.is_empty()
     }
 
     /// Picks the tag for this reader's version.
@@ -53,38 +56,62 @@ impl<'a> Reader<'a> {
         self.version.tag(v3, v5)
     }
 
+    /// The next `n` bytes, as a slice of the frame.
     #[inline]
-    fn take(&mut self, n: usize, field: &'static str) -> Result<usize, DecodeError> {
-        if self.remaining() < n {
+    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
+        let Some((taken, rest)) = self.rest.split_at_checked(n) else {
             return Err(DecodeErrorKind::UnexpectedEnd { field }.into());
-        }
-        let start = self.pos;
-        self.pos += n;
-        Ok(start)
+        };
+        self.rest = rest;
+        Ok(taken)
+    }
+
+    /// The next `N` bytes, as an array.
+    #[inline]
+    fn take_array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], DecodeError> {
+        let Some((taken, rest)) = self.rest.split_first_chunk::<N>() else {
+            return Err(DecodeErrorKind::UnexpectedEnd { field }.into());
+        };
+        self.rest = rest;
+        Ok(*taken)
     }
 
     #[inline]
     pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
-        let at = self.take(1, field)?;
-        Ok(self.frame[at])
+        let Some((&byte, rest)) = self.rest.split_first() else {
+            return Err(DecodeErrorKind::UnexpectedEnd { field }.into());
+        };
+        self.rest = rest;
+        Ok(byte)
     }
 
     #[inline]
     pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
-        let at = self.take(2, field)?;
-        Ok(u16::from_be_bytes([self.frame[at], self.frame[at + 1]]))
+        self.take_array(field).map(u16::from_be_bytes)
     }
 
     pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
-        let at = self.take(4, field)?;
-        let b = &self.frame[at..at + 4];
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        self.take_array(field).map(u32::from_be_bytes)
     }
 
+    #[inline]
     pub(crate) fn varint(&mut self, field: &'static str) -> Result<u32, DecodeError> {
-        match varint::decode(&self.frame[self.pos..self.end], field, Some(self.version))? {
+        // One byte, as most property identifiers and lengths are: split off in place.
+        match self.rest.split_first() {
+            Some((&byte, rest)) if byte < 0x80 => {
+                self.rest = rest;
+                Ok(u32::from(byte))
+            }
+            _ => self.long_varint(field),
+        }
+    }
+
+    /// [`varint`](Self::varint) of more than one byte, or cut short.
+    fn long_varint(&mut self, field: &'static str) -> Result<u32, DecodeError> {
+        match varint::decode(self.rest, field, Some(self.version))? {
             Some((value, used)) => {
-                self.pos += used;
+                // `used` is at most `rest.len()`: the fallback is never taken.
+                self.rest = self.rest.get(used..).unwrap_or_default();
                 Ok(value)
             }
             None => Err(DecodeErrorKind::UnexpectedEnd { field }.into()),
@@ -94,9 +121,13 @@ impl<'a> Reader<'a> {
     /// Steps over the next byte if it is 0, and says whether it did.
     #[inline]
     pub(crate) fn skip_zero_byte(&mut self) -> bool {
-        let zero = self.pos < self.end && self.frame[self.pos] == 0;
-        self.pos += usize::from(zero);
-        zero
+        match self.rest {
+            [0, rest @ ..] => {
+                self.rest = rest;
+                true
+            }
+            _ => false,
+        }
     }
 
     #[inline]
@@ -105,24 +136,16 @@ impl<'a> Reader<'a> {
         PacketId::new(id).ok_or_else(|| zero_packet_id(packet_type, self.version))
     }
 
-    /// `n` bytes as a slice of the frame.
-    pub(crate) fn bytes(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
-        let at = self.take(n, field)?;
-        Ok(&self.frame[at..at + n])
-    }
-
     /// The rest of the packet as a slice of the frame.
     #[inline]
     pub(crate) fn rest(&mut self) -> &'a [u8] {
-        let at = self.pos;
-        self.pos = self.end;
-        &self.frame[at..self.end]
+        core::mem::take(&mut self.rest)
     }
 
     /// Binary Data: a two-byte length and that many bytes.
     pub(crate) fn binary(&mut self, field: &'static str) -> Result<&'a [u8], DecodeError> {
         let n = self.u16(field)?;
-        self.bytes(usize::from(n), field)
+        self.take(usize::from(n), field)
     }
 
     /// Steps over Binary Data without slicing the frame.
@@ -143,42 +166,32 @@ impl<'a> Reader<'a> {
         &mut self,
         field: &'static str,
     ) -> Result<(MqttStr<'a>, bool), DecodeError> {
-        let (at, n, wildcards) = self.checked_string(field)?;
-        Ok((MqttStr::from_checked(&self.frame[at..at + n]), wildcards))
+        let (bytes, wildcards) = self.checked_string(field)?;
+        Ok((MqttStr::from_checked(bytes), wildcards))
     }
 
     /// Checks a string and steps over it; returns its bytes on the wire, length prefix
     /// included.
     pub(crate) fn skip_string(&mut self, field: &'static str) -> Result<usize, DecodeError> {
-        self.checked_string(field).map(|(_, n, _)| 2 + n)
+        self.checked_string(field).map(|(bytes, _)| 2 + bytes.len())
     }
 
-    /// Reads a string's length, checks its bytes and steps over them: where they start, how
-    /// many, and whether they hold `+` or `#`. One pass settles the common case, since most
-    /// MQTT strings are plain ASCII: no U+0000, nothing to decode as UTF-8.
+    /// Reads a string's length, checks its bytes and steps over them: the bytes, and
+    /// whether they hold `+` or `#`. One pass settles the common case, since most MQTT
+    /// strings are plain ASCII: no U+0000, nothing to decode as UTF-8.
     // Inlined into every string read where code size is cheap (about 6% of an owned
     // PUBLISH's decoding); left to the compiler on bare metal, where it is not (1.5 KB of a
     // Cortex-M firmware).
     #[cfg_attr(not(target_os = "none"), inline(always))]
     #[cfg_attr(target_os = "none", inline)]
-    fn checked_string(&mut self, field: &'static str) -> Result<(usize, usize, bool), DecodeError> {
+    fn checked_string(&mut self, field: &'static str) -> Result<(&'a [u8], bool), DecodeError> {
         let n = usize::from(self.u16(field)?);
-        let at = self.take(n, field)?;
-        let bytes = &self.frame[at..at + n];
-        // A short string with 16 bytes of frame from its start (most topics, in most
-        // packets) is scanned in one block of the frame, the bytes past it masked out.
-        let window = self
-            .frame
-            .get(at..at + 16)
-            .and_then(|w| <&[u8; 16]>::try_from(w).ok());
-        let (plain, wildcards) = match window {
-            Some(window) if n < 16 => scan_prefix(window, n),
-            _ => scan(bytes),
-        };
+        let bytes = self.take(n, field)?;
+        let (plain, wildcards) = scan(bytes);
         if !plain || self.strict_strings {
             self.check_string(bytes, field)?;
         }
-        Ok((at, n, wildcards))
+        Ok((bytes, wildcards))
     }
 
     /// The full string rules, for strings that are not plain ASCII.
@@ -200,31 +213,24 @@ impl<'a> Reader<'a> {
 
     /// A reader over the next `n` bytes (a property block); this reader skips past them.
     pub(crate) fn sub(&mut self, n: usize, field: &'static str) -> Result<Reader<'a>, DecodeError> {
-        let at = self.take(n, field)?;
         Ok(Reader {
-            frame: self.frame,
-            pos: at,
-            end: at + n,
+            rest: self.take(n, field)?,
             version: self.version,
             strict_strings: self.strict_strings,
         })
     }
 
-    /// The bytes not read yet.
+    /// The bytes not read yet: a mark that [`read_since`](Self::read_since) measures from.
     #[inline]
     pub(crate) fn remaining_bytes(&self) -> &'a [u8] {
-        &self.frame[self.pos..self.end]
+        self.rest
     }
 
+    /// The bytes read since `mark` (what [`remaining_bytes`](Self::remaining_bytes) was
+    /// then), as a slice of the frame.
     #[inline]
-    pub(crate) fn position(&self) -> usize {
-        self.pos
-    }
-
-    /// Bytes `start..end` of the frame, as a slice of it.
-    #[inline]
-    pub(crate) fn slice(&self, start: usize, end: usize) -> &'a [u8] {
-        &self.frame[start..end]
+    pub(crate) fn read_since(&self, mark: &'a [u8]) -> &'a [u8] {
+        between(mark, mark.len(), self.remaining())
     }
 
     /// Fails if anything is left: the fields must fill the Remaining Length exactly.
@@ -240,47 +246,59 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// [`scan`] of the first `n` (below 16) bytes of `window`, without copying them out: one
-/// or two eight-byte words, the bytes past the string replaced by `a`, tested a word at a
-/// time.
+/// The bytes of `mark` (a reader's [`remaining_bytes`](Reader::remaining_bytes)) from
+/// where the reader had `from` bytes left to where it had `to`: what it read in between.
+#[inline]
+pub(crate) fn between(mark: &[u8], from: usize, to: usize) -> &[u8] {
+    // A reader only shrinks its rest, which is a tail of `mark`: the fallback is never taken.
+    let len = mark.len();
+    mark.get(len.wrapping_sub(from)..len.wrapping_sub(to))
+        .unwrap_or_default()
+}
+
+/// [`scan`] of a string shorter than 16 bytes (most topics), in place: one or two
+/// eight-byte words made of its own bytes only, overlapping where it is shorter than they
+/// are (a byte tested twice changes nothing), tested a word at a time. Nothing is read past
+/// the string, and nothing is copied.
 #[inline(always)]
-fn scan_prefix(window: &[u8; 16], n: usize) -> (bool, bool) {
+fn scan_short(bytes: &[u8]) -> (bool, bool) {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    const FILL: u64 = 0x6161_6161_6161_6161; // `a`
     const PLUS: u64 = 0x2B2B_2B2B_2B2B_2B2B;
-    const HASH: u64 = 0x2323_2323_2323_2323;
+    const BIT3: u64 = 0x0808_0808_0808_0808;
     // Bytes that are 0: exact for whether any is, which is all that is asked.
     let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
-    // The first `kept` (0 to 8) bytes of `w`, the rest `a`.
-    let masked = |w: u64, kept: usize| {
-        if kept >= 8 {
-            return w;
-        }
-        let keep = (1u64 << (8 * kept)) - 1;
-        (w & keep) | (FILL & !keep)
-    };
-    let word = |half: usize| {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(&window[half * 8..half * 8 + 8]);
-        u64::from_le_bytes(bytes)
-    };
-    let test = |w: u64| (w & HIGH | zero(w), zero(w ^ PLUS) | zero(w ^ HASH));
-    let (odd, wild) = if n <= 8 {
-        test(masked(word(0), n))
+    // Bytes outside 0x01..=0x7F; bytes that are `+` or `#`, which differ only in bit 3, so
+    // that setting it leaves `+` for both, and for no other byte.
+    let odd = |w: u64| w & HIGH | zero(w);
+    let wild = |w: u64| zero((w | BIT3) ^ PLUS);
+    let (odd, wild) = if let Some(lo) = bytes.first_chunk() {
+        let (lo, hi) = (
+            u64::from_le_bytes(*lo),
+            u64::from_le_bytes(*last_chunk(bytes, lo)),
+        );
+        (odd(lo) | odd(hi), wild(lo) | wild(hi))
     } else {
-        let (odd_lo, wild_lo) = test(word(0));
-        let (odd_hi, wild_hi) = test(masked(word(1), n - 8));
-        (odd_lo | odd_hi, wild_lo | wild_hi)
+        let w = if let Some(lo) = bytes.first_chunk() {
+            let hi = last_chunk(bytes, lo);
+            u64::from(u32::from_le_bytes(*lo)) | u64::from(u32::from_le_bytes(*hi)) << 32
+        } else if let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) {
+            // One to three bytes: the first, the second (or the first again) and the last.
+            let second = bytes.get(1).copied().unwrap_or(first);
+            u64::from_le_bytes([first, second, last, last, last, last, last, last])
+        } else {
+            return (true, false);
+        };
+        (odd(w), wild(w))
     };
     (odd == 0, wild != 0)
 }
 
 /// Whether `bytes` are all plain ASCII (0x01 to 0x7F), and whether any is `+` or `#`.
 ///
-/// Sixteen bytes at a time, in blocks whose loops compile to a few vector instructions;
-/// the last block overlaps the one before it, since checking a byte twice changes nothing,
-/// and a string shorter than a block is copied into one padded with `a`.
+/// A string shorter than 16 bytes goes to [`scan_short`]; a longer one, sixteen bytes at a
+/// time, in blocks whose loops compile to a few vector instructions; the last block overlaps
+/// the one before it, since checking a byte twice changes nothing.
 #[inline(always)]
 pub(crate) fn scan(bytes: &[u8]) -> (bool, bool) {
     const N: usize = 16;
@@ -293,11 +311,9 @@ pub(crate) fn scan(bytes: &[u8]) -> (bool, bool) {
         }
         (odd == 0, wild != 0)
     }
-    if bytes.len() < N {
-        let mut padded = [b'a'; N];
-        padded[..bytes.len()].copy_from_slice(bytes);
-        return block(&padded);
-    }
+    let Some(first) = bytes.first_chunk() else {
+        return scan_short(bytes);
+    };
     let (mut plain, mut wildcards) = (true, false);
     let mut blocks = bytes.chunks_exact(N);
     for b in &mut blocks {
@@ -306,12 +322,23 @@ pub(crate) fn scan(bytes: &[u8]) -> (bool, bool) {
         wildcards |= w;
     }
     if !blocks.remainder().is_empty() {
-        let last = &bytes[bytes.len() - N..];
-        let (p, w) = block(last.try_into().unwrap_or(&[0; N]));
+        let (p, w) = block(last_chunk(bytes, first));
         plain &= p;
         wildcards |= w;
     }
     (plain, wildcards)
+}
+
+/// The last `N` bytes of `bytes`, whose first `N` are `first`: `<[u8]>::last_chunk` without
+/// its call to `split_at`, whose bounds assertion a firmware built for size keeps out of
+/// line, and without an `Option` the caller would test again.
+#[inline(always)]
+fn last_chunk<'a, const N: usize>(bytes: &'a [u8], first: &'a [u8; N]) -> &'a [u8; N] {
+    // `bytes` holds `first`, so the fallback is never taken.
+    bytes
+        .get(bytes.len().wrapping_sub(N)..)
+        .and_then(<[u8]>::first_chunk)
+        .unwrap_or(first)
 }
 
 /// Packet identifier 0 where one is required. A request (PUBLISH, SUBSCRIBE, UNSUBSCRIBE)
@@ -344,20 +371,26 @@ mod tests {
     use super::scan;
     use alloc::vec;
 
-    /// The one-block scan of a string inside a longer frame agrees with [`scan`] for every
-    /// length below 16, with every odd byte at every position, inside the string or just
+    /// What [`scan`] answers, byte by byte.
+    fn scan_bytewise(bytes: &[u8]) -> (bool, bool) {
+        let plain = bytes.iter().all(|&c| (0x01..=0x7F).contains(&c));
+        let wildcards = bytes.iter().any(|&c| c == b'+' || c == b'#');
+        (plain, wildcards)
+    }
+
+    /// The in-place scan of a short string agrees with the byte-by-byte answer for every
+    /// length below 16, with every byte value at every position, inside the string or just
     /// past it (which must not count).
     #[test]
-    fn scan_prefix_agrees_with_scan() {
-        let bytes = [b'+', b'#', 0x00, 0x80, 0xFF, 0x7F, 0x01, b'a'];
+    fn scan_short_agrees_with_bytewise() {
         for n in 0..16 {
             for at in 0..16 {
-                for &byte in &bytes {
+                for byte in 0..=u8::MAX {
                     let mut window = [b'a'; 16];
                     window[at] = byte;
                     assert_eq!(
-                        super::scan_prefix(&window, n),
-                        scan(&window[..n]),
+                        super::scan_short(&window[..n]),
+                        scan_bytewise(&window[..n]),
                         "{byte:#04x} at {at} of a {n}-byte string"
                     );
                 }

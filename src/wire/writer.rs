@@ -56,9 +56,13 @@ impl Sink for Cursor<'_> {
     #[inline]
     fn put_slice(&mut self, bytes: &[u8]) {
         if bytes.len() <= self.rest.len() {
-            let (dst, rest) = core::mem::take(&mut self.rest).split_at_mut(bytes.len());
-            dst.copy_from_slice(bytes);
-            self.rest = rest;
+            // Checked again (and folded away), because `split_at_mut` asserts, out of line
+            // where it is not inlined.
+            let rest = core::mem::take(&mut self.rest);
+            if let Some((dst, rest)) = rest.split_at_mut_checked(bytes.len()) {
+                copy(dst, bytes);
+                self.rest = rest;
+            }
         }
     }
 
@@ -68,6 +72,44 @@ impl Sink for Cursor<'_> {
             *dst = value;
             self.rest = rest;
         }
+    }
+}
+
+/// Copies `src` into `dst`, of the same length: one `memcpy`, the length check folded away.
+#[cfg(not(target_os = "none"))]
+#[inline(always)]
+fn copy(dst: &mut [u8], src: &[u8]) {
+    dst.copy_from_slice(src);
+}
+
+/// [`copy`] on bare metal, where at opt-level "s" and "z" `copy_from_slice` may keep its
+/// length assertion out of line, which links core's panic machinery (and `core::fmt`) into
+/// the firmware. Two and four bytes (a fixed header, an integer), whose length is known once
+/// inlined, are stored as one value; anything else is copied by a loop.
+#[cfg(target_os = "none")]
+#[inline(always)]
+fn copy(dst: &mut [u8], src: &[u8]) {
+    if let (Ok(d), Ok(s)) = (
+        <&mut [u8; 2]>::try_from(&mut *dst),
+        <&[u8; 2]>::try_from(src),
+    ) {
+        *d = *s;
+    } else if let (Ok(d), Ok(s)) = (
+        <&mut [u8; 4]>::try_from(&mut *dst),
+        <&[u8; 4]>::try_from(src),
+    ) {
+        *d = *s;
+    } else {
+        copy_bytes(dst, src);
+    }
+}
+
+/// The loop of [`copy`], once for all its callers.
+#[cfg(target_os = "none")]
+#[inline(never)]
+fn copy_bytes(dst: &mut [u8], src: &[u8]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
     }
 }
 
