@@ -123,6 +123,19 @@ macro_rules! ack_packet {
             }
         }
 
+        impl<'a> $view<'a> {
+            /// The packet as the body the four acknowledgements share.
+            #[inline(always)]
+            pub(crate) fn ack(&self) -> AckBody<'_, 'a> {
+                AckBody {
+                    first: (PacketType::$packet_type as u8) << 4 | $flags,
+                    reason_code: self.reason_code.code(),
+                    packet_id: self.packet_id,
+                    properties: &self.properties,
+                }
+            }
+        }
+
         impl EncodeBody for $view<'_> {
             const TYPE: PacketType = PacketType::$packet_type;
 
@@ -132,41 +145,88 @@ macro_rules! ack_packet {
 
             #[inline(always)]
             fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {
-                if !version.is_v5() {
-                    if self.reason_code != $reason::Success || !self.properties.is_empty() {
-                        return Err(EncodeError::UnsupportedInVersion {
-                            what: concat!(stringify!($packet_type), " reason code or properties"),
-                            version,
-                        });
-                    }
-                    return Ok(2);
-                }
-                self.properties.check()?;
-                let props = self.properties.wire_len(trim);
-                Ok(match (self.reason_code, props) {
-                    ($reason::Success, 1) => 2,
-                    (_, 1) => 3,
-                    _ => 3 + props,
-                })
+                self.ack().body_len(version, trim)
             }
 
             #[inline(always)]
             fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B) {
-                buf.put_u16(self.packet_id.get());
-                if !version.is_v5() {
-                    return;
-                }
-                // An empty property set is the single byte 0: then the short forms apply.
-                let has_props = self.properties.wire_len(trim) > 1;
-                if has_props || self.reason_code != $reason::Success {
-                    buf.put_u8(self.reason_code.code());
-                }
-                if has_props {
-                    self.properties.put(buf, trim);
-                }
+                self.ack().put_body(version, trim, buf)
             }
         }
     };
+}
+
+/// An acknowledgement to encode: the four differ in their first byte and their reason
+/// code's type alone. Their views encode through it, so that `PubAckRef::encode` and the
+/// three others share one encoder, which a firmware links once for all four; the
+/// specialised encoders `PacketRef::encode` dispatches to are made from it too.
+#[derive(Clone, Copy)]
+pub(crate) struct AckBody<'v, 'a> {
+    first: u8,
+    /// The reason code's byte; 0 is Success for the four.
+    reason_code: u8,
+    packet_id: PacketId,
+    /// By reference: a body made for each packet encoded stays two words.
+    properties: &'v AckPropertiesRef<'a>,
+}
+
+impl EncodeBody for AckBody<'_, '_> {
+    /// Stands for the four, whose encoding is the same but for [`first_byte`]; it decides
+    /// only what may be trimmed, which is alike for them.
+    ///
+    /// [`first_byte`]: EncodeBody::first_byte
+    const TYPE: PacketType = PacketType::PubAck;
+
+    fn first_byte(&self) -> u8 {
+        self.first
+    }
+
+    #[inline(always)]
+    fn body_len(&self, version: ProtocolVersion, trim: Trim) -> Result<usize, EncodeError> {
+        if !version.is_v5() {
+            if self.reason_code != 0 || !self.properties.is_empty() {
+                return Err(self.unsupported(version));
+            }
+            return Ok(2);
+        }
+        self.properties.check()?;
+        let props = self.properties.wire_len(trim);
+        Ok(match (self.reason_code, props) {
+            (0, 1) => 2,
+            (_, 1) => 3,
+            _ => 3 + props,
+        })
+    }
+
+    #[inline(always)]
+    fn put_body<B: Sink + ?Sized>(&self, version: ProtocolVersion, trim: Trim, buf: &mut B) {
+        buf.put_u16(self.packet_id.get());
+        if !version.is_v5() {
+            return;
+        }
+        // An empty property set is the single byte 0: then the short forms apply.
+        let has_props = self.properties.wire_len(trim) > 1;
+        if has_props || self.reason_code != 0 {
+            buf.put_u8(self.reason_code);
+        }
+        if has_props {
+            self.properties.put(buf, trim);
+        }
+    }
+}
+
+impl AckBody<'_, '_> {
+    /// The refusal of a reason code or properties below MQTT 5.0.
+    #[cold]
+    fn unsupported(&self, version: ProtocolVersion) -> EncodeError {
+        let what = match self.first >> 4 {
+            4 => "PubAck reason code or properties",
+            5 => "PubRec reason code or properties",
+            6 => "PubRel reason code or properties",
+            _ => "PubComp reason code or properties",
+        };
+        EncodeError::UnsupportedInVersion { what, version }
+    }
 }
 
 ack_packet! {

@@ -1019,9 +1019,11 @@ impl<'a> PacketRef<'a> {
 /// [`PacketRef::encode`] of that packet, but a program links only the encoders of the
 /// types it calls this on, where `PacketRef::encode`, which dispatches over all fifteen,
 /// links every one (about 7 KB on a Cortex-M: a client that sends PUBLISH and
-/// acknowledgements needs a fraction of it).
+/// acknowledgements needs a fraction of it). The four acknowledgements share one encoder
+/// here (`$body`: [`ack::AckBody`]), for some 700 bytes less, at a few instructions more
+/// per packet than `PacketRef::encode`'s, which are specialised to each type for speed.
 macro_rules! encode_view {
-    ($($view:ident => $variant:ident),+ $(,)?) => {$(
+    ($($view:ident => $variant:ident $(, $body:ident)?);+ $(;)?) => {$(
         impl $view<'_> {
             /// Encodes the packet at `version` at the front of `out` and returns the bytes
             #[doc = concat!("written: exactly what [`PacketRef::", stringify!($variant), "`]")]
@@ -1036,26 +1038,26 @@ macro_rules! encode_view {
                 version: ProtocolVersion,
                 out: &mut [u8],
             ) -> Result<usize, EncodeError> {
-                encode_into(self, version, out)
+                encode_into(&(*self)$(.$body())?, version, out)
             }
         }
     )+};
 }
 
 encode_view!(
-    ConnectRef => Connect,
-    ConnAckRef => ConnAck,
-    PublishRef => Publish,
-    PubAckRef => PubAck,
-    PubRecRef => PubRec,
-    PubRelRef => PubRel,
-    PubCompRef => PubComp,
-    SubscribeRef => Subscribe,
-    SubAckRef => SubAck,
-    UnsubscribeRef => Unsubscribe,
-    UnsubAckRef => UnsubAck,
-    DisconnectRef => Disconnect,
-    AuthRef => Auth,
+    ConnectRef => Connect;
+    ConnAckRef => ConnAck;
+    PublishRef => Publish;
+    PubAckRef => PubAck, ack;
+    PubRecRef => PubRec, ack;
+    PubRelRef => PubRel, ack;
+    PubCompRef => PubComp, ack;
+    SubscribeRef => Subscribe;
+    SubAckRef => SubAck;
+    UnsubscribeRef => Unsubscribe;
+    UnsubAckRef => UnsubAck;
+    DisconnectRef => Disconnect;
+    AuthRef => Auth;
 );
 
 /// The fixed header of the packet at the front of `input` when all its bytes are there, or
