@@ -375,6 +375,14 @@ struct Parts {
 /// The case's packets as pieces, each checked to encode as mqttwire encodes it.
 fn pieces(case: &Case) -> Result<Vec<Piece>, NotApplicable> {
     let v5 = case.version.is_v5();
+    let with_properties = |p: &Packet| match p {
+        Packet::Publish(p) => !p.properties.is_empty(),
+        Packet::PubAck(a) => !a.properties.is_empty(),
+        _ => false,
+    };
+    if case.packets.iter().any(with_properties) {
+        return Err("the strict floor writes no properties".into());
+    }
     let pieces: Vec<Piece> = case
         .packets
         .iter()
