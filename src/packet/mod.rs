@@ -515,7 +515,7 @@ impl Packet {
         }
         match max {
             None => each!(append_owned()),
-            Some(max) => each!(append_limited(max)),
+            Some(within) => each!(append_limited(within)),
         }
     }
 
